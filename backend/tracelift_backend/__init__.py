@@ -1,0 +1,1 @@
+"""TraceLift Python backend (the parts that must be Python)."""

@@ -1,0 +1,161 @@
+/**
+ * `tracelift bench reward`: one GRPO-shaped batch (P problems × G traces,
+ * K=3) scored twice against the same executor server:
+ *
+ *  official  – as the official trainer does it: per trace, one after another,
+ *              an e2e call, K calls with the trace and K without; no cache, no
+ *              concurrency (2K+1 generations per trace);
+ *  engine    – our GroupScorer: K with-trace samples per trace (e2e is the
+ *              first of them), the baseline sampled once per problem (M) into a
+ *              fresh cache, every call of the batch in flight under the bound.
+ *
+ * Then the engine's exact requests are replayed straight to the server with
+ * the same concurrency and no other work (no verification, no bookkeeping):
+ * overhead_ratio = engine wall / replay wall. Finally the engine scores the
+ * batch again with the cache warm, as a later step or epoch over the same
+ * problems would. The last stdout line is JSON.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import pLimit from 'p-limit';
+import { SamplingSchema, type Endpoint, type MathProblem, type Problem, type RewardConfig, type Sampling } from '../contract';
+import { ExecutorClient } from '../executor/client';
+import { DEFAULT_PROMPTS, executorMessages, type ChatMessage } from '../prompts/templates';
+import { gsm8k } from '../tasks/math/gsm8k';
+import { BaselineCache } from '../uplift/baselineCache';
+import { GroupScorer, type TraceInput } from '../uplift/scorer';
+import type { OutputVerifier } from '../verify';
+
+export interface RewardBenchOptions {
+  endpoint: Endpoint;
+  executorIdentity: string;
+  verifier: OutputVerifier;
+  dataDir: string;
+  problems: number;
+  tracesPerProblem: number;
+  k: number;
+  baselineSamples: number;
+  maxTokens: number;
+  log: (line: string) => void;
+}
+
+export interface RewardBenchResult {
+  problems: number;
+  traces_per_problem: number;
+  k: number;
+  baseline_samples: number;
+  official_generations: number;
+  official_wall_s: number;
+  engine_generations: number;
+  engine_wall_s: number;
+  engine_requests: number;
+  replay_wall_s: number;
+  engine_warm_generations: number;
+  engine_warm_wall_s: number;
+  generations_ratio: number;
+  wall_ratio: number;
+  overhead_ratio: number;
+  generations_ratio_warm: number;
+  wall_ratio_warm: number;
+}
+
+/** G distinct traces per problem: the reference and deterministic variants of it. */
+export function traceVariants(problem: MathProblem, count: number): TraceInput[] {
+  const ref = problem.reference_trace ?? '';
+  const sentences = ref.split(/(?<=[.!?])\s+|\n+/).filter(Boolean);
+  const variants = [
+    ref,
+    sentences.slice(0, Math.max(1, Math.ceil(sentences.length / 2))).join(' '),
+    [...sentences].reverse().join(' '),
+    ref.replace(/\d+(\.\d+)?/g, 'N'),
+    sentences.slice(1).join(' ') || ref,
+    sentences.map((s) => s.toUpperCase()).join(' '),
+  ];
+  return Array.from({ length: count }, (_, i) => ({
+    sample_id: `${problem.id}#v${i}`,
+    trace: i < variants.length ? variants[i]! : `${variants[i % variants.length]} (variant ${i})`,
+    source: 'bench',
+    label: `variant-${i}`,
+  }));
+}
+
+export async function runRewardBench(o: RewardBenchOptions): Promise<RewardBenchResult> {
+  const problems = (gsm8k.load(o.dataDir, 'test') as MathProblem[]).slice(0, o.problems);
+  const batch = problems.map((p) => ({ problem: p as Problem, traces: traceVariants(p, o.tracesPerProblem) }));
+  const sampling: Sampling = SamplingSchema.parse({ temperature: 0.5, max_tokens: o.maxTokens });
+  const prompts = DEFAULT_PROMPTS;
+
+  // --- official: sequential, 2K+1 generations per trace ---------------------
+  const official = new ExecutorClient({ ...o.endpoint, concurrency: 1, n_sampling: 'no' });
+  let t0 = performance.now();
+  let officialGenerations = 0;
+  for (const { problem, traces } of batch) {
+    for (const t of traces) {
+      for (const withTrace of [true, ...Array(o.k).fill(true), ...Array(o.k).fill(false)] as boolean[]) {
+        const [g] = await official.sample(executorMessages(prompts, problem.kind, problem.problem, withTrace ? t.trace : null), sampling, 1);
+        if (g && g.error === null) await o.verifier.verify(problem, g.text!);
+        officialGenerations++;
+      }
+    }
+  }
+  const officialWall = (performance.now() - t0) / 1000;
+  o.log(`official: ${officialGenerations} generations in ${officialWall.toFixed(1)} s`);
+
+  // --- engine, cold cache -----------------------------------------------------
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracelift-bench-'));
+  const recorded: { messages: ChatMessage[]; n: number }[] = [];
+  const reward: RewardConfig = { mode: 'exec_only', exec_style: 'hybrid', e2e: 'first', rm_url: null, judge: null };
+  const engine = async (record: boolean) => {
+    const client = new ExecutorClient(o.endpoint, { onRequest: record ? (messages, _s, n) => recorded.push({ messages, n }) : undefined });
+    const scorer = new GroupScorer({
+      client,
+      executorIdentity: o.executorIdentity,
+      sampling,
+      prompts,
+      verifier: o.verifier,
+      cache: new BaselineCache(cacheDir),
+      k: o.k,
+      baselineSamples: o.baselineSamples,
+      reward,
+    });
+    const started = performance.now();
+    await Promise.all(batch.map((b, i) => scorer.scoreGroup(b.problem, b.traces, { groupIndex: i })));
+    return { wall: (performance.now() - started) / 1000, generations: client.stats.generations + client.stats.failed_generations, requests: client.stats.requests };
+  };
+  const cold = await engine(true);
+  o.log(`engine (cold cache): ${cold.generations} generations in ${cold.wall.toFixed(1)} s`);
+
+  // --- the same requests, straight to the server ---------------------------------
+  const replayClient = new ExecutorClient({ ...o.endpoint, n_sampling: 'yes' });
+  const limit = pLimit(o.endpoint.concurrency);
+  t0 = performance.now();
+  await Promise.all(recorded.map((r) => limit(() => replayClient.sample(r.messages, sampling, r.n))));
+  const replayWall = (performance.now() - t0) / 1000;
+  o.log(`replay of the engine's ${recorded.length} requests: ${replayWall.toFixed(1)} s`);
+
+  const warm = await engine(false);
+  o.log(`engine (warm cache): ${warm.generations} generations in ${warm.wall.toFixed(1)} s`);
+  fs.rmSync(cacheDir, { recursive: true, force: true });
+
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    problems: batch.length,
+    traces_per_problem: o.tracesPerProblem,
+    k: o.k,
+    baseline_samples: o.baselineSamples,
+    official_generations: officialGenerations,
+    official_wall_s: round(officialWall),
+    engine_generations: cold.generations,
+    engine_wall_s: round(cold.wall),
+    engine_requests: cold.requests,
+    replay_wall_s: round(replayWall),
+    engine_warm_generations: warm.generations,
+    engine_warm_wall_s: round(warm.wall),
+    generations_ratio: round(officialGenerations / cold.generations),
+    wall_ratio: round(officialWall / cold.wall),
+    overhead_ratio: round(cold.wall / replayWall),
+    generations_ratio_warm: round(officialGenerations / Math.max(1, warm.generations)),
+    wall_ratio_warm: round(officialWall / warm.wall),
+  };
+}

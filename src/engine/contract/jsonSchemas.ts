@@ -1,0 +1,31 @@
+/**
+ * JSON Schema exports of the zod contract. The Python backend validates its
+ * own output against these files (see scripts/exportSchemas.ts), so the
+ * contract is defined once, here, in zod.
+ */
+import { z } from 'zod';
+import { ProblemSchema } from './problems';
+import { GroupRecordSchema, TraceRecordSchema } from './groups';
+import { EvalConfigSchema } from './config';
+import { RunEventSchema, RunSummarySchema, TraceSampleRowSchema } from './events';
+import { CodeTestsSchema } from './codeTests';
+
+export const CONTRACT_SCHEMAS = {
+  problem: ProblemSchema,
+  groups_record: GroupRecordSchema,
+  trace_record: TraceRecordSchema,
+  eval_config: EvalConfigSchema,
+  run_event: RunEventSchema,
+  sample_row: TraceSampleRowSchema,
+  run_summary: RunSummarySchema,
+  code_tests: CodeTestsSchema,
+} as const;
+
+export function contractJsonSchemas(): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(CONTRACT_SCHEMAS)) {
+    // "input" describes what a file may contain (defaults may be omitted).
+    out[name] = z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' });
+  }
+  return out;
+}

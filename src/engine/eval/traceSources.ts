@@ -1,0 +1,118 @@
+/**
+ * Where traces come from for an eval: the dataset's reference traces, a
+ * planner endpoint, a traces file, or a TraceLift-Groups file (whose records
+ * carry their own problem and gold answer).
+ */
+import { GroupRecordSchema, TraceRecordSchema, type GroupRecord, type MathProblem, type Problem, type Sampling } from '../contract';
+import type { ExecutorClient } from '../executor/client';
+import { plannerMessages, type PromptSet } from '../prompts/templates';
+import { readJsonlFile } from '../util/jsonl';
+import type { TraceInput } from '../uplift/scorer';
+
+export interface ProblemWithTraces {
+  problem: Problem;
+  traces: TraceInput[];
+}
+
+export function referenceTraces(problems: Problem[], taskName: string): ProblemWithTraces[] {
+  const usable = problems.filter((p) => p.reference_trace);
+  if (!usable.length) {
+    throw new Error(`Task "${taskName}" has no reference traces. Use a traces file (--traces FILE) or a planner (--planner-url).`);
+  }
+  return usable.map((problem) => ({
+    problem,
+    traces: [{ sample_id: `${problem.id}#reference`, trace: problem.reference_trace!, source: 'reference' }],
+  }));
+}
+
+/** Traces file: lines {problem_id, trace, trace_id?, label?} matched to the task's problems by id. */
+export function tracesFromFile(file: string, problems: Problem[]): { items: ProblemWithTraces[]; unmatched: string[] } {
+  const records = readJsonlFile(TraceRecordSchema, file);
+  const byId = new Map(problems.map((p) => [p.id, p]));
+  const grouped = new Map<string, TraceInput[]>();
+  const unmatched = new Set<string>();
+  records.forEach((r, i) => {
+    if (!byId.has(r.problem_id)) {
+      unmatched.add(r.problem_id);
+      return;
+    }
+    const list = grouped.get(r.problem_id) ?? [];
+    list.push({
+      sample_id: r.trace_id ?? `${r.problem_id}#${list.length}`,
+      trace: r.trace,
+      source: 'file',
+      label: r.label ?? null,
+    });
+    grouped.set(r.problem_id, list);
+    void i;
+  });
+  const items = problems.filter((p) => grouped.has(p.id)).map((problem) => ({ problem, traces: grouped.get(problem.id)! }));
+  return { items, unmatched: [...unmatched] };
+}
+
+/**
+ * TraceLift-Groups file: each record is a math problem with its gold answer
+ * (reference_solution) and its positive and perturbed traces.
+ */
+export function tracesFromGroups(file: string, taskName: string): ProblemWithTraces[] {
+  const records: GroupRecord[] = readJsonlFile(GroupRecordSchema, file);
+  return records.map((g) => {
+    if (g.reference_solution === null || g.reference_solution === undefined) {
+      throw new Error(`${file}: group ${g.problem_id} has no reference_solution (its gold answer).`);
+    }
+    const problem: MathProblem = {
+      task: taskName,
+      id: g.problem_id,
+      kind: 'math',
+      problem: g.problem,
+      answer: g.reference_solution,
+      reference_trace: g.positive_pool[0]?.reasoning ?? null,
+      meta: { source: g.source, task_type: g.task_type },
+    };
+    const traces: TraceInput[] = [
+      ...g.positive_pool.map((p, i) => ({
+        sample_id: `${g.problem_id}#pos${i}`,
+        trace: p.reasoning,
+        source: 'positive',
+        label: 'reference',
+        rubric_total: p.rubric?.total ?? null,
+      })),
+      ...g.negative_bank.map((n, i) => ({
+        sample_id: `${g.problem_id}#neg${i}`,
+        trace: n.reasoning,
+        source: 'negative',
+        label: n.negative_kind,
+        rubric_total: n.rubric?.total ?? null,
+      })),
+    ];
+    return { problem, traces };
+  });
+}
+
+/** The trace inside <reasoning>…</reasoning> when the planner used the tags, else the whole reply. */
+export function extractPlannerTrace(text: string): string {
+  const m = /<reasoning>([\s\S]*?)<\/reasoning>/i.exec(text);
+  return (m ? m[1]! : text).trim();
+}
+
+export async function plannerTraces(
+  problems: Problem[],
+  planner: ExecutorClient,
+  sampling: Sampling,
+  prompts: PromptSet,
+  perProblem: number,
+): Promise<{ items: ProblemWithTraces[]; failures: string[] }> {
+  const failures: string[] = [];
+  const items = await Promise.all(
+    problems.map(async (problem) => {
+      const gens = await planner.sample(plannerMessages(prompts, problem.kind, problem.problem), sampling, perProblem);
+      const traces: TraceInput[] = [];
+      gens.forEach((g, i) => {
+        if (g.error !== null || g.text === null) failures.push(`${problem.id}: planner call failed: ${g.error}`);
+        else traces.push({ sample_id: `${problem.id}#planner${i}`, trace: extractPlannerTrace(g.text), source: 'planner' });
+      });
+      return { problem, traces };
+    }),
+  );
+  return { items: items.filter((i) => i.traces.length), failures };
+}
