@@ -42,7 +42,7 @@ interface EvalFlags {
   concurrency?: number;
   temperature: number;
   maxTokens?: number;
-  rewardMode: string;
+  rewardMode?: string;
   execStyle: string;
   e2e: 'first' | 'mean';
   rmUrl?: string;
@@ -71,7 +71,15 @@ export function registerEvalCommand(program: Command): void {
     .option('--data-dir <dir>', 'benchmark data directory (default: $TRACELIFT_DATA_DIR)')
     .option('--cache-dir <dir>', 'baseline cache directory (default: $TRACELIFT_CACHE_DIR or ~/.cache/tracelift)')
     .option('--no-cache', 'do not read or write the baseline cache')
-    .addOption(new Option('--reward-mode <mode>').choices(['tracelift', 'exec_only', 'no_uplift', 'rm_uplift_only', 'llm_judge']).default('exec_only'))
+    .addOption(
+      new Option('--reward-mode <mode>', 'default: tracelift with --rm-url, llm_judge with --judge-url, else exec_only').choices([
+        'tracelift',
+        'exec_only',
+        'no_uplift',
+        'rm_uplift_only',
+        'llm_judge',
+      ]),
+    )
     .addOption(new Option('--exec-style <style>', 'code exec shaping').choices(['binary', 'pass_rate', 'coderl', 'hybrid']).default('hybrid'))
     .addOption(new Option('--e2e <how>', 'e2e term: first with-trace sample or mean of K').choices(['first', 'mean']).default('first'))
     .option('--rm-url <url>', 'Reason RM scoring endpoint (official protocol, e.g. http://127.0.0.1:8001/score)')
@@ -138,7 +146,7 @@ async function evalAction(flags: EvalFlags): Promise<number> {
         max_tokens: flags.maxTokens ?? DEFAULT_MAX_TOKENS[task.kind],
       }),
       reward: {
-        mode: flags.rewardMode,
+        mode: flags.rewardMode ?? (flags.rmUrl ? 'tracelift' : flags.judgeUrl ? 'llm_judge' : 'exec_only'),
         exec_style: flags.execStyle,
         e2e: flags.e2e,
         rm_url: flags.rmUrl ?? null,

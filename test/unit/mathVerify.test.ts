@@ -45,6 +45,8 @@ describe("extractNumericAnswer", () => {
     ["The answer is:\n 42", "42"],
     ["1.5e3 meters", "1.5e3"],
     ["half is 1/2 of the cake", "1/2"],
+    ["answer: 2 1/2 cups", "5/2"],
+    ["She has 3 apples, 1/2 of them red", "1/2"],
   ];
   for (const [text, expected] of cases) {
     it(`${JSON.stringify(text).slice(0, 60)} -> ${expected}`, () => {

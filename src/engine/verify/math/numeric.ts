@@ -151,6 +151,11 @@ function normalizeText(text: string): string {
   // "(3)/(4)" from the rewrite above becomes "3/4" when both sides are plain numbers.
   s = s.replace(/\(\s*(-?[\d.,]+)\s*\)\s*\/\s*\(\s*([\d.,]+)\s*\)/g, "$1/$2");
   s = s.replace(/-\s+(\d+\/\d+)/g, "-$1");
+  // Mixed numbers "2 1/2" (proper fraction part only) -> "5/2".
+  s = s.replace(/(?<![\d.,/])(\d{1,9}) +(\d{1,9})\s*\/\s*(\d{1,9})(?![\d./])/g, (all, a: string, b: string, c: string) => {
+    const [w, n, d] = [BigInt(a), BigInt(b), BigInt(c)];
+    return d > 0n && n > 0n && n < d ? `${w * d + n}/${d}` : all;
+  });
   s = s.replace(/\^\s*\{?\\circ\}?/g, " ");
   s = s.replace(/\\(?:cdot|times)/g, " * ");
   return s;

@@ -1,0 +1,93 @@
+/**
+ * End to end through the built CLI against the REAL embedded executor
+ * (llama-cpp-python serving SmolLM2-135M-Instruct): eval writes a valid,
+ * resumable run directory and prints per-sample uplift and a summary.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RunSummarySchema, TraceSampleRowSchema, EvalConfigSchema } from '../../src/engine/contract';
+import { readEvents } from '../../src/engine/run/runDir';
+
+const ROOT = path.resolve(__dirname, '../..');
+const CLI = path.join(ROOT, 'bin', 'tracelift.js');
+
+function tracelift(args: string[]) {
+  const res = spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 540_000 });
+  return { code: res.status, stdout: res.stdout, stderr: res.stderr };
+}
+
+test('eval gsm8k reference traces on the embedded executor, then resume', { timeout: 600_000 }, () => {
+  assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'cli.js')), 'run `npm run build` first (the README set-up does)');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-eval-'));
+  const out = path.join(tmp, 'run');
+  const cache = path.join(tmp, 'cache');
+  const args = ['eval', '--task', 'gsm8k', '--split', 'test', '--limit', '3', '--traces', 'reference', '-m', '4', '--out', out, '--cache-dir', cache];
+  const first = tracelift(args);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /gsm8k\/test\/0\s+reference/);
+  assert.match(first.stdout, /mean uplift/);
+
+  const summary = RunSummarySchema.parse(JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')));
+  assert.equal(summary.status, 'completed');
+  assert.equal(summary.micro.problems, 3);
+  assert.equal(summary.micro.traces, 3);
+  assert.notEqual(summary.with_trace_success, null);
+  assert.notEqual(summary.no_trace_success, null);
+  assert.equal(summary.micro.failed_calls, 0);
+  // 3 traces × K=3 + 3 problems × M=4 generations, none extra for e2e.
+  assert.equal(summary.executor_generations, 3 * 3 + 3 * 4);
+
+  const config = EvalConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')));
+  assert.equal(config.executor_origin, 'embedded');
+  const rows = fs.readFileSync(path.join(out, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => TraceSampleRowSchema.parse(JSON.parse(l)));
+  assert.equal(rows.length, 3);
+  for (const r of rows) {
+    assert.equal(r.with_trace_valid, 3);
+    assert.equal(r.baseline_valid, 4);
+    assert.ok(Math.abs(r.uplift! - (r.with_trace_successes / 3 - r.baseline_rate!)) < 1e-9);
+  }
+  const { events, issues } = readEvents(out);
+  assert.equal(issues.length, 0);
+  assert.deepEqual(events.map((e) => e.type).filter((t) => t !== 'rollout_group'), ['run_started', 'run_ended']);
+
+  // Resume: the same command skips the scored problems; one more problem with --limit 4.
+  const again = tracelift([...args.slice(0, 6), '4', ...args.slice(7)]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /resuming: 3 problem\(s\) already scored/);
+  const after = readEvents(out).events;
+  assert.equal(after.filter((e) => e.type === 'rollout_group').length, 4);
+  const resumedStart = after.filter((e) => e.type === 'run_started');
+  assert.equal(resumedStart.length, 2);
+  assert.equal(resumedStart[1]!.type === 'run_started' && resumedStart[1]!.resumed, true);
+  // The 3 earlier baselines came from the on-disk cache? No: they were not re-scored at all;
+  // the new problem's baseline was sampled: 3 + 4 generations.
+  const s2 = RunSummarySchema.parse(JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')));
+  assert.equal(s2.micro.problems, 4);
+  assert.equal(s2.executor_generations, 3 + 4);
+});
+
+test('a second run reuses cached baselines across runs', { timeout: 600_000 }, () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-eval-'));
+  const cache = path.join(tmp, 'cache');
+  const base = ['eval', '--task', 'gsm8k', '--limit', '2', '-m', '3', '-k', '2', '--cache-dir', cache];
+  const a = tracelift([...base, '--out', path.join(tmp, 'a')]);
+  assert.equal(a.code, 0, a.stderr);
+  const b = tracelift([...base, '--out', path.join(tmp, 'b')]);
+  assert.equal(b.code, 0, b.stderr);
+  const sb = RunSummarySchema.parse(JSON.parse(fs.readFileSync(path.join(tmp, 'b', 'summary.json'), 'utf8')));
+  assert.equal(sb.baseline_cache_hits, 2);
+  assert.equal(sb.executor_generations, 2 * 2, 'only the with-trace samples were generated');
+});
+
+test('bad input: unknown task and missing traces file give clear errors', () => {
+  const a = tracelift(['eval', '--task', 'nope']);
+  assert.notEqual(a.code, 0);
+  assert.match(a.stderr, /Unknown task "nope"/);
+  const b = tracelift(['eval', '--task', 'gsm8k', '--traces', '/nonexistent/traces.jsonl']);
+  assert.notEqual(b.code, 0);
+  assert.match(b.stderr, /Traces file not found: \/nonexistent\/traces.jsonl/);
+});
