@@ -18,7 +18,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import pLimit from 'p-limit';
 import { SamplingSchema, type Endpoint, type MathProblem, type Problem, type RewardConfig, type Sampling } from '../contract';
 import { ExecutorClient } from '../executor/client';
 import { DEFAULT_PROMPTS, executorMessages, type ChatMessage } from '../prompts/templates';
@@ -127,10 +126,10 @@ export async function runRewardBench(o: RewardBenchOptions): Promise<RewardBench
   o.log(`engine (cold cache): ${cold.generations} generations in ${cold.wall.toFixed(1)} s`);
 
   // --- the same requests, straight to the server ---------------------------------
-  const replayClient = new ExecutorClient({ ...o.endpoint, n_sampling: 'yes' });
-  const limit = pLimit(o.endpoint.concurrency);
+  // requestOnce: each recorded HTTP request exactly once (the client's own bound applies).
+  const replayClient = new ExecutorClient(o.endpoint);
   t0 = performance.now();
-  await Promise.all(recorded.map((r) => limit(() => replayClient.sample(r.messages, sampling, r.n))));
+  await Promise.all(recorded.map((r) => replayClient.requestOnce(r.messages, sampling, r.n)));
   const replayWall = (performance.now() - t0) / 1000;
   o.log(`replay of the engine's ${recorded.length} requests: ${replayWall.toFixed(1)} s`);
 

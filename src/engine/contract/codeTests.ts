@@ -37,6 +37,13 @@ export const AssertTestsSchema = z.object({
   kind: z.literal('asserts'),
   asserts: z.array(z.string().min(1)).min(1),
   setup: z.string().optional(),
+  /**
+   * The function under test, when known. Only this name may shadow a Python
+   * builtin (MBPP has tasks whose function is called `sum`); without it, a
+   * builtin-named program function is used only by asserts that call no other
+   * function of the program.
+   */
+  entry_point: z.string().min(1).optional(),
 });
 export type AssertTests = z.infer<typeof AssertTestsSchema>;
 

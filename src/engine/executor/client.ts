@@ -91,6 +91,11 @@ export class ExecutorClient {
     return [...first, ...rest];
   }
 
+  /** Exactly one HTTP request as given (no fan-out), for benchmark replays. */
+  requestOnce(messages: ChatMessage[], sampling: Sampling, n: number): Promise<Generation[]> {
+    return this.request(messages, sampling, n);
+  }
+
   /** One HTTP request under the concurrency bound; never throws. */
   private request(messages: ChatMessage[], sampling: Sampling, n: number): Promise<Generation[]> {
     return this.limit(async () => {

@@ -26,7 +26,7 @@ export interface EngineVerifierOptions {
 export class EngineVerifier implements OutputVerifier {
   readonly version = VERIFIER_VERSION;
   private math: MathVerifier | null = null;
-  private code: CodeSide | null = null;
+  private code: CodeSideLike | null = null;
 
   constructor(private readonly opts: EngineVerifierOptions = {}) {}
 
@@ -54,12 +54,12 @@ export class EngineVerifier implements OutputVerifier {
   }
 }
 
-interface CodeSide {
+interface CodeSideLike {
   verify(problem: Extract<Problem, { kind: 'code' }>, output: string): Promise<Verdict>;
   close(): Promise<void>;
 }
 
-async function loadCodeSide(opts: EngineVerifierOptions): Promise<CodeSide> {
+async function loadCodeSide(opts: EngineVerifierOptions): Promise<CodeSideLike> {
   const { createCodeSide } = await import('./codeSide');
   return createCodeSide(opts);
 }

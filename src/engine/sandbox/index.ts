@@ -1,0 +1,13 @@
+/** bubblewrap sandbox for untrusted Python (see runner.ts). */
+export {
+  SandboxRunner,
+  defaultConcurrency,
+  bwrapArgs,
+  type SandboxOptions,
+  type SandboxRequest,
+  type SandboxResult,
+  type SandboxInfo,
+  type HarnessFiles,
+} from './runner';
+export { SandboxUnavailableError, BWRAP_INSTALL_HINT, findExecutable } from './detect';
+export { PREAMBLE_PY, formatLimits, type RLimits } from './preamble';
