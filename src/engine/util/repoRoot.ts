@@ -1,25 +1,42 @@
-/** Finding the repository (or installed extension) root and its project-local Python. */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+/** Locating the repository (or installed extension) root. */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { join } from 'node:path';
 
-const PACKAGE_NAME = 'tracelift-vscode';
-let cachedRoot: string | null = null;
+export const PACKAGE_NAME = 'tracelift-vscode';
 
-/** Walks up from this file to the package.json named tracelift-vscode. */
-export function findRepoRoot(start: string = __dirname): string {
-  if (cachedRoot) return cachedRoot;
-  let dir = start;
-  for (;;) {
-    const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg)) {
-      try {
-        if (JSON.parse(fs.readFileSync(pkg, 'utf8')).name === PACKAGE_NAME) return (cachedRoot = dir);
-      } catch {
-        // not ours; keep walking
-      }
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`Cannot find the ${PACKAGE_NAME} package root above ${start}`);
-    dir = parent;
+let cachedRoot: string | undefined;
+
+function isRepoRoot(dir: string): boolean {
+  const pkg = join(dir, 'package.json');
+  if (!existsSync(pkg)) return false;
+  try {
+    return (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === PACKAGE_NAME;
+  } catch {
+    return false;
   }
+}
+
+/**
+ * Walks up from `start` (default: this module's directory, which works from
+ * src/ under tsx and from the bundled dist/) to the directory whose
+ * package.json is named "tracelift-vscode"; then from the working directory;
+ * finally falls back to the working directory itself.
+ */
+export function findRepoRoot(start?: string): string {
+  if (start === undefined && cachedRoot !== undefined) return cachedRoot;
+  const starts = start !== undefined ? [start] : [__dirname, process.cwd()];
+  for (const s of starts) {
+    let dir = resolve(s);
+    for (;;) {
+      if (isRepoRoot(dir)) {
+        if (start === undefined) cachedRoot = dir;
+        return dir;
+      }
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  return process.cwd();
 }
