@@ -13,7 +13,7 @@ import { startFakeOpenAI } from '../helpers/fakeOpenAI';
 
 const problem: MathProblem = { task: 'gsm8k', id: 'p1', kind: 'math', problem: 'Janet has 16 eggs…', answer: '18', reference_trace: null, meta: {} };
 const HELPFUL = 'Subtract, then double: 18.';
-const withTrace = (user: string) => user.includes('Reasoning you may use');
+const withTrace = (user: string) => user.includes('Provided reasoning');
 
 function scorer(url: string, cacheDir: string | null, mode: 'exec_only' | 'tracelift' = 'exec_only') {
   const client = new ExecutorClient(EndpointSchema.parse({ base_url: url, model: 'm', max_retries: 0, concurrency: 8 }));
