@@ -165,10 +165,9 @@ export interface VerdictInput {
   tests: CodeTests;
   run: SandboxResult;
   nonce: string;
-  startedAt: number;
 }
 
-export function buildVerdict({ tests, run, nonce, startedAt }: VerdictInput): CodeVerdict {
+export function buildVerdict({ tests, run, nonce }: VerdictInput): CodeVerdict {
   const { records } = parseChannel(run.channel, nonce);
   const hello = records.some((r) => r.t === 'hello');
   const end = records.find((r) => r.t === 'end');
@@ -224,7 +223,7 @@ export function buildVerdict({ tests, run, nonce, startedAt }: VerdictInput): Co
     tests_passed: passedCount,
     tests_total: total,
     tests: filled,
-    duration_ms: Math.max(0, Math.round(performance.now() - startedAt)),
+    duration_ms: Math.max(0, Math.round(run.durationMs)),
     sandboxed: run.sandboxed,
   };
   if (firstBad?.message) verdict.message = clip(`test ${firstBad.index}: ${firstBad.message}`);

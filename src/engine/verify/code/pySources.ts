@@ -19,20 +19,31 @@
 
 /** Typed-JSON codec shared by judge and child (see contract/codeTests.ts). */
 export const CODEC_PY = String.raw`# ---- typed value codec (shared by judge and child) ----
-import json as _json, base64 as _b64, math as _math
+import binascii as _binascii
+import builtins as _builtins
 
 _SAFE = 2 ** 53
-_TAGS = ('$int', '$float', '$tuple', '$dict', '$set', '$frozenset', '$bytes', '$complex', '$builtin', '$ref', '$name')
+_BUILTIN_FN = type(len)
 
 
 class CodecError(Exception):
     pass
 
 
+def _builtin_name(x):
+    try:
+        name = x.__name__
+    except Exception:
+        return None
+    if type(name) is str and getattr(_builtins, name, None) is x:
+        return name
+    return None
+
+
 def _enc_float(x):
     if x != x:
         return {'$float': 'nan'}
-    if x in (float('inf'), float('-inf')):
+    if x == float('inf') or x == float('-inf'):
         return {'$float': 'inf' if x > 0 else '-inf'}
     if x == int(x):
         return {'$float': repr(x)}
@@ -65,12 +76,12 @@ def encode(x, refer, depth=0):
     if t is frozenset:
         return {'$frozenset': [encode(e, refer, d) for e in x]}
     if t is bytes:
-        return {'$bytes': _b64.b64encode(x).decode('ascii')}
+        return {'$bytes': _binascii.b2a_base64(x, newline=False).decode('ascii')}
     if t is complex:
         return {'$complex': [repr(x.real), repr(x.imag)]}
     if (t is type or t is _BUILTIN_FN) and _builtin_name(x) is not None:
         return {'$builtin': _builtin_name(x)}
-    # subclasses of builtins (namedtuple, IntEnum, Counter, defaultdict, str
+    # Subclasses of builtins (namedtuple, IntEnum, Counter, defaultdict, str
     # subclasses ...): take the raw base value via the base type's slots.
     try:
         if issubclass(t, int) and not issubclass(t, bool):
@@ -90,26 +101,12 @@ def encode(x, refer, depth=0):
         if issubclass(t, set):
             return {'$set': [encode(e, refer, d) for e in set.__iter__(x)]}
         if issubclass(t, bytes):
-            return {'$bytes': _b64.b64encode(bytes(memoryview(x))).decode('ascii')}
+            return {'$bytes': _binascii.b2a_base64(bytes(memoryview(x)), newline=False).decode('ascii')}
     except RecursionError:
         raise
     except Exception:
         pass
     return refer(x)
-
-
-import builtins as _builtins
-_BUILTIN_FN = type(len)
-
-
-def _builtin_name(x):
-    try:
-        name = x.__name__
-    except Exception:
-        return None
-    if type(name) is str and getattr(_builtins, name, None) is x:
-        return name
-    return None
 
 
 def _dec_float(s):
@@ -120,76 +117,112 @@ def _dec_float(s):
     return float(s)
 
 
-def decode(v, resolve, depth=0):
-    """Decode typed JSON into exact builtin values. resolve(tag, payload)
-    handles $ref / $name."""
-    if depth > 300:
-        raise CodecError('value nested too deeply')
-    t = type(v)
-    if v is None or t is bool or t is str or t is int:
-        return v
-    if t is float:
-        return v
-    d = depth + 1
-    if t is list:
-        return [decode(e, resolve, d) for e in v]
-    if t is dict:
-        if len(v) != 1:
-            raise CodecError('malformed tagged value')
-        (tag, p), = v.items()
-        if tag == '$tuple':
-            return tuple(decode(e, resolve, d) for e in _seq(p))
-        if tag == '$dict':
-            out = {}
-            for kv in _seq(p):
-                if type(kv) is not list or len(kv) != 2:
-                    raise CodecError('malformed dict item')
-                out[decode(kv[0], resolve, d)] = decode(kv[1], resolve, d)
-            return out
-        if tag == '$set':
-            return set(decode(e, resolve, d) for e in _seq(p))
-        if tag == '$frozenset':
-            return frozenset(decode(e, resolve, d) for e in _seq(p))
-        if tag == '$int':
-            if type(p) is not str or len(p) > 100000:
-                raise CodecError('bad int')
-            return int(p, 16)
-        if tag == '$float':
-            return _dec_float(p)
-        if tag == '$bytes':
-            if type(p) is not str:
-                raise CodecError('bad bytes')
-            return _b64.b64decode(p)
-        if tag == '$complex':
-            if type(p) is str and len(p) < 400:
-                return complex(p)
-            p = _seq(p)
-            if len(p) != 2:
-                raise CodecError('bad complex')
-            return complex(_dec_float(p[0]), _dec_float(p[1]))
-        if tag == '$builtin':
-            obj = getattr(_builtins, p, None) if type(p) is str else None
-            if obj is None or not (type(obj) is type or type(obj) is _BUILTIN_FN):
-                raise CodecError('unknown builtin')
-            return obj
-        if tag in ('$ref', '$name'):
-            return resolve(tag, p)
-        raise CodecError('unknown tag')
-    raise CodecError('unexpected JSON value')
-
-
 def _seq(p):
     if type(p) is not list:
         raise CodecError('expected a list')
     return p
 
 
-def dumps(obj):
-    return _json.dumps(obj, allow_nan=False, separators=(',', ':')).encode('ascii')
+def decode(v, resolve, depth=0):
+    """Decode typed JSON into exact builtin values. resolve(tag, payload)
+    handles $ref / $name."""
+    if depth > 300:
+        raise CodecError('value nested too deeply')
+    t = type(v)
+    if v is None or t is bool or t is str or t is int or t is float:
+        return v
+    d = depth + 1
+    if t is list:
+        return [decode(e, resolve, d) for e in v]
+    if t is not dict or len(v) != 1:
+        raise CodecError('malformed value')
+    (tag, p), = v.items()
+    if tag == '$tuple':
+        return tuple([decode(e, resolve, d) for e in _seq(p)])
+    if tag == '$dict':
+        out = {}
+        for kv in _seq(p):
+            if type(kv) is not list or len(kv) != 2:
+                raise CodecError('malformed dict item')
+            out[decode(kv[0], resolve, d)] = decode(kv[1], resolve, d)
+        return out
+    if tag == '$set':
+        return set([decode(e, resolve, d) for e in _seq(p)])
+    if tag == '$frozenset':
+        return frozenset([decode(e, resolve, d) for e in _seq(p)])
+    if tag == '$int':
+        if type(p) is not str or len(p) > 100000:
+            raise CodecError('bad int')
+        return int(p, 16)
+    if tag == '$float':
+        return _dec_float(p)
+    if tag == '$bytes':
+        if type(p) is not str:
+            raise CodecError('bad bytes')
+        return _binascii.a2b_base64(p)
+    if tag == '$complex':
+        if type(p) is str and len(p) < 400:
+            return complex(p)
+        p = _seq(p)
+        if len(p) != 2:
+            raise CodecError('bad complex')
+        return complex(_dec_float(p[0]), _dec_float(p[1]))
+    if tag == '$builtin':
+        obj = getattr(_builtins, p, None) if type(p) is str else None
+        if obj is None or not (type(obj) is type or type(obj) is _BUILTIN_FN):
+            raise CodecError('unknown builtin')
+        return obj
+    if tag == '$ref' or tag == '$name':
+        return resolve(tag, p)
+    raise CodecError('unknown tag')
 
 
-def loads(b):
-    return _json.loads(b)
+_JESC = dict((i, '\\u%04x' % i) for i in range(32))
+_JESC[ord('"')] = '\\"'
+_JESC[ord('\\')] = '\\\\'
+
+
+def jdump(obj):
+    """JSON text of a typed-JSON tree (no json import needed on the child side)."""
+    out = []
+    add = out.append
+
+    def w(o):
+        t = type(o)
+        if o is None:
+            add('null')
+        elif o is True:
+            add('true')
+        elif o is False:
+            add('false')
+        elif t is str:
+            add('"' + o.translate(_JESC) + '"')
+        elif t is int:
+            add(str(o))
+        elif t is float:
+            if o != o or o in (float('inf'), float('-inf')):
+                raise ValueError('non-finite float')
+            add(repr(o))
+        elif t is list:
+            add('[')
+            for i, e in enumerate(o):
+                if i:
+                    add(',')
+                w(e)
+            add(']')
+        elif t is dict:
+            add('{')
+            for i, (k, e) in enumerate(o.items()):
+                if i:
+                    add(',')
+                w(str(k))
+                add(':')
+                w(e)
+            add('}')
+        else:
+            raise ValueError('not JSON: %s' % t.__name__)
+    w(obj)
+    return ''.join(out).encode('utf-8', 'surrogatepass')
 # ---- end codec ----
 `;
 
@@ -199,13 +232,61 @@ import os
 import sys
 import time
 import select
-import signal
-import struct
+import marshal
 import builtins
-import subprocess
+try:
+    import _signal as signal  # the C module: no enum import at start-up
+except ImportError:  # pragma: no cover
+    import signal
 
 MAX_MSG = 64 * 1024 * 1024
-_real_import = builtins.__import__
+_SIGNAMES = {1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 4: 'SIGILL', 5: 'SIGTRAP', 6: 'SIGABRT', 7: 'SIGBUS', 8: 'SIGFPE',
+             9: 'SIGKILL', 11: 'SIGSEGV', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM', 24: 'SIGXCPU', 25: 'SIGXFSZ', 31: 'SIGSYS'}
+_SIGKILL = getattr(signal, 'SIGKILL', 9)
+_SIGXCPU = getattr(signal, 'SIGXCPU', 24)
+
+
+def dumps(obj):
+    return _json.dumps(obj, allow_nan=False, separators=(',', ':')).encode('ascii')
+
+
+def loads(b):
+    return _json.loads(b.decode('utf-8', 'surrogatepass'))
+
+
+class Proc(object):
+    """A spawned child: pid, its pipes, and its exit status once reaped."""
+
+    def __init__(self, pid, stdin_w, stdout_r, stderr_r, req_w, resp_r):
+        self.pid = pid
+        self.stdin_w = stdin_w
+        self.stdout_r = stdout_r
+        self.stderr_r = stderr_r
+        self.req_w = req_w
+        self.resp_r = resp_r
+        self.returncode = None
+        self.cpu = 0.0
+
+
+def spawn_child(python, child_path, cwd, new_session):
+    """posix_spawn the child harness (fresh interpreter) with its five pipes.
+    Only fds 0-4 are passed (everything else is close-on-exec)."""
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    req_r, req_w = os.pipe()
+    resp_r, resp_w = os.pipe()
+    env = {'PATH': '/usr/local/bin:/usr/bin:/bin', 'LANG': 'C.UTF-8', 'HOME': cwd, 'TMPDIR': cwd}
+    actions = [(os.POSIX_SPAWN_DUP2, in_r, 0), (os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2),
+               (os.POSIX_SPAWN_DUP2, req_r, 3), (os.POSIX_SPAWN_DUP2, resp_w, 4)]
+    try:
+        pid = os.posix_spawn(python, [python, '-I', child_path, '3', '4'], env, file_actions=actions, setsid=new_session)
+    finally:
+        for fd in (in_r, out_w, err_w, req_r, resp_w):
+            os.close(fd)
+    for fd in (out_r, err_r, resp_r, in_w):
+        os.set_blocking(fd, False)
+    return Proc(pid, in_w, out_r, err_r, req_w, resp_r)
 
 
 class CandidateAbort(BaseException):
@@ -344,7 +425,7 @@ def _stdlib_names():
 
 
 class Judge(object):
-    def __init__(self, spec, out):
+    def __init__(self, spec, out, first_child):
         self.spec = spec
         self.out = out
         lim = spec['limits']
@@ -356,119 +437,92 @@ class Judge(object):
         self.overall_deadline = self.start + self.timeout_s
         self.deadline = self.overall_deadline
         self.sandboxed = bool(spec.get('sandboxed'))
+        self.in_pidns = self.sandboxed and os.getpid() <= 3
         self.python = spec['python']
         self.child_path = spec['child']
-        self.child_limits = dumps({'as': self.memory_bytes, 'cpu': int(self.timeout_s) + 1}).decode('ascii')
+        self.child_limits = {'as': self.memory_bytes, 'cpu': int(self.timeout_s) + 1}
+        self.cwd = os.getcwd()
+        self.spare = first_child
         self.proc = None
         self.rbuf = bytearray()
+        self.stdout_buf = bytearray()
         self.stderr_tail = b''
         self.respawns = 0
         self.last_abort = None
         self.names = None
         self.load_failed = None
         self.refs = {}
-        self.devnull = os.open(os.devnull, os.O_RDWR)
-        self.cwd = os.getcwd()
-        self.in_pidns = self.sandboxed and os.getpid() <= 3
+        self.unit_source = None
+        self.unit_sources = []
 
     # ---------------- process control ----------------
     def spawn(self, mode, stdin_data=None):
-        self.keep_stdout = mode == 'script'
-        req_r, req_w = os.pipe()
-        resp_r, resp_w = os.pipe()
-        env = {'PATH': '/usr/local/bin:/usr/bin:/bin', 'LANG': 'C.UTF-8', 'HOME': '/tmp', 'TMPDIR': '/tmp'}
-        try:
-            proc = subprocess.Popen(
-                [self.python, '-I', self.child_path, str(req_r), str(resp_w), self.child_limits, mode],
-                stdin=subprocess.PIPE if stdin_data is not None else self.devnull,
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                pass_fds=(req_r, resp_w), close_fds=True, start_new_session=self.sandboxed,
-                env=env, cwd=self.cwd)
-        finally:
-            os.close(req_r)
-            os.close(resp_w)
+        """Start the program's process (reusing the child pre-spawned at
+        start-up once) and send it the program."""
+        proc = self.spare
+        self.spare = None
+        if proc is None:
+            proc = spawn_child(self.python, self.child_path, self.cwd, self.sandboxed)
         self.proc = proc
-        self.req_w = req_w
-        self.resp_r = resp_r
+        self.keep_stdout = mode == 'script'
         self.rbuf = bytearray()
         self.stdout_buf = bytearray()
         self.stdout_len = 0
         self.stderr_tail = b''
         self.stderr_len = 0
-        self.stdin_data = memoryview(stdin_data) if stdin_data is not None else None
         self.eof = set()
         self.last_mem_check = 0.0
         self.child_err = None
         self.drained_after_exit = False
-        for fd in (resp_r, proc.stdout.fileno(), proc.stderr.fileno()):
-            os.set_blocking(fd, False)
-        if proc.stdin is not None:
-            os.set_blocking(proc.stdin.fileno(), False)
-            if not stdin_data:
-                proc.stdin.close()
-                self.stdin_data = None
+        self.stdin_data = memoryview(stdin_data) if stdin_data else None
+        if self.stdin_data is None:
+            self.close_fd('stdin_w')
+        self.send({'mode': mode, 'program': self.spec['program'], 'module': '__main__' if mode == 'script' else 'solution',
+                   'limits': self.child_limits})
         return proc
 
+    def close_fd(self, attr):
+        p = self.proc
+        fd = getattr(p, attr)
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+            setattr(p, attr, None)
+
     def send(self, obj):
-        b = dumps(obj)
-        data = memoryview(struct.pack('>I', len(b)) + b)
+        b = marshal.dumps(obj)
+        data = memoryview(len(b).to_bytes(4, 'big') + b)
         try:
             while data:
-                k = os.write(self.req_w, data)
+                k = os.write(self.proc.req_w, data)
                 data = data[k:]
         except OSError:
             pass  # the child died; the next wait() reports it
 
-    def kill_all(self):
-        """Kill the candidate and everything it started."""
+    def poll_exit(self):
         p = self.proc
-        if p is not None:
-            try:
-                if self.sandboxed:
-                    os.killpg(p.pid, signal.SIGKILL)
-                else:
-                    os.kill(p.pid, signal.SIGKILL)
-            except OSError:
-                pass
-        # In the sandbox's pid namespace every process but pid 1 (bwrap's
-        # init) and the judge belongs to the program. Unsandboxed, the
-        # program's processes share the judge's process group (unless they
-        # left it, which only the sandbox can prevent).
-        me = os.getpid()
-        mygroup = os.getpgrp()
-        for _ in range(100):
-            found = False
-            try:
-                entries = os.listdir('/proc')
-            except OSError:
-                break
-            for name in entries:
-                if not name.isdigit():
-                    continue
-                pid = int(name)
-                if pid == 1 or pid == me:
-                    continue
-                try:
-                    with open('/proc/%d/stat' % pid, 'rb') as f:
-                        st = f.read()
-                    rest = st[st.rindex(b')') + 2:].split()
-                    if rest[0] == b'Z':
-                        continue
-                    if not self.in_pidns and int(rest[2]) != mygroup:
-                        continue
-                    os.kill(pid, signal.SIGKILL)
-                    found = True
-                except (OSError, ValueError, IndexError):
-                    pass
-            self.reap()
-            if not found:
-                break
-        if p is not None:
-            try:
-                p.wait(timeout=2)
-            except Exception:
-                pass
-            self.close_child()
+        if p.returncode is not None:
+            return True
+        try:
+            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
+        except ChildProcessError:
+            p.returncode = -9
+            return True
+        if pid == 0:
+            return False
+        p.returncode = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        p.cpu = ru.ru_utime + ru.ru_stime
+        return True
+
+    def wait4(self, limit=1.0):
+        end = time.monotonic() + limit
+        while not self.poll_exit():
+            if time.monotonic() > end:
+                return None, 0.0
+            time.sleep(0.001)
+        return self.proc.returncode, self.proc.cpu
 
     def reap(self):
         while True:
@@ -479,21 +533,64 @@ class Judge(object):
             if pid == 0:
                 return
 
+    def kill_all(self):
+        """Kill the program and everything it started."""
+        p = self.proc
+        if p is not None and p.returncode is None:
+            try:
+                if self.sandboxed:
+                    os.killpg(p.pid, _SIGKILL)
+                else:
+                    os.kill(p.pid, _SIGKILL)
+            except OSError:
+                pass
+        # In the sandbox's pid namespace every process but pid 1 (bwrap's
+        # init) and the judge belongs to the program. Unsandboxed, the
+        # program's processes share the judge's process group (unless they
+        # left it, which only the sandbox can prevent).
+        me = os.getpid()
+        mygroup = os.getpgrp()
+        spare = self.spare.pid if self.spare is not None else None
+        for _ in range(200):
+            found = False
+            try:
+                entries = os.listdir('/proc')
+            except OSError:
+                break
+            for name in entries:
+                if not name.isdigit():
+                    continue
+                pid = int(name)
+                if pid == 1 or pid == me or pid == spare:
+                    continue
+                try:
+                    with open('/proc/%d/stat' % pid, 'rb') as f:
+                        st = f.read()
+                    rest = st[st.rindex(b')') + 2:].split()
+                    if rest[0] == b'Z':
+                        continue
+                    if not self.in_pidns and int(rest[2]) != mygroup:
+                        continue
+                    os.kill(pid, _SIGKILL)
+                    found = True
+                except (OSError, ValueError, IndexError):
+                    pass
+            if p is not None:
+                self.poll_exit()
+            self.reap()
+            if not found:
+                break
+        if p is not None:
+            if p.returncode is None:
+                self.wait4(2.0)
+            self.close_child()
+
     def close_child(self):
         p = self.proc
         if p is None:
             return
-        for f in (p.stdout, p.stderr, p.stdin):
-            try:
-                if f is not None:
-                    f.close()
-            except Exception:
-                pass
-        for fd in (self.req_w, self.resp_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        for attr in ('stdin_w', 'stdout_r', 'stderr_r', 'req_w', 'resp_r'):
+            self.close_fd(attr)
         self.proc = None
 
     def rss_total(self):
@@ -516,24 +613,25 @@ class Judge(object):
         self.last_abort = (kind, msg)
         raise CandidateAbort(kind, msg)
 
-    def wait(self, deadline, want_msg, stdout_cap):
-        """Pump the child's pipes until a protocol message arrives (want_msg)
-        or the child exits. Returns the message, or None at exit."""
+    def wait(self, deadline, stdout_cap):
+        """Pump the child's pipes until a protocol message arrives or the
+        child exits. Returns the message, or None once it has exited."""
         p = self.proc
-        out_fd = p.stdout.fileno()
-        err_fd = p.stderr.fileno()
         while True:
-            if want_msg and len(self.rbuf) >= 4:
-                (n,) = struct.unpack('>I', bytes(self.rbuf[:4]))
+            if len(self.rbuf) >= 4:
+                n = int.from_bytes(bytes(self.rbuf[:4]), 'big')
                 if n > MAX_MSG:
-                    self.abort('output_limit', 'result message too large')
+                    self.abort('runtime_error', 'malformed result stream from the program')
                 if len(self.rbuf) >= 4 + n:
                     body = bytes(self.rbuf[4:4 + n])
                     del self.rbuf[:4 + n]
                     try:
-                        return loads(body)
+                        msg = loads(body)
                     except Exception:
-                        self.abort('runtime_error', 'malformed message from the program')
+                        msg = None
+                    if type(msg) is not dict:
+                        self.abort('runtime_error', 'malformed result message from the program')
+                    return msg
             now = time.monotonic()
             if now >= deadline:
                 if self.drained_after_exit:
@@ -544,34 +642,29 @@ class Judge(object):
                 if self.rss_total() > self.memory_bytes:
                     self.abort('memory', 'memory limit exceeded')
             if not self.drained_after_exit and self.poll_exit():
+                # Exited: drain what is already in the pipes, but do not wait
+                # for processes it left behind that still hold them.
                 self.drained_after_exit = True
                 deadline = min(deadline, now + 0.2)
-            elif self.drained_after_exit and now >= deadline - 0.0001:
-                return None
-            rl = [fd for fd in (self.resp_r, out_fd, err_fd) if fd not in self.eof]
-            wl = []
-            if self.stdin_data is not None:
-                wl.append(p.stdin.fileno())
+            rl = [fd for fd in (p.resp_r, p.stdout_r, p.stderr_r) if fd not in self.eof]
+            wl = [p.stdin_w] if self.stdin_data is not None else []
             if not rl and not wl:
                 return None
             try:
                 r, w, _ = select.select(rl, wl, [], min(0.05, max(0.0, deadline - now)))
             except InterruptedError:
                 continue
-            for fd in w:
+            if w:
                 try:
-                    k = os.write(fd, self.stdin_data[:65536])
+                    k = os.write(p.stdin_w, self.stdin_data[:65536])
                     self.stdin_data = self.stdin_data[k:]
                 except BlockingIOError:
-                    k = 0
+                    pass
                 except OSError:
                     self.stdin_data = memoryview(b'')
                 if not self.stdin_data:
                     self.stdin_data = None
-                    try:
-                        p.stdin.close()
-                    except Exception:
-                        pass
+                    self.close_fd('stdin_w')
             for fd in r:
                 try:
                     chunk = os.read(fd, 1 << 16)
@@ -582,11 +675,11 @@ class Judge(object):
                 if not chunk:
                     self.eof.add(fd)
                     continue
-                if fd == self.resp_r:
+                if fd == p.resp_r:
                     self.rbuf += chunk
                     if len(self.rbuf) > MAX_MSG + 4:
-                        self.abort('output_limit', 'result message too large')
-                elif fd == out_fd:
+                        self.abort('runtime_error', 'malformed result stream from the program')
+                elif fd == p.stdout_r:
                     self.stdout_len += len(chunk)
                     if self.stdout_len > stdout_cap:
                         self.abort('output_limit', 'output limit exceeded (%d bytes)' % stdout_cap)
@@ -609,39 +702,14 @@ class Judge(object):
             return ('memory', 'MemoryError')
         if rc < 0:
             sig = -rc
-            if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= int(self.timeout_s) + 0.5):
+            if sig == _SIGXCPU or (sig == _SIGKILL and cpu >= int(self.timeout_s) + 0.5):
                 return ('timeout', 'CPU time limit exceeded')
-            if sig == signal.SIGKILL:
+            if sig == _SIGKILL:
                 return ('memory', 'killed by SIGKILL (out of memory?)')
-            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-            return ('runtime_error', 'killed by signal %s' % name)
+            return ('runtime_error', 'killed by signal %s' % _SIGNAMES.get(sig, str(sig)))
         if err is not None:
             return ('runtime_error', '%s: %s' % (err[1], err[2]))
         return ('runtime_error', 'the program exited with code %d' % rc)
-
-    def poll_exit(self):
-        p = self.proc
-        if p.returncode is not None:
-            return True
-        try:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-        except ChildProcessError:
-            p.returncode = -9
-            self.last_cpu = 0.0
-            return True
-        if pid == 0:
-            return False
-        p.returncode = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
-        self.last_cpu = ru.ru_utime + ru.ru_stime
-        return True
-
-    def wait4(self):
-        end = time.monotonic() + 1.0
-        while not self.poll_exit():
-            if time.monotonic() > end:
-                return None, 0.0
-            time.sleep(0.002)
-        return self.proc.returncode, self.last_cpu
 
     # ---------------- call-mode plumbing ----------------
     def ensure_child(self):
@@ -654,7 +722,6 @@ class Judge(object):
             if self.respawns > 8 or time.monotonic() >= self.deadline:
                 raise CandidateAbort(self.last_abort[0], self.last_abort[1])
         self.spawn('call')
-        self.send({'program': self.spec['program'], 'module': 'solution'})
         try:
             self.load_child()
         except CandidateAbort as e:
@@ -663,7 +730,7 @@ class Judge(object):
             raise
 
     def load_child(self):
-        msg = self.wait(self.deadline, True, self.call_output_cap)
+        msg = self.wait(self.deadline, self.call_output_cap)
         if msg is None:
             kind, why = self.exit_reason()
             self.kill_all()
@@ -674,15 +741,17 @@ class Judge(object):
             raise CompileFailed(msg)
         if msg.get('t') != 'compiled':
             self.abort('runtime_error', 'unexpected message from the program')
-        msg = self.wait(self.deadline, True, self.call_output_cap)
+        msg = self.wait(self.deadline, self.call_output_cap)
         if msg is None or msg.get('t') == 'load_error':
             err = msg.get('err') if msg else None
             if msg is None:
                 kind, why = self.exit_reason()
             elif type(err) is list and len(err) == 3 and err[0] == 'memory':
                 kind, why = 'memory', 'MemoryError while loading the program'
+            elif type(err) is list and len(err) == 3:
+                kind, why = 'runtime_error', 'error while loading the program: %s: %s' % (err[1], err[2])
             else:
-                kind, why = 'runtime_error', 'error while loading the program: %s: %s' % (err[1], err[2]) if type(err) is list and len(err) == 3 else 'error while loading the program'
+                kind, why = 'runtime_error', 'error while loading the program'
             self.kill_all()
             self.last_abort = (kind, why)
             raise CandidateAbort(kind, why)
@@ -715,7 +784,7 @@ class Judge(object):
     def remote(self, req):
         self.ensure_child()
         self.send(req)
-        msg = self.wait(self.deadline, True, self.call_output_cap)
+        msg = self.wait(self.deadline, self.call_output_cap)
         if msg is None:
             kind, why = self.exit_reason()
             self.kill_all()
@@ -822,7 +891,7 @@ class Judge(object):
         if getattr(e, '_tl_remote', False):
             return 'runtime_error', '%s: %s' % (getattr(e, '_tl_name', type(e).__name__), e)
         if isinstance(e, AssertionError):
-            where = getattr(self, 'unit_source', None)
+            where = self.unit_source
             text = str(e) or (('failed: ' + where) if where else 'AssertionError')
             return 'failed', text
         if isinstance(e, MemoryError):
@@ -874,9 +943,8 @@ class Judge(object):
         else:
             raise HarnessError('unknown test kind %r' % (kind,))
         self.out.emit({'t': 'meta', 'total': len(units)})
-        sources = getattr(self, 'unit_sources', None) or []
         for i, fn in enumerate(units):
-            self.run_unit(i, fn, sources[i] if i < len(sources) else None)
+            self.run_unit(i, fn, self.unit_sources[i] if i < len(self.unit_sources) else None)
 
     def prepare(self, inject=True):
         """Load the program (once; compile and load errors surface here) and
@@ -894,7 +962,7 @@ class Judge(object):
         if check is None:
             raise HarnessError('the test defines no check(candidate)')
 
-        def count_asserts(stmt):
+        def asserts_something(stmt):
             for n in ast.walk(stmt):
                 if isinstance(n, ast.Assert) and not (isinstance(n.test, ast.Constant) and n.test.value):
                     return True
@@ -905,8 +973,9 @@ class Judge(object):
         try:
             for stmt in check.body:
                 code = compile(ast.Module(body=[stmt], type_ignores=[]), '<test>', 'exec')
-                steps.append((count_asserts(stmt), code))
-                if count_asserts(stmt):
+                is_test = asserts_something(stmt)
+                steps.append((is_test, code))
+                if is_test:
                     try:
                         seg = ast.get_source_segment(tests['test'], stmt) or ''
                     except Exception:
@@ -924,6 +993,8 @@ class Judge(object):
             if state['ns'] is not None:
                 return state['ns']
             helpers = tests.get('helpers')
+            # With trusted helpers (the dataset prompt) nothing but the entry
+            # point is taken from the program.
             ns = self.prepare(inject=not helpers)
             if helpers:
                 exec(compile(helpers, '<helpers>', 'exec'), ns)
@@ -939,18 +1010,20 @@ class Judge(object):
                 ns = init()
                 exec(compile(ast.Module(body=[check], type_ignores=[]), '<test>', 'exec'), ns)
                 ns['check'](ns[param])
+            self.unit_sources = ['check(%s)' % ep]
             return [whole]
 
         # One unit per top-level statement of check() that asserts something;
-        # the statements between them run as setup of the next unit.
+        # the statements between them run as set-up of the next unit.
         self.unit_sources = srcs
-        units = []
+        groups = []
         pending = []
         for is_test, code in steps:
             pending.append(code)
             if is_test:
-                units.append(pending)
+                groups.append(pending)
                 pending = []
+        trailing = pending
 
         def make(codes, last):
             def unit():
@@ -967,10 +1040,10 @@ class Judge(object):
                     else:
                         exec(c, ns)
                 if last:
-                    for c in pending:
+                    for c in trailing:
                         exec(c, ns)
             return unit
-        return [make(codes, k == len(units) - 1) for k, codes in enumerate(units)]
+        return [make(codes, k == len(groups) - 1) for k, codes in enumerate(groups)]
 
     def assert_units(self, tests):
         state = {'ns': None}
@@ -997,14 +1070,13 @@ class Judge(object):
         return [make(a) for a in tests['asserts']]
 
     def functional_units(self, tests):
-        import json as _j
         fname = tests['func_name']
 
         def make(case):
             def unit():
-                self.prepare()
-                args = [_j.loads(line) for line in case['input'].split('\n') if line.strip() != '']
-                expected = _j.loads(case['output'])
+                self.prepare(inject=False)
+                args = [_json.loads(line) for line in case['input'].split('\n') if line.strip() != '']
+                expected = _json.loads(case['output'])
                 if (self.names or {}).get('Solution', [''])[0] == 'callable':
                     req = {'op': 'method', 'cls': 'Solution', 'm': fname, 'a': [self.enc_arg(a) for a in args]}
                 else:
@@ -1028,7 +1100,7 @@ class Judge(object):
 
         def make(i):
             def unit():
-                self.prepare()
+                self.prepare(inject=False)
                 inp = decode(inputs[i], self.resolve)
                 exp = decode(expected[i], self.resolve)
                 if type(inp) is not list:
@@ -1052,7 +1124,7 @@ class Judge(object):
             box = {}
 
             def unit():
-                self.prepare()
+                self.prepare(inject=False)
                 inp = decode(inputs[i], self.resolve)
                 req = {'op': 'call', 'f': {'$name': ep}, 'a': [self.enc_arg(a) for a in list(inp)]}
                 if oracle == 'not_none':
@@ -1075,13 +1147,11 @@ class Judge(object):
                 continue
             deadline = min(self.overall_deadline, t0 + self.per_test_s)
             cap = int(case.get('max_output') or (1 << 20))
-            data = case['input'].encode('utf-8', 'surrogatepass')
             status, msg = 'ok', None
-            self.spawn('script', data)
-            self.send({'program': self.spec['program'], 'module': '__main__'})
+            self.spawn('script', case['input'].encode('utf-8', 'surrogatepass'))
             try:
                 while True:
-                    m = self.wait(deadline, True, cap)
+                    m = self.wait(deadline, cap)
                     if m is None:
                         break
                     t = m.get('t')
@@ -1103,7 +1173,7 @@ class Judge(object):
                 self.kill_all()
             except CandidateAbort as e:
                 status, msg = e.kind, e.msg
-                stdout = bytes(self.stdout_buf) if hasattr(self, 'stdout_buf') else b''
+                stdout = bytes(self.stdout_buf)
             rec = {'t': 'case', 'i': i, 'status': status, 'ms': int((time.monotonic() - t0) * 1000),
                    'stdout': stdout[:cap].decode('utf-8', 'replace')}
             if msg:
@@ -1201,18 +1271,44 @@ def _evalplus_match(out, exp, inp, atol, oracle):
     return bool(exact)
 
 
+
 def _judge_main():
+    # Pre-spawn the program's process first, so that its interpreter starts
+    # while the judge imports and reads the spec. It holds no secrets: the
+    # spec has not been read yet, and it runs nothing until it is sent the
+    # program (after the judge has made itself non-dumpable).
+    here = os.path.dirname(os.path.abspath(__file__))
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    sandboxed_guess = os.getpid() <= 3
+    first = None
+    try:
+        first = spawn_child(sys.executable, os.path.join(here, 'child.py'), os.getcwd(), sandboxed_guess)
+    except OSError:
+        first = None
+    global _json
+    import json as _json
     signal.signal(signal.SIGALRM, _alarm)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    raw = sys.stdin.buffer.read()
-    devnull = os.open(os.devnull, os.O_RDONLY)
+    raw = bytearray()
+    while True:
+        chunk = os.read(0, 1 << 20)
+        if not chunk:
+            break
+        raw += chunk
     os.dup2(devnull, 0)
     protected = _protect()
-    spec = loads(raw)
+    spec = loads(bytes(raw))
     del raw
     out = Out(3, spec['nonce'])
     out.emit({'t': 'hello', 'protected': protected})
-    judge = Judge(spec, out)
+    if first is not None and (spec['python'] != sys.executable or bool(spec.get('sandboxed')) != sandboxed_guess):
+        try:
+            os.kill(first.pid, _SIGKILL)
+            os.waitpid(first.pid, 0)
+        except OSError:
+            pass
+        first = None
+    judge = Judge(spec, out, first)
     try:
         judge.run()
     except CompileFailed as e:
@@ -1225,6 +1321,7 @@ def _judge_main():
         out.emit({'t': 'judge_error', 'msg': ''.join(traceback.format_exception_only(type(e), e))[-1000:]})
     finally:
         try:
+            judge.spare = None
             judge.kill_all()
         except BaseException:
             pass
@@ -1234,28 +1331,19 @@ def _judge_main():
 _judge_main()
 `;
 
-export const CHILD_BODY_PY = String.raw`# ---- child: runs the untrusted program (never sees tests or expected values) ----
+export const CHILD_BODY_PY = String.raw`# ---- child: runs the untrusted program. It never sees the tests, the
+# ---- expected values or the result channel: it only gets the program and,
+# ---- in call mode, requests "call f with these arguments".
 import os as _os
 import sys as _sys
 
 
 def _child_main():
-    import resource, struct, types, builtins
+    import marshal
+    import builtins
     req_fd = int(_sys.argv[1])
     resp_fd = int(_sys.argv[2])
-    limits = loads(_sys.argv[3].encode('ascii'))
-    mode = _sys.argv[4]
-    for name, val in limits.items():
-        res = getattr(resource, 'RLIMIT_' + name.upper(), None)
-        if res is None:
-            continue
-        try:
-            soft = hard = int(val)
-            if name == 'cpu':
-                hard = soft + 1
-            resource.setrlimit(res, (soft, hard))
-        except (ValueError, OSError):
-            pass
+    _os.closerange(max(req_fd, resp_fd) + 1, 65536)
 
     def read_exact(n):
         buf = bytearray()
@@ -1267,19 +1355,19 @@ def _child_main():
         return bytes(buf)
 
     def recv():
-        (n,) = struct.unpack('>I', read_exact(4))
-        return loads(read_exact(n))
+        head = read_exact(4)
+        n = int.from_bytes(head, 'big')
+        return marshal.loads(read_exact(n))
 
     def send(obj):
         try:
-            b = dumps(obj)
+            b = jdump(obj)
         except (ValueError, TypeError, RecursionError) as e:
-            b = dumps({'err': ['exc', 'EncodeError', str(e)[:200]]})
-        data = struct.pack('>I', len(b)) + b
-        view = memoryview(data)
-        while view:
-            k = _os.write(resp_fd, view)
-            view = view[k:]
+            b = jdump({'err': ['exc', 'EncodeError', str(e)[:200]]})
+        data = memoryview(len(b).to_bytes(4, 'big') + b)
+        while data:
+            k = _os.write(resp_fd, data)
+            data = data[k:]
 
     def describe_exc(e):
         try:
@@ -1294,7 +1382,23 @@ def _child_main():
             kind = 'exc'
         return [kind, type(e).__name__, msg]
 
-    first = recv()
+    try:
+        first = recv()
+    except EOFError:
+        _os._exit(0)
+    import resource
+    for name, val in first['limits'].items():
+        res = getattr(resource, 'RLIMIT_' + name.upper(), None)
+        if res is None:
+            continue
+        try:
+            soft = hard = int(val)
+            if name == 'cpu':
+                hard = soft + 1
+            resource.setrlimit(res, (soft, hard))
+        except (ValueError, OSError):
+            pass
+    mode = first['mode']
     source = first['program']
     module_name = first.get('module', 'solution')
     try:
@@ -1305,10 +1409,12 @@ def _child_main():
         _sys.stderr.write('%s: %s\n' % (type(e).__name__, e))
         _sys.exit(1)
 
+    import types
     mod = types.ModuleType(module_name)
     mod.__dict__['__builtins__'] = builtins
     _sys.modules[module_name] = mod
     send({'t': 'compiled'})
+    del first, source
 
     if mode == 'script':
         _sys.argv = ['solution.py']
@@ -1334,7 +1440,10 @@ def _child_main():
             traceback.print_exc()
         except BaseException:
             pass
-        _sys.stdout.flush()
+        try:
+            _sys.stdout.flush()
+        except BaseException:
+            pass
         _os._exit(1)
 
     refs = []
@@ -1399,8 +1508,6 @@ def _child_main():
                         raise MemoryError('iterable too long')
             elif op == 'getitem':
                 r = decode(req['o'], resolve)[decode(req['k'], resolve)]
-            elif op == 'bool':
-                r = bool(decode(req['o'], resolve))
             else:
                 raise ValueError('unknown op')
             if req.get('r') == 'notnone':

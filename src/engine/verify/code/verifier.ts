@@ -74,13 +74,12 @@ export class CodeVerifier {
     mode: JudgeMode,
     limits: RunLimits,
     expected?: PyValue[],
-  ): Promise<{ run: SandboxResult; nonce: string; startedAt: number }> {
+  ): Promise<{ run: SandboxResult; nonce: string }> {
     const info = await this.runner.info();
     const nonce = newNonce();
     const childPath = await this.runner.harnessPath(HARNESS, 'child.py');
     const spec = buildJudgeSpec(program, tests, mode, limits, { nonce, sandboxed: info.sandboxed, python: info.python, childPath }, expected);
     const memBytes = limits.memoryMb * 1024 * 1024;
-    const startedAt = performance.now();
     const run = await this.runner.run({
       harness: HARNESS,
       script: 'judge.py',
@@ -96,7 +95,7 @@ export class CodeVerifier {
       wallTimeoutMs: Math.ceil((limits.timeoutS * 1.25 + 5) * 1000),
       maxChannelBytes: 256 * 1024 * 1024,
     });
-    return { run, nonce, startedAt };
+    return { run, nonce };
   }
 
   /** Verify one program. Throws SandboxUnavailableError when there is no sandbox (and no opt-in). */
@@ -111,8 +110,8 @@ export class CodeVerifier {
       expected = ref.outputs as PyValue[];
     }
     const limits = this.limitsFor(tests, o);
-    const { run, nonce, startedAt } = await this.runJudge(program, tests, 'verify', limits, expected);
-    return buildVerdict({ tests, run, nonce, startedAt });
+    const { run, nonce } = await this.runJudge(program, tests, 'verify', limits, expected);
+    return buildVerdict({ tests, run, nonce });
   }
 
   /** Verify many programs in parallel; results in input order. */
