@@ -18,6 +18,9 @@ export interface ExecutorRequest {
   concurrency?: number;
   timeoutMs?: number;
   nSampling?: 'auto' | 'yes' | 'no';
+  /** Embedded server only: the Python with llama-cpp-python, and the GGUF model file. */
+  pythonPath?: string;
+  modelPath?: string;
   log?: (line: string) => void;
 }
 
@@ -35,7 +38,7 @@ export async function resolveExecutor(req: ExecutorRequest): Promise<ExecutorCho
     });
     return { endpoint, origin: 'configured', identity: `${endpoint.base_url}|${endpoint.model}`, stop: async () => {} };
   }
-  const server = new EmbeddedServer({ log: req.log });
+  const server = new EmbeddedServer({ log: req.log, pythonPath: req.pythonPath, modelPath: req.modelPath });
   const started = await server.start();
   const endpoint = req.concurrency ? { ...started, concurrency: req.concurrency } : started;
   return { endpoint, origin: 'embedded', identity: `embedded|${server.modelFingerprint()}`, stop: () => server.stop() };
