@@ -17,7 +17,7 @@ export function defaultCacheDir(): string {
 }
 
 /** Default max tokens: a final answer is short; a program is not. */
-const DEFAULT_MAX_TOKENS = { math: 96, code: 768 } as const;
+export const DEFAULT_MAX_TOKENS = { math: 96, code: 768 } as const;
 
 interface EvalFlags {
   task: string;

@@ -1,9 +1,10 @@
 /**
  * The tracelift CLI: the engine's first front door (the VS Code extension is
- * the second). Commands: eval, verify math|code, bench reward, tasks, schemas.
+ * the second). Commands: eval, verify math|code, baselines, bench reward, tasks, schemas.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { registerEvalCommand } from './evalCommand';
+import { registerBaselinesCommand } from './baselinesCommand';
 import { registerBenchCommand } from './benchCommand';
 import { registerMiscCommands } from './miscCommands';
 import { registerVerifyCommand } from './verifyCommand';
@@ -40,6 +41,7 @@ async function main(argv: string[]): Promise<void> {
     .showHelpAfterError();
   registerEvalCommand(program);
   registerVerifyCommand(program);
+  registerBaselinesCommand(program);
   registerBenchCommand(program);
   registerMiscCommands(program);
   await program.parseAsync(argv);

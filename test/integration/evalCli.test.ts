@@ -70,17 +70,20 @@ test('eval gsm8k reference traces on the embedded executor, then resume', { time
   assert.equal(s2.executor_generations, 3 + 4);
 });
 
-test('a second run reuses cached baselines across runs', { timeout: 600_000 }, () => {
+test('baselines estimated ahead of time are reused by evals across runs', { timeout: 600_000 }, () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-eval-'));
   const cache = path.join(tmp, 'cache');
+  const pre = tracelift(['baselines', '--task', 'gsm8k', '--limit', '2', '-m', '3', '--cache-dir', cache]);
+  assert.equal(pre.code, 0, pre.stderr);
+  assert.match(pre.stdout, /gsm8k\/test\/0\t\d\/3/);
   const base = ['eval', '--task', 'gsm8k', '--limit', '2', '-m', '3', '-k', '2', '--cache-dir', cache];
-  const a = tracelift([...base, '--out', path.join(tmp, 'a')]);
-  assert.equal(a.code, 0, a.stderr);
-  const b = tracelift([...base, '--out', path.join(tmp, 'b')]);
-  assert.equal(b.code, 0, b.stderr);
-  const sb = RunSummarySchema.parse(JSON.parse(fs.readFileSync(path.join(tmp, 'b', 'summary.json'), 'utf8')));
-  assert.equal(sb.baseline_cache_hits, 2);
-  assert.equal(sb.executor_generations, 2 * 2, 'only the with-trace samples were generated');
+  for (const name of ['a', 'b']) {
+    const r = tracelift([...base, '--out', path.join(tmp, name)]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = RunSummarySchema.parse(JSON.parse(fs.readFileSync(path.join(tmp, name, 'summary.json'), 'utf8')));
+    assert.equal(s.baseline_cache_hits, 2, name);
+    assert.equal(s.executor_generations, 2 * 2, `${name}: only the with-trace samples were generated`);
+  }
 });
 
 test('bad input: unknown task and missing traces file give clear errors', () => {

@@ -160,7 +160,7 @@ export class GroupScorer {
   }
 
   /** The problem's no-trace baseline: cached, topped up, or sampled. */
-  private baseline(problem: Problem): Promise<Baseline> {
+  baseline(problem: Problem): Promise<Baseline> {
     const o = this.opts;
     const key = baselineKey({
       executor: o.executorIdentity,
