@@ -82,6 +82,7 @@ else
   fi
   export npm_config_yes=true           # let npm fetch node-gyp from the registry when a script asks for it
   export npm_config_unsafe_perm=true   # npm 11 ignores --unsafe-perm; scripts run as root need this
+  export npm_config_build_from_source=true  # prebuild-install / node-pre-gyp would download binaries from GitHub
   export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
   export JOBS="$(nproc)"                # node-gyp parallelism
 
@@ -121,12 +122,15 @@ else
   (cd "$CS/lib/vscode/extensions" && npm install --ignore-scripts --omit=dev --loglevel=error)
   step_done "built-in extensions' dependencies installed"
 
+  # argon2 is a dependency of the code-server package, hoisted next to it.
   log "rebuilding argon2"
-  (cd "$CS" && npm rebuild --loglevel=error argon2)
+  (cd "$PREFIX" && npm rebuild --loglevel=error argon2)
   step_done "argon2 rebuilt"
 
   # Smoke check: the server starts far enough to print its version.
-  VERSION_OUT="$(node "$CS/out/node/entry.js" --version 2>&1 | head -n1)"
+  # (--config: otherwise it writes a default config, with a password, into the user's home.)
+  printf 'auth: none\ncert: false\n' >"$PREFIX/config.yaml"
+  VERSION_OUT="$(node "$CS/out/node/entry.js" --config "$PREFIX/config.yaml" --version 2>&1 | grep -E '^[0-9]+\.[0-9]+\.[0-9]+' || true)"
   case "$VERSION_OUT" in
     "$CS_VERSION"*) ;;
     *) echo "[setup-e2e] code-server --version printed: $VERSION_OUT" >&2; exit 1 ;;

@@ -10,7 +10,9 @@
  * {"$frozenset":[…]}, {"$bytes":"<base64>"}, {"$complex":[re,im] | "1+2j"},
  * {"$int":"<hex>"} (integers outside ±2^53), {"$float":"1.0" | "nan" |
  * "inf" | "-inf"} (integral or non-finite floats, so that a JavaScript
- * round trip cannot turn 1.0 into 1). See src/engine/verify/code/pyjson.ts.
+ * round trip cannot turn 1.0 into 1). An expected output may also be
+ * {"$digest":"<sha256>"}: the digest of a large output's canonical form, which
+ * the judge compares instead of the value. See src/engine/verify/code/pyjson.ts.
  */
 import { z } from 'zod';
 

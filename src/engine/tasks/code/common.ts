@@ -43,8 +43,10 @@ export class PyRow {
     return v;
   }
 
-  /** A list of argument lists (EvalPlus base_input / plus_input). */
+  /** A list of argument lists (EvalPlus base_input / plus_input; MBPP+ writes an empty one as {}). */
   argLists(key: string): PyValue[][] {
+    const v = this.raw(key);
+    if (isTagged(v, '$dict') && (v as { $dict: unknown[] }).$dict.length === 0) return [];
     return this.list(key).map((args, i) => {
       if (!Array.isArray(args)) throw new DataFileError(this.file, this.line, `field "${key}.${i}": expected a list of arguments`);
       return args;

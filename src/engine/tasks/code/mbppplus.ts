@@ -26,6 +26,14 @@ const SET_EQ = ['similar_elements', 'find_char_long', 'common_in_nested_lists', 
 
 const items = (v: PyValue): PyValue[] => pyItems(v) ?? [];
 
+/** complex(x) on the Python side, for a serialised string or a number. */
+function complexOf(v: PyValue): PyValue {
+  if (typeof v === 'string') return pyComplexFromString(v);
+  if (typeof v === 'number') return { $complex: [String(v), '0.0'] };
+  if (isTagged(v, '$float')) return { $complex: [(v as { $float: string }).$float, '0.0'] };
+  return v;
+}
+
 /** Port of evalplus.data.mbpp.mbpp_deserialize_inputs on typed JSON. */
 export function mbppDeserializeInputs(taskId: string, inputs: PyValue[][]): PyValue[][] {
   const id = Number(taskId.split('/').pop());
@@ -35,7 +43,7 @@ export function mbppDeserializeInputs(taskId: string, inputs: PyValue[][]): PyVa
   if (id === 106 || id === 750) return inputs.map((inp) => [inp[0]!, asTuple(inp[1]!)]);
   if (id === 115)
     return inputs.map((inp) => [items(inp[0]!).map((item) => (Array.isArray(item) && item.length ? pySet(item) : { $dict: [] }))]);
-  if (id === 124) return inputs.map((inp) => [pyFloat(inp[0]!), typeof inp[1] === 'string' ? pyComplexFromString(inp[1]) : inp[1]!]);
+  if (id === 124) return inputs.map((inp) => [pyFloat(inp[0]!), complexOf(inp[1]!)]);
   if (FIRST_ARG_TUPLE.includes(id)) return inputs.map((inp) => [asTuple(inp[0]!), inp[1]!]);
   if (NESTED_TUPLE_ARGS.includes(id)) return inputs.map((inp) => inp.map((lst) => ({ $tuple: items(lst).map(asTuple) })));
   if (id === 278) return inputs.map((inp) => [{ $tuple: items(inp[0]!).map((item) => (Array.isArray(item) ? asTuple(item) : item)) }]);
@@ -46,7 +54,7 @@ export function mbppDeserializeInputs(taskId: string, inputs: PyValue[][]): PyVa
       const entries = isTagged(d, '$dict') ? (d as { $dict: [PyValue, PyValue][] }).$dict : [];
       return [{ $dict: entries.map(([k, v]) => [k, asTuple(v)] as [PyValue, PyValue]) }, ...inp.slice(1)];
     });
-  if (id === 252) return inputs.map((inp) => [typeof inp[0] === 'string' ? pyComplexFromString(inp[0]) : { $complex: [pyFloat(inp[0]!), 0] as [PyValue, PyValue] }]);
+  if (id === 252) return inputs.map((inp) => [complexOf(inp[0]!)]);
   if (DEEP_TUPLE.includes(id)) return inputs.map((inp) => inp.map(deepTuple));
   return inputs;
 }

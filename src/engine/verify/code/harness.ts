@@ -58,7 +58,7 @@ export function stdioOutputCap(expected: string): number {
 }
 
 /** Tests as the judge sees them (stdio expected outputs stripped). */
-function judgeTests(tests: CodeTests, expected?: PyValue[]): Record<string, unknown> {
+function judgeTests(tests: CodeTests, expected?: PyValue[], timeLimits?: number[]): Record<string, unknown> {
   switch (tests.kind) {
     case 'stdio':
       return { kind: 'stdio', cases: tests.cases.map((c) => ({ input: c.input, max_output: stdioOutputCap(c.output) })) };
@@ -67,7 +67,9 @@ function judgeTests(tests: CodeTests, expected?: PyValue[]): Record<string, unkn
         kind: 'evalplus',
         entry_point: tests.entry_point,
         inputs: tests.inputs,
-        expected: expected ?? tests.expected ?? null,
+        // One JSON text per output: the judge parses each only when its test runs.
+        expected_json: (expected ?? tests.expected ?? []).map((e) => JSON.stringify(e)),
+        ...(timeLimits ? { time_limits: timeLimits } : {}),
         atol: tests.atol ?? 0,
         oracle: tests.oracle ?? 'exact',
       };
@@ -83,6 +85,7 @@ export function buildJudgeSpec(
   limits: RunLimits,
   ctx: JudgeContext,
   expected?: PyValue[],
+  timeLimits?: number[],
 ): string {
   return JSON.stringify({
     nonce: ctx.nonce,
@@ -91,7 +94,7 @@ export function buildJudgeSpec(
     child: ctx.childPath,
     program,
     mode,
-    tests: judgeTests(tests, expected),
+    tests: judgeTests(tests, expected, timeLimits),
     limits: {
       timeout_s: limits.timeoutS,
       per_test_s: limits.perTestTimeoutS ?? limits.timeoutS,
@@ -239,12 +242,18 @@ function sandboxFailure(run: SandboxResult): string {
 }
 
 /** Values reported by a record-mode run (reference outputs), by input index. */
-export function recordedValues(run: SandboxResult, nonce: string, count: number): { values: (PyValue | undefined)[]; errors: Map<number, string> } {
+export function recordedValues(
+  run: SandboxResult,
+  nonce: string,
+  count: number,
+): { values: (PyValue | undefined)[]; ms: number[]; errors: Map<number, string> } {
   const { records } = parseChannel(run.channel, nonce);
   const values: (PyValue | undefined)[] = new Array(count).fill(undefined);
+  const ms: number[] = new Array(count).fill(0);
   const errors = new Map<number, string>();
   for (const r of records) {
     if (typeof r.i !== 'number' || r.i < 0 || r.i >= count) continue;
+    if (r.t === 'test' && typeof r.ms === 'number') ms[r.i] = r.ms;
     if (r.t === 'value' && 'v' in r) values[r.i] = r.v as PyValue;
     else if (r.t === 'value_error') errors.set(r.i, String(r.msg ?? 'unstorable value'));
     else if (r.t === 'test' && r.status !== 'passed') errors.set(r.i, `${String(r.status)}: ${String(r.msg ?? '')}`);
@@ -255,5 +264,5 @@ export function recordedValues(run: SandboxResult, nonce: string, count: number)
     }
   }
   if (run.timedOut) for (let i = 0; i < count; i++) if (values[i] === undefined && !errors.has(i)) errors.set(i, 'timeout');
-  return { values, errors };
+  return { values, ms, errors };
 }

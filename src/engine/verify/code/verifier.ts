@@ -4,6 +4,9 @@
  * parallel (bounded by the runner's concurrency, default: CPU count).
  */
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { CodeTests, CodeVerdict, EvalPlusTests, PyValue } from '../../contract/codeTests';
 import { SandboxRunner, type SandboxInfo, type SandboxOptions, type SandboxResult } from '../../sandbox/runner';
 import { HARNESS, type JudgeMode, type RunLimits, buildJudgeSpec, buildVerdict, newNonce, recordedValues } from './harness';
@@ -17,6 +20,19 @@ export interface CodeVerifierOptions extends SandboxOptions {
   perTestTimeoutS?: number;
   /** Address space of the program's process, MiB. Default 1024. */
   memoryMb?: number;
+  /**
+   * Where reference outputs (EvalPlus expected outputs) are cached on disk.
+   * Default: $TRACELIFT_CACHE_DIR (or ~/.cache/tracelift)/expected-outputs; null: memory only.
+   */
+  expectedCacheDir?: string | null;
+}
+
+/** Bump when the typed-JSON encoding or the record protocol changes. */
+export const EXPECTED_CACHE_VERSION = 'expected/v2';
+
+export function defaultExpectedCacheDir(): string {
+  const base = process.env.TRACELIFT_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tracelift');
+  return path.join(base, 'expected-outputs');
 }
 
 export interface VerifyOptions {
@@ -33,8 +49,14 @@ export interface BatchItem extends VerifyOptions {
 export interface ExpectedOutputs {
   /** One value per input; undefined where the reference failed. */
   outputs: (PyValue | undefined)[];
+  /** The reference's time per input (ms), for EvalPlus-style time limits. */
+  refMs?: number[];
   failures: { index: number; message: string }[];
 }
+
+/** EvalPlus's per-input limits: max(min_time_limit, factor × reference time). */
+export const EVALPLUS_MIN_TIME_LIMIT_S = 1.0;
+export const EVALPLUS_TIME_FACTOR = 4.0;
 
 export class CodeVerifier {
   readonly runner: SandboxRunner;
@@ -64,7 +86,8 @@ export class CodeVerifier {
     return {
       timeoutS,
       ...(perTest !== undefined ? { perTestTimeoutS: Math.min(perTest, timeoutS) } : {}),
-      memoryMb: o.memoryMb ?? this.opts.memoryMb ?? 1024,
+      // EvalPlus allows 4 GiB; its extreme inputs need it.
+      memoryMb: o.memoryMb ?? this.opts.memoryMb ?? (tests.kind === 'evalplus' ? 4096 : 1024),
     };
   }
 
@@ -74,11 +97,12 @@ export class CodeVerifier {
     mode: JudgeMode,
     limits: RunLimits,
     expected?: PyValue[],
+    timeLimits?: number[],
   ): Promise<{ run: SandboxResult; nonce: string }> {
     const info = await this.runner.info();
     const nonce = newNonce();
     const childPath = await this.runner.harnessPath(HARNESS, 'child.py');
-    const spec = buildJudgeSpec(program, tests, mode, limits, { nonce, sandboxed: info.sandboxed, python: info.python, childPath }, expected);
+    const spec = buildJudgeSpec(program, tests, mode, limits, { nonce, sandboxed: info.sandboxed, python: info.python, childPath }, expected, timeLimits);
     const memBytes = limits.memoryMb * 1024 * 1024;
     const run = await this.runner.run({
       harness: HARNESS,
@@ -101,16 +125,35 @@ export class CodeVerifier {
   /** Verify one program. Throws SandboxUnavailableError when there is no sandbox (and no opt-in). */
   async verify(program: string, tests: CodeTests, o: VerifyOptions = {}): Promise<CodeVerdict> {
     let expected: PyValue[] | undefined;
+    let timeLimits: number[] | undefined;
+    let limits = this.limitsFor(tests, o);
     if (tests.kind === 'evalplus' && tests.expected === undefined) {
       const ref = await this.expectedFor(tests);
-      if (ref.failures.length) {
+      if (ref.failures.length === tests.inputs.length) {
         const f = ref.failures[0]!;
-        return sandboxErrorVerdict(tests.inputs.length, `reference failed on input ${f.index}: ${f.message}`);
+        return sandboxErrorVerdict(tests.inputs.length, `reference failed on every input (first: ${f.message})`);
       }
-      expected = ref.outputs as PyValue[];
+      let refMs = ref.refMs;
+      if (ref.failures.length) {
+        // Inputs on which the reference itself fails (e.g. outputs beyond the
+        // harness limits) are left out, as EvalPlus's NoExtreme sets do.
+        const keep = ref.outputs.map((out) => out !== undefined);
+        tests = { ...tests, inputs: tests.inputs.filter((_, i) => keep[i]) };
+        expected = ref.outputs.filter((_, i) => keep[i]) as PyValue[];
+        refMs = refMs?.filter((_, i) => keep[i]);
+      } else {
+        expected = ref.outputs as PyValue[];
+      }
+      if (refMs && o.perTestTimeoutS === undefined) {
+        // As EvalPlus: per input max(1 s, 4 × reference time); budget = their sum (≤ 60 s) + 2 s.
+        timeLimits = refMs.map((ms) => Math.max(EVALPLUS_MIN_TIME_LIMIT_S, (EVALPLUS_TIME_FACTOR * ms) / 1000));
+        if (o.timeoutS === undefined) {
+          const sum = timeLimits.reduce((a, b) => a + b, 0);
+          limits = { ...limits, timeoutS: Math.max(limits.timeoutS, Math.min(60, sum) + 2) };
+        }
+      }
     }
-    const limits = this.limitsFor(tests, o);
-    const { run, nonce } = await this.runJudge(program, tests, 'verify', limits, expected);
+    const { run, nonce } = await this.runJudge(program, tests, 'verify', limits, expected, timeLimits);
     return buildVerdict({ tests, run, nonce });
   }
 
@@ -140,6 +183,8 @@ export class CodeVerifier {
     o: VerifyOptions = {},
   ): Promise<ExpectedOutputs> {
     const key = createHash('sha256')
+      .update(EXPECTED_CACHE_VERSION)
+      .update('\0')
       .update(reference)
       .update('\0')
       .update(tests.entry_point)
@@ -150,11 +195,49 @@ export class CodeVerifier {
       .digest('hex');
     let p = this.expectedCache.get(key);
     if (!p) {
-      p = this.recordOutputs(reference, tests, o);
+      p = this.cachedOrRecorded(key, reference, tests, o);
       this.expectedCache.set(key, p);
       p.catch(() => this.expectedCache.delete(key));
     }
     return p;
+  }
+
+  private cacheFile(key: string): string | null {
+    const dir = this.opts.expectedCacheDir === undefined ? defaultExpectedCacheDir() : this.opts.expectedCacheDir;
+    return dir ? path.join(dir, `${key}.json`) : null;
+  }
+
+  private async cachedOrRecorded(
+    key: string,
+    reference: string,
+    tests: Pick<EvalPlusTests, 'entry_point' | 'inputs' | 'oracle'>,
+    o: VerifyOptions,
+  ): Promise<ExpectedOutputs> {
+    const file = this.cacheFile(key);
+    if (file) {
+      try {
+        const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string; outputs?: unknown[]; ref_ms?: unknown };
+        if (cached.version === EXPECTED_CACHE_VERSION && Array.isArray(cached.outputs) && cached.outputs.length === tests.inputs.length) {
+          const refMs = Array.isArray(cached.ref_ms) && cached.ref_ms.length === tests.inputs.length ? (cached.ref_ms as number[]) : undefined;
+          return { outputs: cached.outputs as PyValue[], ...(refMs ? { refMs } : {}), failures: [] };
+        }
+      } catch {
+        /* not cached yet */
+      }
+    }
+    const out = await this.recordOutputs(reference, tests, o);
+    // Only complete results are cached: a failure may be a loaded machine's timeout.
+    if (file && out.failures.length === 0) {
+      try {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, JSON.stringify({ version: EXPECTED_CACHE_VERSION, entry_point: tests.entry_point, outputs: out.outputs, ref_ms: out.refMs }));
+        fs.renameSync(tmp, file);
+      } catch {
+        /* the cache is an optimisation */
+      }
+    }
+    return out;
   }
 
   private async recordOutputs(
@@ -172,15 +255,15 @@ export class CodeVerifier {
     const limits: RunLimits = {
       timeoutS: o.timeoutS ?? 60 + 0.05 * tests.inputs.length,
       ...(o.perTestTimeoutS !== undefined ? { perTestTimeoutS: o.perTestTimeoutS } : { perTestTimeoutS: 30 }),
-      memoryMb: o.memoryMb ?? this.opts.memoryMb ?? 2048,
+      memoryMb: o.memoryMb ?? 4096,
     };
     const { run, nonce } = await this.runJudge(reference, full, 'record', limits);
-    const { values, errors } = recordedValues(run, nonce, tests.inputs.length);
+    const { values, ms, errors } = recordedValues(run, nonce, tests.inputs.length);
     const failures: { index: number; message: string }[] = [];
     for (let i = 0; i < values.length; i++) {
       if (values[i] === undefined) failures.push({ index: i, message: errors.get(i) ?? (run.stderr.trim().slice(-300) || 'no output recorded') });
     }
-    return { outputs: values, failures };
+    return { outputs: values, refMs: ms, failures };
   }
 
   async close(): Promise<void> {

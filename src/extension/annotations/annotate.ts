@@ -1,0 +1,372 @@
+/**
+ * Per-line annotations of TraceLift JSONL files — groups files, run
+ * samples.jsonl / events.jsonl and verifier results — computed from the line
+ * text alone: an end-of-line summary (uplift, reward, negative kind, rubric
+ * total), a hover breakdown, CodeLens actions and, for a malformed line, an
+ * issue naming the field. No `vscode` import (test/unit/annotate.test.ts);
+ * annotationProvider.ts renders these in the editor.
+ *
+ * Every string here may come from an untrusted file: decoration texts are
+ * flattened and capped, and hover markdown is built only through
+ * `escapeMarkdown`.
+ */
+import {
+  GroupRecordSchema,
+  RunEventSchema,
+  TraceSampleRowSchema,
+  type GroupRecord,
+  type RolloutGroup,
+  type TraceSampleRow,
+} from '../../engine/contract';
+import { describeZodError } from '../../engine/util/jsonl';
+import { detectJsonl, VerifyResultSchema } from '../explorer/detect';
+import { pct, signed } from '../explorer/runScan';
+
+export type AnnotatedKind = 'groups' | 'samples' | 'events' | 'verifyResults';
+const ANNOTATED: ReadonlySet<string> = new Set<AnnotatedKind>(['groups', 'samples', 'events', 'verifyResults']);
+
+/** Run files are appended to while a run writes: their cut last line is expected. */
+const RUN_KINDS: ReadonlySet<AnnotatedKind> = new Set<AnnotatedKind>(['samples', 'events']);
+
+export interface HoverTable {
+  title: string;
+  rows: Array<[string, string]>;
+  notes: string[];
+}
+
+export type LensAction =
+  | { kind: 'diffGroup'; line: number }
+  | { kind: 'measureUplift'; line: number }
+  | { kind: 'inspect'; problemId: string; sampleId: string };
+
+export type Tone = 'good' | 'bad' | 'neutral' | 'warn' | 'muted';
+
+export interface LineAnnotation {
+  /** End-of-line text, or null for none. */
+  text: string | null;
+  tone: Tone;
+  hover: HoverTable | null;
+  lenses: LensAction[];
+  issue: { message: string; severity: 'warning' | 'info' } | null;
+}
+
+/** Uplift / reward measured for a trace (by sample id) in some earlier run. */
+export interface Measured {
+  uplift: number | null;
+  reward: number | null;
+  run: string;
+}
+
+export interface AnnotateContext {
+  kind: AnnotatedKind;
+  /** 0-based line number of this line. */
+  line: number;
+  /** This is the file's last line and it has no newline yet. */
+  unterminatedTail: boolean;
+  /** Measured results for a groups record's traces, by sample id (`<problem_id>#pos0`, `#neg1`…). */
+  measured?: (problemId: string) => ReadonlyMap<string, Measured> | undefined;
+}
+
+/**
+ * Which annotations a file gets, from its head (the first lines are enough to
+ * classify it) — null for files that are not groups, samples, events or
+ * verifier results.
+ */
+export function annotationKindFor(headText: string): AnnotatedKind | null {
+  // Only complete lines of the head: a cut line is not evidence.
+  const end = headText.lastIndexOf('\n');
+  const d = detectJsonl(end >= 0 ? headText.slice(0, end + 1) : headText, { maxIssues: 0, capped: true });
+  return ANNOTATED.has(d.kind) ? (d.kind as AnnotatedKind) : null;
+}
+
+/** One line of untrusted text for a decoration: whitespace flattened, length capped. */
+export function flat(text: string | null | undefined, max = 40): string {
+  const t = (text ?? '').replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
+/** Escapes text for markdown: no link, image, HTML, heading or table syntax survives. */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[\r\n\u2028\u2029]+/g, ' ')
+    .replace(/[\\`*_{}[\]()#+\-.!|<>~&:="']/g, (c) => `\\${c}`);
+}
+
+/** The hover as markdown: escaped title, a two-column table, escaped notes. */
+export function renderHoverMarkdown(h: HoverTable): string {
+  const out = [`**${escapeMarkdown(h.title)}**`, ''];
+  if (h.rows.length) {
+    out.push('| | |', '|---|---|');
+    for (const [k, v] of h.rows) out.push(`| ${escapeMarkdown(k)} | ${escapeMarkdown(v)} |`);
+    out.push('');
+  }
+  for (const n of h.notes) out.push(`- ${escapeMarkdown(n)}`);
+  return out.join('\n');
+}
+
+const fx = (x: number | null | undefined, d = 2) => (x === null || x === undefined ? 'n/a' : x.toFixed(d));
+
+function toneOf(uplift: number | null | undefined): Tone {
+  if (uplift === null || uplift === undefined) return 'neutral';
+  return uplift > 0 ? 'good' : uplift < 0 ? 'bad' : 'neutral';
+}
+
+function capText(parts: string[]): string {
+  const t = parts.filter(Boolean).join(' · ');
+  return t.length > 180 ? `${t.slice(0, 179)}…` : t;
+}
+
+function rubricBreakdown(rubric: Record<string, unknown> | undefined): string {
+  if (!rubric) return 'no rubric';
+  const dims = Object.entries(rubric)
+    .filter(([k, v]) => k !== 'total' && typeof v === 'number')
+    .map(([k, v]) => `${k} ${v as number}`);
+  const total = typeof rubric.total === 'number' ? `total ${rubric.total.toFixed(2)}` : 'no total';
+  return [total, ...dims].join(', ');
+}
+
+function annotateGroup(g: GroupRecord, ctx: AnnotateContext): LineAnnotation {
+  const measured = ctx.measured?.(g.problem_id);
+  const pos = g.positive_pool;
+  const neg = g.negative_bank;
+  const kinds = [...new Set(neg.map((n) => flat(n.negative_kind, 28)))];
+  const rubric = (r: { rubric?: { total?: number } }) => (r.rubric?.total === undefined ? '–' : r.rubric.total.toFixed(2));
+  const parts = [
+    `${pos.length} pos · ${neg.length} neg${kinds.length ? ` (${kinds.slice(0, 3).join(', ')}${kinds.length > 3 ? ', …' : ''})` : ''}`,
+    `rubric ${pos.map(rubric).join(' ') || '–'} | ${neg.map(rubric).join(' ') || '–'}`,
+  ];
+  let tone: Tone = 'muted';
+  if (measured?.size) {
+    const upl = (id: string) => signed(measured.get(id)?.uplift ?? null, 2);
+    const posU = pos.map((_, i) => upl(`${g.problem_id}#pos${i}`));
+    const negU = neg.map((_, i) => upl(`${g.problem_id}#neg${i}`));
+    parts.push(`uplift ${posU.join(' ')} | ${negU.join(' ')}`);
+    const ref = measured.get(`${g.problem_id}#pos0`)?.uplift;
+    tone = toneOf(ref);
+  }
+  const rows: Array<[string, string]> = [
+    ['problem', g.problem_id],
+    ['source', `${g.source} (${g.task_type})`],
+    ['reference solution', g.reference_solution ?? 'none'],
+  ];
+  const traceRow = (id: string, name: string, r: Record<string, unknown> | undefined): [string, string] => {
+    const m = measured?.get(id);
+    const meas = m ? ` — uplift ${signed(m.uplift)}, reward ${fx(m.reward, 3)} (run ${m.run})` : '';
+    return [name, `${rubricBreakdown(r)}${meas}`];
+  };
+  pos.forEach((p, i) => rows.push(traceRow(`${g.problem_id}#pos${i}`, `positive ${i}`, p.rubric as Record<string, unknown> | undefined)));
+  neg.forEach((n, i) =>
+    rows.push(traceRow(`${g.problem_id}#neg${i}`, `negative ${i}: ${flat(n.negative_kind, 60)}`, n.rubric as Record<string, unknown> | undefined)),
+  );
+  return {
+    text: capText(parts),
+    tone,
+    hover: {
+      title: `Group ${flat(g.problem_id, 80)}`,
+      rows,
+      notes: measured?.size ? [] : ['Uplift not measured yet: use "Measure uplift" to score these traces against the executor.'],
+    },
+    lenses: [
+      { kind: 'diffGroup', line: ctx.line },
+      { kind: 'measureUplift', line: ctx.line },
+    ],
+    issue: null,
+  };
+}
+
+function sampleHoverRows(s: Omit<TraceSampleRow, 'task' | 'problem_id' | 'step'>, k: string, base: string): Array<[string, string]> {
+  const rows: Array<[string, string]> = [
+    ['sample', s.sample_id],
+    ['source', s.label ? `${s.source} (${s.label})` : s.source],
+    ['with trace', k],
+    ['no-trace baseline', base],
+    ['uplift', signed(s.uplift)],
+    ['e2e', fx(s.e2e, 3)],
+  ];
+  if (s.reward) {
+    rows.push(['reward', `${s.reward.value.toFixed(3)} (${s.reward.mode})`], ['formula', s.reward.formula]);
+    for (const [name, v] of Object.entries(s.reward.components)) rows.push([`  ${name}`, String(Number(v.toFixed(4)))]);
+  } else rows.push(['reward', 'n/a']);
+  if (s.rubric_total !== null) rows.push(['rubric total', s.rubric_total.toFixed(2)]);
+  if (s.rm_score !== null) rows.push(['RM score', s.rm_score.toFixed(3)]);
+  if (s.judge_score !== null) rows.push(['judge score', s.judge_score.toFixed(3)]);
+  return rows;
+}
+
+function annotateSample(s: TraceSampleRow): LineAnnotation {
+  const k = `${s.with_trace_successes}/${s.with_trace_valid}`;
+  const base = `${pct(s.baseline_rate)} of ${s.baseline_valid}`;
+  const parts = [
+    `uplift ${signed(s.uplift)}`,
+    `reward ${s.reward ? s.reward.value.toFixed(3) : 'n/a'}`,
+    `${k} vs base ${base}`,
+    s.label ? flat(s.label, 28) : flat(s.source, 20),
+    s.rubric_total !== null ? `rubric ${s.rubric_total.toFixed(2)}` : '',
+    s.failed_calls ? `⚠ ${s.failed_calls} failed call${s.failed_calls > 1 ? 's' : ''}` : '',
+    s.errors.length ? `⚠ ${s.errors.length} error${s.errors.length > 1 ? 's' : ''}` : '',
+  ];
+  const rows: Array<[string, string]> = [['problem', `${s.problem_id} (${s.task}${s.step !== null ? `, step ${s.step}` : ''})`]];
+  rows.push(...sampleHoverRows(s, `${k} (${pct(s.with_trace_rate)})`, base));
+  if (s.failed_calls) rows.push(['failed calls', String(s.failed_calls)]);
+  return {
+    text: capText(parts),
+    tone: s.errors.length || s.failed_calls ? (s.uplift === null ? 'warn' : toneOf(s.uplift)) : toneOf(s.uplift),
+    hover: { title: `Sample ${flat(s.sample_id, 80)}`, rows, notes: s.errors },
+    lenses: [{ kind: 'inspect', problemId: s.problem_id, sampleId: s.sample_id }],
+    issue: null,
+  };
+}
+
+function annotateGroupEvent(g: RolloutGroup): LineAnnotation {
+  const ups = g.samples.map((s) => s.uplift).filter((u): u is number => u !== null);
+  const b = g.baseline.tally;
+  const parts = [
+    `group ${g.group_index}${g.step !== null ? ` (step ${g.step})` : ''}`,
+    flat(g.problem_id, 32),
+    `${g.samples.length} trace${g.samples.length === 1 ? '' : 's'}`,
+    `base ${b.successes}/${b.valid}${g.baseline.from_cache ? ' (cached)' : ''}`,
+    ups.length ? `uplift ${signed(Math.max(...ups))}…${signed(Math.min(...ups))}` : 'uplift n/a',
+  ];
+  const rows: Array<[string, string]> = [
+    ['problem', `${g.problem_id} (${g.task})`],
+    ['reference', g.reference ?? 'n/a'],
+    ['baseline', `${b.successes}/${b.valid} = ${pct(b.rate)}${b.failed ? `, ${b.failed} failed` : ''}${g.baseline.from_cache ? ', from cache' : ''}`],
+  ];
+  for (const s of g.samples) {
+    rows.push([
+      `${s.sample_id}${s.label ? ` (${flat(s.label, 40)})` : ''}`,
+      `${s.with_trace.tally.successes}/${s.with_trace.tally.valid}, uplift ${signed(s.uplift)}, reward ${s.reward ? s.reward.value.toFixed(3) : 'n/a'}`,
+    ]);
+  }
+  const first = g.samples[0];
+  return {
+    text: capText(parts),
+    tone: ups.length ? toneOf(Math.max(...ups)) : 'neutral',
+    hover: { title: `Rollout group ${flat(g.problem_id, 80)}`, rows, notes: g.samples.flatMap((s) => s.errors) },
+    lenses: first ? [{ kind: 'inspect', problemId: g.problem_id, sampleId: first.sample_id }] : [],
+    issue: null,
+  };
+}
+
+function annotateEvent(value: unknown): LineAnnotation {
+  const parsed = RunEventSchema.safeParse(value);
+  if (!parsed.success) return malformed(describeZodError(parsed.error));
+  const e = parsed.data;
+  const simple = (text: string, tone: Tone, title: string, rows: Array<[string, string]> = []): LineAnnotation => ({
+    text,
+    tone,
+    hover: { title, rows: [['time', e.time], ...rows], notes: [] },
+    lenses: [],
+    issue: null,
+  });
+  switch (e.type) {
+    case 'rollout_group':
+      return annotateGroupEvent(e);
+    case 'run_started':
+      return simple(`run started · ${e.run_kind}${e.resumed ? ' (resumed)' : ''} · engine ${flat(e.engine_version, 12)}`, 'muted', 'Run started', [
+        ['run id', e.run_id],
+      ]);
+    case 'run_ended':
+      return simple(`run ${e.status}${e.message ? ` · ${flat(e.message, 60)}` : ''}`, e.status === 'completed' ? 'good' : 'bad', `Run ${e.status}`, [
+        ['message', e.message ?? ''],
+      ]);
+    case 'error':
+      return simple(`⚠ ${e.fatal ? 'fatal ' : ''}error${e.where ? ` (${flat(e.where, 20)})` : ''}: ${flat(e.message, 80)}`, 'bad', 'Error', [
+        ['where', e.where ?? ''],
+        ['problem', e.problem_id ?? ''],
+        ['message', e.message],
+      ]);
+    case 'step_metrics': {
+      const m = Object.entries(e.metrics);
+      return simple(
+        `step ${e.step} · ${m
+          .slice(0, 4)
+          .map(([k, v]) => `${flat(k, 20)} ${Number(v.toFixed(4))}`)
+          .join(' · ')}`,
+        'muted',
+        `Step ${e.step} metrics`,
+        m.map(([k, v]) => [k, String(v)]),
+      );
+    }
+    case 'checkpoint':
+      return simple(`checkpoint · step ${e.step}`, 'muted', 'Checkpoint', [['path', e.path]]);
+  }
+}
+
+function annotateVerify(value: unknown): LineAnnotation {
+  const parsed = VerifyResultSchema.safeParse(value);
+  if (!parsed.success) return malformed(describeZodError(parsed.error));
+  const r = parsed.data;
+  if ('correct' in r) {
+    return {
+      text: `${r.correct ? '✓ correct' : '✗ wrong'} · extracted ${flat(r.extracted ?? 'nothing', 30)}`,
+      tone: r.correct ? 'good' : 'bad',
+      hover: { title: `Result ${flat(String(r.id), 80)}`, rows: [['correct', String(r.correct)], ['extracted', r.extracted ?? 'nothing']], notes: [] },
+      lenses: [],
+      issue: null,
+    };
+  }
+  const tests = r.tests_total !== null && r.tests_total !== undefined ? ` ${r.tests_passed ?? 0}/${r.tests_total} tests` : '';
+  return {
+    text: `${r.passed ? '✓ passed' : '✗ failed'}${tests} · ${flat(r.status, 30)}`,
+    tone: r.passed ? 'good' : 'bad',
+    hover: {
+      title: `Result ${flat(String(r.id), 80)}`,
+      rows: [
+        ['passed', String(r.passed)],
+        ['status', r.status],
+        ['tests', tests.trim() || 'n/a'],
+      ],
+      notes: [],
+    },
+    lenses: [],
+    issue: null,
+  };
+}
+
+function malformed(message: string): LineAnnotation {
+  return { text: `⚠ ${flat(message, 120)}`, tone: 'warn', hover: null, lenses: [], issue: { message, severity: 'warning' } };
+}
+
+/** Annotation of one line, or null for a blank line. */
+export function annotateLine(lineText: string, ctx: AnnotateContext): LineAnnotation | null {
+  const raw = lineText.trim();
+  if (!raw) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    if (ctx.unterminatedTail && RUN_KINDS.has(ctx.kind)) {
+      return { text: '… incomplete line (the run may still be writing it)', tone: 'muted', hover: null, lenses: [], issue: null };
+    }
+    return malformed(`invalid JSON (${(err as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return malformed('expected a JSON object');
+  switch (ctx.kind) {
+    case 'groups': {
+      const parsed = GroupRecordSchema.safeParse(value);
+      return parsed.success ? annotateGroup(parsed.data, ctx) : malformed(describeZodError(parsed.error));
+    }
+    case 'samples': {
+      const parsed = TraceSampleRowSchema.safeParse(value);
+      return parsed.success ? annotateSample(parsed.data) : malformed(describeZodError(parsed.error));
+    }
+    case 'events':
+      return annotateEvent(value);
+    case 'verifyResults':
+      return annotateVerify(value);
+  }
+}
+
+/** 0-based index of the record on `line` among the non-blank lines of `text` (how groups records are numbered). */
+export function recordIndexAtLine(text: string, line: number): number {
+  let index = 0;
+  let at = 0;
+  for (let i = 0; i < line; i++) {
+    const nl = text.indexOf('\n', at);
+    if (nl < 0) break;
+    if (text.slice(at, nl).trim()) index++;
+    at = nl + 1;
+  }
+  return index;
+}

@@ -1,0 +1,460 @@
+/**
+ * "Run Eval on Workspace" and "Measure Uplift": quick picks for what to run,
+ * then the engine's eval in-process (runEval) with a cancellable progress
+ * notification. The run directory goes under the runs folder, the run view
+ * opens on it once the run has started and fills as groups are scored.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { GroupRecordSchema, type GroupRecord } from '../../engine/contract';
+import { buildEvalConfig, defaultRunDirName, type TraceSourceRequest } from '../../engine/eval/buildConfig';
+import { runEval } from '../../engine/eval/runEval';
+import { resolveExecutor, type ExecutorChoice } from '../../engine/executor/resolve';
+import { requireTaskFile, resolveDataDir } from '../../engine/tasks/dataDir';
+import { getTask, listTasks } from '../../engine/tasks/registry';
+import type { TaskModule } from '../../engine/tasks/types';
+import { describeZodError } from '../../engine/util/jsonl';
+import { EngineVerifier } from '../../engine/verify';
+import { recordIndexAtLine } from '../annotations/annotate';
+import type { DataFileEntry, DataFileIndex } from '../explorer/dataFiles';
+import { describeCounts, taskForGroupSource } from '../explorer/detect';
+import { ORIGIN_FILE, pct, signed, type RunOrigin } from '../explorer/runScan';
+import type { RunsModel } from '../explorer/runsModel';
+import { openSettings, primaryRunsFolder, readSettings, type TraceLiftSettings } from '../settings';
+import type { ActiveRuns } from './activeRuns';
+import type { ApiKeys } from './apiKeys';
+import { probeEndpoint, stageProblemFile } from './evalPrep';
+import type { WebviewApi } from './webviewApi';
+
+export interface EvalDeps {
+  log: (line: string) => void;
+  output: vscode.OutputChannel;
+  webviews: WebviewApi;
+  active: ActiveRuns;
+  keys: ApiKeys;
+  dataFiles: DataFileIndex;
+  runs: RunsModel;
+}
+
+export type ProblemChoice =
+  | { kind: 'task'; task: string; split: string }
+  /** A benchmark file of the workspace in its published format. */
+  | { kind: 'file'; file: string; task: string }
+  /** A TraceLift-Groups file: its records are the problems and carry their traces. */
+  | { kind: 'groups'; file: string; task: string };
+
+export interface EvalPlan {
+  problems: ProblemChoice;
+  traces: TraceSourceRequest;
+  executor: 'embedded' | 'endpoint';
+  k: number;
+  m: number;
+  limit: number | null;
+  title: string;
+  /** Measure Uplift: the one groups line to score (written into the run directory) and where it came from. */
+  group?: { line: string; origin: RunOrigin };
+}
+
+const TITLE = 'TraceLift: Run Eval on Workspace';
+
+/** Running an eval starts a model server and (code tasks) runs model-written programs: trusted workspaces only. */
+export async function requireTrust(action: string): Promise<boolean> {
+  if (vscode.workspace.isTrusted) return true;
+  const pick = await vscode.window.showWarningMessage(
+    `TraceLift: ${action} needs a trusted workspace — it starts a local model server and runs the verifiers (for code tasks, programs the model wrote). ` +
+      'Browsing runs, trace files and annotations works without trust.',
+    'Manage Workspace Trust',
+  );
+  if (pick) void vscode.commands.executeCommand('workbench.trust.manage');
+  return false;
+}
+
+type Item<T> = vscode.QuickPickItem & { value?: T };
+
+async function pick<T>(items: Item<T>[], step: number, placeHolder: string): Promise<T | undefined> {
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: `${TITLE} (${step}/6)`,
+    placeHolder,
+    matchOnDescription: true,
+    matchOnDetail: true,
+    ignoreFocusOut: true,
+  });
+  return chosen?.value;
+}
+
+async function askInt(step: number, prompt: string, value: number | null, opts: { allowEmpty?: boolean } = {}): Promise<number | null | undefined> {
+  const text = await vscode.window.showInputBox({
+    title: `${TITLE} (${step}/6)`,
+    prompt,
+    value: value === null ? '' : String(value),
+    ignoreFocusOut: true,
+    validateInput: (v) => {
+      if (!v.trim()) return opts.allowEmpty ? null : 'Enter a positive whole number.';
+      return /^\d+$/.test(v.trim()) && Number(v) > 0 ? null : 'Enter a positive whole number.';
+    },
+  });
+  if (text === undefined) return undefined;
+  return text.trim() ? Number(text.trim()) : null;
+}
+
+function dataDirFor(settings: TraceLiftSettings): string | null {
+  try {
+    return settings.dataDirectory ?? resolveDataDir();
+  } catch {
+    return null;
+  }
+}
+
+function taskItems(settings: TraceLiftSettings): Item<ProblemChoice>[] {
+  const dataDir = dataDirFor(settings);
+  const items: Item<ProblemChoice>[] = [{ label: 'Benchmarks', kind: vscode.QuickPickItemKind.Separator }];
+  for (const task of listTasks()) {
+    for (const split of [task.defaultSplit, ...task.splits.filter((s) => s !== task.defaultSplit)]) {
+      let missing: string | null = null;
+      if (!dataDir) missing = 'no data directory: set tracelift.dataDirectory';
+      else {
+        try {
+          requireTaskFile(task, dataDir, split);
+        } catch {
+          missing = `missing ${path.join(dataDir, task.files.find((f) => f.split === split)?.path ?? '')}`;
+        }
+      }
+      items.push({
+        label: `${task.name} / ${split}`,
+        description: missing ? `$(warning) ${missing}` : task.kind,
+        detail: task.description,
+        value: { kind: 'task', task: task.name, split },
+      });
+    }
+  }
+  return items;
+}
+
+const mathTaskNames = () => listTasks().filter((t) => t.kind === 'math').map((t) => t.name);
+
+function fileChoice(e: DataFileEntry): ProblemChoice | null {
+  const d = e.detection;
+  if (d.kind === 'groups') return { kind: 'groups', file: e.fsPath, task: taskForGroupSource(d.sources[0], mathTaskNames()) };
+  if (d.kind === 'benchmark' && d.task && listTasks().some((t) => t.name === d.task)) return { kind: 'file', file: e.fsPath, task: d.task };
+  return null;
+}
+
+function fileItems(entries: DataFileEntry[]): Item<ProblemChoice>[] {
+  const items: Item<ProblemChoice>[] = [];
+  for (const e of entries) {
+    const choice = fileChoice(e);
+    if (!choice) continue;
+    items.push({
+      label: `$(file) ${path.basename(e.fsPath)}`,
+      description: e.rel,
+      detail: `${e.detection.label}${choice.kind === 'groups' ? ' (problems with their own traces)' : ''} · ${describeCounts(e.detection)} · task ${choice.task}`,
+      value: choice,
+    });
+  }
+  return items.length ? [{ label: 'Problem files in this workspace', kind: vscode.QuickPickItemKind.Separator }, ...items] : [];
+}
+
+/** Asks for everything an eval needs; `preset` skips the questions it answers. */
+export async function pickEvalPlan(deps: EvalDeps, preset: { file?: string } = {}): Promise<EvalPlan | undefined> {
+  const settings = readSettings();
+  await deps.dataFiles.ready();
+
+  // 1. Problems.
+  let problems: ProblemChoice | undefined;
+  if (preset.file) {
+    const entry = await deps.dataFiles.entryFor(preset.file);
+    if (entry?.detection.kind === 'traces') {
+      // A traces file: the problems come from a benchmark; the file is the trace source.
+      problems = await pick(taskItems(settings), 1, `Which benchmark do the traces of ${path.basename(preset.file)} belong to?`);
+      if (!problems) return undefined;
+      return finishPlan(settings, problems, { kind: 'file', path: entry.fsPath, format: 'traces' });
+    }
+    problems = entry ? (fileChoice(entry) ?? undefined) : undefined;
+    if (!problems) {
+      void vscode.window.showErrorMessage(
+        `TraceLift: ${path.basename(preset.file)} is not a benchmark, groups or traces file TraceLift can evaluate (${entry ? describeCounts(entry.detection) : 'unreadable'}).`,
+      );
+      return undefined;
+    }
+  } else {
+    problems = await pick(
+      [...taskItems(settings), ...fileItems(deps.dataFiles.entries(['benchmark', 'groups']))],
+      1,
+      'Problems: a benchmark, or a problem / groups file of this workspace',
+    );
+    if (!problems) return undefined;
+  }
+
+  // 2. Trace source (a groups file brings its own traces).
+  if (problems.kind === 'groups') return finishPlan(settings, problems, { kind: 'file', path: problems.file, format: 'groups' });
+  const task = getTask(problems.task);
+  const traceItems: Item<TraceSourceRequest | 'configure'>[] = [];
+  if (task.hasReferenceTraces) {
+    traceItems.push({ label: 'Reference traces', description: "the dataset's worked solutions", value: { kind: 'reference' } });
+  }
+  const p = settings.planner;
+  traceItems.push(
+    p.url && p.model
+      ? { label: 'Planner endpoint', description: `${p.model} at ${p.url}`, value: { kind: 'planner', url: p.url, model: p.model, api: p.api, tracesPerProblem: p.tracesPerProblem } }
+      : { label: 'Planner endpoint', description: '$(gear) not configured: set tracelift.planner.url and tracelift.planner.model', value: 'configure' },
+  );
+  const traceFiles = deps.dataFiles.entries(['traces', 'groups']);
+  if (traceFiles.length) traceItems.push({ label: 'Trace files in this workspace', kind: vscode.QuickPickItemKind.Separator });
+  for (const e of traceFiles) {
+    traceItems.push({
+      label: `$(file) ${path.basename(e.fsPath)}`,
+      description: e.rel,
+      detail: `${e.detection.label} · ${describeCounts(e.detection)}`,
+      value: { kind: 'file', path: e.fsPath, format: e.detection.kind === 'groups' ? 'groups' : 'traces' },
+    });
+  }
+  const traces = await pick(traceItems, 2, `Trace source for ${task.name}`);
+  if (!traces) return undefined;
+  if (traces === 'configure') {
+    void openSettings('planner');
+    return undefined;
+  }
+  if (traces.kind === 'file' && traces.format === 'groups') {
+    if (task.kind !== 'math') {
+      void vscode.window.showErrorMessage('TraceLift: groups files are scored as math problems; pick a math benchmark for their verifier.');
+      return undefined;
+    }
+  }
+  return finishPlan(settings, problems, traces);
+}
+
+async function finishPlan(settings: TraceLiftSettings, problems: ProblemChoice, traces: TraceSourceRequest): Promise<EvalPlan | undefined> {
+  // 3. Executor.
+  const e = settings.executor;
+  const executor = await pick<'embedded' | 'endpoint' | 'configure'>(
+    [
+      { label: 'Embedded executor', description: 'SmolLM2-135M-Instruct on this machine (llama.cpp)', value: 'embedded' },
+      e.url && e.model
+        ? { label: 'Executor endpoint from settings', description: `${e.model} at ${e.url} (${e.api})`, value: 'endpoint' }
+        : { label: 'Executor endpoint from settings', description: '$(gear) not configured: set tracelift.executor.url and tracelift.executor.model', value: 'configure' },
+    ],
+    3,
+    'Executor: the frozen model that turns problem + trace into an answer',
+  );
+  if (!executor) return undefined;
+  if (executor === 'configure') {
+    void openSettings('executor');
+    return undefined;
+  }
+  // 4–6. K, M, limit.
+  const k = await askInt(4, 'K: with-trace executor samples per trace', settings.k);
+  if (k === undefined || k === null) return undefined;
+  const m = await askInt(5, 'M: no-trace baseline samples per problem (estimated once, cached)', settings.baselineSamples);
+  if (m === undefined || m === null) return undefined;
+  const limit = await askInt(6, 'Limit: at most this many problems (empty: all)', settings.limit, { allowEmpty: true });
+  if (limit === undefined) return undefined;
+  const what = problems.kind === 'task' ? `${problems.task}/${problems.split}` : path.basename(problems.file);
+  return { problems, traces, executor, k, m, limit, title: `eval ${what}` };
+}
+
+function taskOf(plan: EvalPlan): TaskModule {
+  return getTask(plan.problems.task);
+}
+
+/** Runs a plan: run directory, executor, verifier, runEval with progress; opens the run view. */
+export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void> {
+  const settings = readSettings();
+  const runsFolder = primaryRunsFolder(settings);
+  if (!runsFolder) {
+    void vscode.window.showErrorMessage('TraceLift: open a folder first — runs are written under its runs folder (tracelift.runsFolder).');
+    return;
+  }
+  const task = taskOf(plan);
+  const name = plan.group ? `uplift-${plan.group.origin.problem_id.replace(/[^\w.-]+/g, '_').slice(0, 40)}` : task.name;
+  let runDir = path.join(runsFolder, defaultRunDirName(name));
+  for (let i = 2; fs.existsSync(runDir); i++) runDir = path.join(runsFolder, `${defaultRunDirName(name)}-${i}`);
+
+  // Executor / planner endpoints must answer before anything is started.
+  const endpoints: Array<{ what: string; url: string; key: 'executor' | 'planner'; setting: string }> = [];
+  if (plan.executor === 'endpoint' && settings.executor.url) endpoints.push({ what: 'executor', url: settings.executor.url, key: 'executor', setting: 'executor.url' });
+  if (plan.traces.kind === 'planner') endpoints.push({ what: 'planner', url: plan.traces.url, key: 'planner', setting: 'planner.url' });
+  for (const ep of endpoints) {
+    const probe = await probeEndpoint(ep.url, { apiKey: await deps.keys.get(ep.key) });
+    if (!probe.reachable) {
+      deps.log(`${ep.what} endpoint ${ep.url} unreachable: ${probe.error}`);
+      const choice = await vscode.window.showErrorMessage(
+        `TraceLift: the ${ep.what} endpoint ${ep.url} is unreachable (${probe.error}). Start the server or fix tracelift.${ep.setting}.`,
+        'Open Settings',
+        'Run Anyway',
+      );
+      if (choice === 'Open Settings') void openSettings(ep.setting);
+      if (choice !== 'Run Anyway') return;
+    }
+  }
+
+  const problems = plan.problems;
+  let traces = plan.traces;
+  let split = problems.kind === 'task' ? problems.split : task.defaultSplit;
+  let dataDir = dataDirFor(settings) ?? runDir;
+  try {
+    fs.mkdirSync(runDir, { recursive: true });
+    if (plan.group) {
+      const groupsFile = path.join(runDir, 'group.jsonl');
+      fs.writeFileSync(groupsFile, plan.group.line.trim() + '\n');
+      fs.writeFileSync(path.join(runDir, ORIGIN_FILE), JSON.stringify(plan.group.origin, null, 2) + '\n');
+      traces = { kind: 'file', path: groupsFile, format: 'groups' };
+    } else if (problems.kind === 'file') {
+      dataDir = path.join(runDir, 'data');
+      split = stageProblemFile(problems.file, task, dataDir);
+    } else if (problems.kind === 'task' && !dataDirFor(settings)) {
+      throw new Error('No benchmark data directory: set tracelift.dataDirectory (or TRACELIFT_DATA_DIR) to the folder with gsm8k/test.jsonl, math500/test.jsonl, …');
+    }
+  } catch (err) {
+    void vscode.window.showErrorMessage(`TraceLift: ${(err as Error).message}`);
+    return;
+  }
+
+  await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `TraceLift: ${plan.title}`, cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      const cancel = token.onCancellationRequested(() => abort.abort());
+      const executorKey = await deps.keys.lease('executor');
+      const plannerKey = await deps.keys.lease('planner');
+      let executor: ExecutorChoice | null = null;
+      let verifier: EngineVerifier | null = null;
+      deps.active.add(runDir, plan.title, abort);
+      try {
+        progress.report({ message: plan.executor === 'embedded' ? 'starting the embedded executor…' : 'connecting to the executor…' });
+        executor = await resolveExecutor({
+          url: plan.executor === 'endpoint' ? settings.executor.url : null,
+          model: plan.executor === 'endpoint' ? settings.executor.model : null,
+          api: settings.executor.api,
+          apiKeyEnv: plan.executor === 'endpoint' ? executorKey.env : null,
+          concurrency: settings.concurrency,
+          pythonPath: settings.pythonPath ?? undefined,
+          modelPath: settings.embeddedModelPath ?? undefined,
+          log: deps.log,
+        });
+        if (abort.signal.aborted) return;
+        verifier = new EngineVerifier({ pythonPath: settings.pythonPath ?? undefined, allowUnsandboxed: settings.allowUnsandboxed, log: deps.log });
+        const config = buildEvalConfig({
+          task: task.name,
+          split,
+          limit: plan.limit,
+          k: plan.k,
+          m: plan.m,
+          traceSource: traces.kind === 'planner' ? { ...traces, apiKeyEnv: plannerKey.env } : traces,
+          executor,
+          rmUrl: settings.rmUrl,
+          dataDir,
+          cacheDir: settings.cacheDirectory,
+        });
+        deps.log(`eval ${task.name}/${split} → ${runDir} (executor: ${executor.origin} ${executor.endpoint.model}, K=${config.k}, M=${config.baseline_samples})`);
+        progress.report({ message: 'loading problems and traces…' });
+        let reported = 0;
+        const running = runEval({
+          config,
+          outDir: runDir,
+          executorIdentity: executor.identity,
+          verifier,
+          signal: abort.signal,
+          log: deps.log,
+          onProgress: (p) => {
+            deps.active.progress(runDir, p.done, p.total);
+            const pctDone = p.total ? (100 * p.done) / p.total : 0;
+            progress.report({ message: `${p.done}/${p.total} problems`, increment: pctDone - reported });
+            reported = pctDone;
+          },
+        });
+        // runEval has written config.json and run_started before its first await.
+        try {
+          deps.webviews.openRunView(runDir);
+        } catch (err) {
+          deps.log(`opening the run view: ${(err as Error).message}`);
+        }
+        const result = await running;
+        const s = result.summary;
+        const failed = s.micro.failed_calls ? ` ${s.micro.failed_calls} executor call(s) failed — see the log.` : '';
+        const text = `TraceLift: ${plan.title} ${result.status} — ${s.micro.problems} problems, ${s.micro.traces} traces, uplift ${signed(s.mean_uplift)}, with-trace ${pct(s.with_trace_success)} vs no-trace ${pct(s.no_trace_success)}.${failed}`;
+        const show = failed ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+        void show(text, 'Open Run', 'Show Log').then((c) => {
+          if (c === 'Open Run') deps.webviews.openRunView(runDir);
+          if (c === 'Show Log') deps.output.show(true);
+        });
+      } catch (err) {
+        const message = (err as Error).message;
+        deps.log(`eval failed: ${message}`);
+        void vscode.window.showErrorMessage(`TraceLift: ${plan.title} failed — ${message}`, 'Show Log').then((c) => {
+          if (c) deps.output.show(true);
+        });
+      } finally {
+        cancel.dispose();
+        executorKey.release();
+        plannerKey.release();
+        await verifier?.close().catch(() => {});
+        await executor?.stop().catch(() => {});
+        deps.active.remove(runDir);
+        deps.runs.refresh();
+      }
+    },
+  );
+}
+
+export async function runEvalCommand(deps: EvalDeps, preset: { file?: string } = {}): Promise<void> {
+  if (!(await requireTrust('running an eval'))) return;
+  const plan = await pickEvalPlan(deps, preset);
+  if (plan) await executePlan(plan, deps);
+}
+
+/** The groups record on `line` of a file: validated, with its record index; errors name the field. */
+export async function groupRecordAt(uri: vscode.Uri, line: number): Promise<{ text: string; index: number; record: GroupRecord } | undefined> {
+  let doc: vscode.TextDocument;
+  try {
+    doc = await vscode.workspace.openTextDocument(uri);
+  } catch (err) {
+    void vscode.window.showErrorMessage(`TraceLift: cannot open ${uri.fsPath}: ${(err as Error).message}`);
+    return undefined;
+  }
+  if (line < 0 || line >= doc.lineCount) {
+    void vscode.window.showErrorMessage(`TraceLift: ${path.basename(uri.fsPath)} has no line ${line + 1}.`);
+    return undefined;
+  }
+  const text = doc.lineAt(line).text;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    void vscode.window.showErrorMessage(`TraceLift: ${path.basename(uri.fsPath)} line ${line + 1} is not valid JSON (${(err as Error).message}).`);
+    return undefined;
+  }
+  const parsed = GroupRecordSchema.safeParse(value);
+  if (!parsed.success) {
+    void vscode.window.showErrorMessage(`TraceLift: ${path.basename(uri.fsPath)} line ${line + 1} is not a groups record: ${describeZodError(parsed.error)}.`);
+    return undefined;
+  }
+  return { text, index: recordIndexAtLine(doc.getText(), line), record: parsed.data };
+}
+
+/** "Measure Uplift": an eval of one groups record, with the K and M of the settings. */
+export async function measureUpliftCommand(deps: EvalDeps, uri: vscode.Uri, line: number): Promise<void> {
+  if (!(await requireTrust('measuring uplift'))) return;
+  const rec = await groupRecordAt(uri, line);
+  if (!rec) return;
+  const g = rec.record;
+  if (g.reference_solution === null || g.reference_solution === undefined) {
+    void vscode.window.showErrorMessage(`TraceLift: group ${g.problem_id} has no reference_solution (its gold answer), so its traces cannot be scored.`);
+    return;
+  }
+  const settings = readSettings();
+  const task = taskForGroupSource(g.source, mathTaskNames());
+  await executePlan(
+    {
+      problems: { kind: 'groups', file: uri.fsPath, task },
+      traces: { kind: 'file', path: uri.fsPath, format: 'groups' },
+      executor: settings.executor.url && settings.executor.model ? 'endpoint' : 'embedded',
+      k: settings.k,
+      m: settings.baselineSamples,
+      limit: null,
+      title: `measure uplift of ${g.problem_id}`,
+      group: { line: rec.text, origin: { groups_file: path.resolve(uri.fsPath), record_index: rec.index, problem_id: g.problem_id } },
+    },
+    deps,
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * The traces a file holds, as pickable items for "Diff Two Traces": groups
+ * records (positives and perturbations), traces files, run samples and run
+ * events. Malformed lines are skipped and counted. No `vscode` import.
+ */
+import { GroupRecordSchema, RunEventSchema, TraceRecordSchema, TraceSampleRowSchema } from '../../engine/contract';
+import type { DataKind } from '../explorer/detect';
+import { signed } from '../explorer/runScan';
+import { flat } from '../annotations/annotate';
+
+export interface TraceItem {
+  label: string;
+  description: string;
+  text: string;
+  meta: Record<string, string | number | null>;
+}
+
+export const TRACE_KINDS: readonly DataKind[] = ['groups', 'traces', 'samples', 'events'];
+
+interface SampleLike {
+  sample_id: string;
+  problem_id: string;
+  trace: string;
+  uplift: number | null;
+  label: string | null;
+  reward: { value: number } | null;
+}
+
+function sampleItem(s: SampleLike, line: number): TraceItem {
+  return {
+    label: flat(s.sample_id, 80),
+    description: `uplift ${signed(s.uplift)} · reward ${s.reward ? s.reward.value.toFixed(3) : 'n/a'}${s.label ? ` · ${flat(s.label, 30)}` : ''}`,
+    text: s.trace,
+    meta: { problem_id: s.problem_id, sample_id: s.sample_id, uplift: s.uplift, reward: s.reward?.value ?? null, label: s.label, line },
+  };
+}
+
+export function listTraces(text: string, kind: DataKind, cap = 5000): { items: TraceItem[]; skipped: number } {
+  const items: TraceItem[] = [];
+  let skipped = 0;
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length && items.length < cap; i++) {
+    const raw = lines[i]!.trim();
+    if (!raw) continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      skipped++;
+      continue;
+    }
+    const line = i + 1;
+    if (kind === 'groups') {
+      const g = GroupRecordSchema.safeParse(value);
+      if (!g.success) {
+        skipped++;
+        continue;
+      }
+      const r = g.data;
+      r.positive_pool.forEach((p, j) =>
+        items.push({
+          label: `${flat(r.problem_id, 60)} · positive ${j}`,
+          description: `rubric ${p.rubric?.total ?? 'n/a'} · line ${line}`,
+          text: p.reasoning,
+          meta: { problem_id: r.problem_id, trace: `positive ${j}`, rubric_total: p.rubric?.total ?? null, line },
+        }),
+      );
+      r.negative_bank.forEach((n, j) =>
+        items.push({
+          label: `${flat(r.problem_id, 60)} · negative ${j}`,
+          description: `${flat(n.negative_kind, 40)} · rubric ${n.rubric?.total ?? 'n/a'} · line ${line}`,
+          text: n.reasoning,
+          meta: { problem_id: r.problem_id, trace: `negative ${j}`, negative_kind: n.negative_kind, rubric_total: n.rubric?.total ?? null, line },
+        }),
+      );
+    } else if (kind === 'traces') {
+      const t = TraceRecordSchema.safeParse(value);
+      if (!t.success) {
+        skipped++;
+        continue;
+      }
+      const id = t.data.trace_id ?? t.data.label ?? `line ${line}`;
+      items.push({
+        label: `${flat(t.data.problem_id, 60)} · ${flat(id, 40)}`,
+        description: `${t.data.label ? `${flat(t.data.label, 30)} · ` : ''}line ${line}`,
+        text: t.data.trace,
+        meta: { problem_id: t.data.problem_id, trace_id: t.data.trace_id ?? null, label: t.data.label ?? null, line },
+      });
+    } else if (kind === 'samples') {
+      const r = TraceSampleRowSchema.safeParse(value);
+      if (!r.success) {
+        skipped++;
+        continue;
+      }
+      items.push(sampleItem(r.data, line));
+    } else if (kind === 'events') {
+      const e = RunEventSchema.safeParse(value);
+      if (!e.success) {
+        skipped++;
+        continue;
+      }
+      if (e.data.type !== 'rollout_group') continue;
+      for (const sample of e.data.samples) items.push(sampleItem({ ...sample, problem_id: e.data.problem_id }, line));
+    }
+  }
+  return { items, skipped };
+}

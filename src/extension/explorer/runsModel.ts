@@ -1,0 +1,174 @@
+/**
+ * The workspace's runs as one model for the explorer, the annotations, the
+ * status bar and the commands: the run list (rescanned on file events,
+ * debounced; polled while a run is live), and one incremental samples reader
+ * per run.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ActiveRuns } from '../commands/activeRuns';
+import { onSettingsChanged, runsFolders } from '../settings';
+import { listRunDirs, readOrigin, RunSamplesReader, scanRun, type RunInfo, type RunOrigin } from './runScan';
+import type { Measured } from '../annotations/annotate';
+
+const POLL_MS = 3000;
+const DEBOUNCE_MS = 400;
+
+export class RunsModel implements vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.emitter.event;
+  private list: RunInfo[] = [];
+  private readonly readers = new Map<string, RunSamplesReader>();
+  private readonly origins = new Map<string, RunOrigin | null>();
+  private watchers: vscode.Disposable[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private debounce: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly active: ActiveRuns,
+    private readonly log: (line: string) => void,
+  ) {
+    this.watch();
+    this.rescan();
+    this.disposables.push(
+      onSettingsChanged((e) => {
+        if (e.affectsConfiguration('tracelift.runsFolder')) {
+          this.watch();
+          this.rescan();
+        }
+      }),
+      vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        this.watch();
+        this.rescan();
+      }),
+      active.onDidChange(() => this.rescan()),
+    );
+  }
+
+  folders(): string[] {
+    return runsFolders();
+  }
+
+  runs(): readonly RunInfo[] {
+    return this.list;
+  }
+
+  run(dir: string): RunInfo | undefined {
+    const abs = path.resolve(dir);
+    return this.list.find((r) => path.resolve(r.dir) === abs);
+  }
+
+  live(): RunInfo[] {
+    return this.list.filter((r) => r.live);
+  }
+
+  /** The run's samples reader, brought up to date (reads only what was appended). */
+  reader(dir: string): RunSamplesReader {
+    const abs = path.resolve(dir);
+    let r = this.readers.get(abs);
+    if (!r) {
+      r = new RunSamplesReader(abs);
+      this.readers.set(abs, r);
+    }
+    try {
+      r.refresh();
+    } catch (err) {
+      this.log(`reading samples of ${abs}: ${(err as Error).message}`);
+    }
+    return r;
+  }
+
+  origin(dir: string): RunOrigin | null {
+    const abs = path.resolve(dir);
+    if (!this.origins.has(abs)) this.origins.set(abs, readOrigin(abs));
+    return this.origins.get(abs) ?? null;
+  }
+
+  /**
+   * Uplift and reward measured for the traces of a groups record, by sample
+   * id: from runs that read this very groups file, or that "Measure Uplift"
+   * made from one of its records; the newest run wins.
+   */
+  measured(groupsFile: string, problemId: string): ReadonlyMap<string, Measured> | undefined {
+    const file = path.resolve(groupsFile);
+    const out = new Map<string, Measured>();
+    const runs = this.list.filter((r) => (r.traceFile && path.resolve(r.traceFile) === file) || this.origin(r.dir)?.groups_file === file);
+    // Oldest first, so newer runs overwrite.
+    for (const r of [...runs].sort((a, b) => a.updatedMs - b.updatedMs)) {
+      const origin = this.origin(r.dir);
+      if (origin && origin.problem_id !== problemId) continue;
+      const p = this.reader(r.dir).problem(problemId);
+      for (const s of p?.samples ?? []) out.set(s.sample_id, { uplift: s.uplift, reward: s.reward, run: r.name });
+    }
+    return out.size ? out : undefined;
+  }
+
+  refresh(): void {
+    this.rescan();
+  }
+
+  private watch(): void {
+    for (const w of this.watchers) w.dispose();
+    this.watchers = [];
+    for (const folder of this.folders()) {
+      const ws = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(folder));
+      const rel = ws ? path.relative(ws.uri.fsPath, folder).split(path.sep).join('/') : null;
+      // Inside a workspace folder: a pattern there also sees the runs folder being created.
+      const pattern = ws && rel ? new vscode.RelativePattern(ws, `${rel}/**`) : new vscode.RelativePattern(vscode.Uri.file(folder), '**');
+      const w = vscode.workspace.createFileSystemWatcher(pattern);
+      const kick = () => this.schedule();
+      w.onDidCreate(kick);
+      w.onDidChange(kick);
+      w.onDidDelete(kick);
+      this.watchers.push(w);
+    }
+  }
+
+  private schedule(): void {
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => this.rescan(), DEBOUNCE_MS);
+  }
+
+  private rescan(): void {
+    const activeDirs = this.active.dirs();
+    const seen = new Set<string>();
+    const list: RunInfo[] = [];
+    for (const folder of this.folders()) {
+      for (const dir of listRunDirs(folder)) {
+        const abs = path.resolve(dir);
+        if (seen.has(abs)) continue;
+        seen.add(abs);
+        try {
+          list.push(scanRun(abs, { activeDirs }));
+        } catch (err) {
+          this.log(`reading run ${abs}: ${(err as Error).message}`);
+        }
+      }
+    }
+    // A run of this window that has not written its files yet still shows.
+    for (const dir of activeDirs) if (!seen.has(dir) && fs.existsSync(dir)) list.push(scanRun(dir, { activeDirs }));
+    list.sort((a, b) => b.updatedMs - a.updatedMs);
+    this.list = list;
+    for (const dir of [...this.readers.keys()]) if (!seen.has(dir) && !activeDirs.has(dir)) this.readers.delete(dir);
+    this.origins.clear();
+    void vscode.commands.executeCommand('setContext', 'tracelift.hasRuns', list.length > 0);
+    void vscode.commands.executeCommand('setContext', 'tracelift.hasTwoRuns', list.length > 1);
+    this.schedulePoll();
+    this.emitter.fire();
+  }
+
+  /** Live runs change without file events reaching us everywhere (remote, network drives): poll while one is live. */
+  private schedulePoll(): void {
+    if (this.poll) clearTimeout(this.poll);
+    this.poll = this.list.some((r) => r.live) ? setTimeout(() => this.rescan(), POLL_MS) : undefined;
+  }
+
+  dispose(): void {
+    if (this.debounce) clearTimeout(this.debounce);
+    if (this.poll) clearTimeout(this.poll);
+    for (const d of [...this.watchers, ...this.disposables]) d.dispose();
+    this.emitter.dispose();
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The "Runs" view: runs and evals of the workspace's runs folder(s), newest
+ * first, live ones marked; each expands to its problems (a page at a time)
+ * and each problem to its scored traces.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { readSettings } from '../settings';
+import { describeRun, pct, signed, type ProblemLite, type RunInfo, type SampleLite } from './runScan';
+import type { RunsModel } from './runsModel';
+import { escapeMarkdown } from '../annotations/annotate';
+import { hoverMarkdown, safeMarkdown } from '../annotations/markdown';
+
+export type RunsNode =
+  | { type: 'run'; run: RunInfo }
+  | { type: 'problem'; runDir: string; problem: ProblemLite }
+  | { type: 'sample'; runDir: string; sample: SampleLite }
+  | { type: 'more'; runDir: string; shown: number; total: number }
+  | { type: 'message'; text: string; detail?: string; icon: string; runDir?: string; line?: number };
+
+const STATUS_ICONS: Record<RunInfo['status'], [string, string | undefined]> = {
+  running: ['sync~spin', 'charts.blue'],
+  completed: ['pass', 'testing.iconPassed'],
+  failed: ['error', 'testing.iconFailed'],
+  cancelled: ['circle-slash', undefined],
+  interrupted: ['debug-pause', 'list.warningForeground'],
+  unknown: ['question', undefined],
+};
+
+/** "reference" for "gsm8k/test/0#reference" under its problem. */
+export function sampleLabel(s: SampleLite): string {
+  return s.sample_id.startsWith(`${s.problem_id}#`) ? s.sample_id.slice(s.problem_id.length + 1) : s.sample_id;
+}
+
+export function describeSample(s: SampleLite): string {
+  const parts = [`uplift ${signed(s.uplift)}`, `reward ${s.reward === null ? 'n/a' : s.reward.toFixed(3)}`, `${s.with_trace_successes}/${s.with_trace_valid}`];
+  if (s.label && s.label !== sampleLabel(s)) parts.push(s.label);
+  if (s.failed_calls || s.errors) parts.push('⚠');
+  return parts.join(' · ');
+}
+
+function describeProblem(p: ProblemLite): string {
+  const ups = p.samples.map((s) => s.uplift).filter((u): u is number => u !== null);
+  const base = p.samples[0];
+  const parts = [`${p.samples.length} trace${p.samples.length === 1 ? '' : 's'}`];
+  if (base) parts.push(`base ${pct(base.baseline_rate)}`);
+  if (ups.length) parts.push(`best ${signed(Math.max(...ups))}`);
+  return parts.join(' · ');
+}
+
+export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<RunsNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  /** Problems shown per run (grows with "Show more"). */
+  private readonly shown = new Map<string, number>();
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly model: RunsModel) {
+    this.sub = model.onDidChange(() => this.emitter.fire(undefined));
+  }
+
+  showMore(runDir: string): void {
+    const page = readSettings().problemsPageSize;
+    this.shown.set(runDir, (this.shown.get(runDir) ?? page) + page);
+    this.emitter.fire(undefined);
+  }
+
+  getTreeItem(node: RunsNode): vscode.TreeItem {
+    switch (node.type) {
+      case 'run': {
+        const r = node.run;
+        const item = new vscode.TreeItem(r.name, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `run:${r.dir}`;
+        item.description = describeRun(r);
+        const [icon, color] = r.live ? STATUS_ICONS.running : STATUS_ICONS[r.status];
+        item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+        item.contextValue = r.live ? 'tracelift.run.live' : 'tracelift.run';
+        item.resourceUri = vscode.Uri.file(r.dir);
+        item.tooltip = runTooltip(r);
+        return item;
+      }
+      case 'problem': {
+        const item = new vscode.TreeItem(node.problem.problem_id, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `problem:${node.runDir}:${node.problem.problem_id}`;
+        item.description = describeProblem(node.problem);
+        item.iconPath = new vscode.ThemeIcon('symbol-field');
+        item.contextValue = 'tracelift.problem';
+        return item;
+      }
+      case 'sample': {
+        const s = node.sample;
+        const item = new vscode.TreeItem(sampleLabel(s), vscode.TreeItemCollapsibleState.None);
+        item.id = `sample:${node.runDir}:${s.sample_id}`;
+        item.description = describeSample(s);
+        const icon = s.uplift === null ? 'circle-outline' : s.uplift > 0 ? 'arrow-up' : s.uplift < 0 ? 'arrow-down' : 'dash';
+        const color = s.uplift === null ? undefined : s.uplift > 0 ? 'testing.iconPassed' : s.uplift < 0 ? 'testing.iconFailed' : undefined;
+        item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+        item.contextValue = 'tracelift.sample';
+        item.tooltip = safeMarkdown(
+          [`**${escapeMarkdown(s.sample_id)}**`, '', escapeMarkdown(`${s.source}${s.label ? ` (${s.label})` : ''}`), '', escapeMarkdown(describeSample(s))].join('\n'),
+        );
+        item.command = { command: 'tracelift.inspectSample', title: 'Inspect Sample', arguments: [node] };
+        return item;
+      }
+      case 'more': {
+        const item = new vscode.TreeItem(`Show more problems (${node.shown} of ${node.total})`, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.command = { command: 'tracelift.explorer.showMore', title: 'Show More', arguments: [node.runDir] };
+        item.contextValue = 'tracelift.more';
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon(node.icon);
+        if (node.detail) item.tooltip = node.detail;
+        if (node.runDir && node.line !== undefined) {
+          item.command = {
+            command: 'vscode.open',
+            title: 'Open',
+            arguments: [vscode.Uri.file(path.join(node.runDir, 'samples.jsonl')), { selection: new vscode.Range(node.line - 1, 0, node.line - 1, 0) }],
+          };
+        }
+        item.contextValue = 'tracelift.message';
+        return item;
+      }
+    }
+  }
+
+  getChildren(node?: RunsNode): RunsNode[] {
+    if (!node) return this.model.runs().map((run) => ({ type: 'run', run }));
+    if (node.type === 'run') return this.runChildren(node.run);
+    if (node.type === 'problem') return node.problem.samples.map((sample) => ({ type: 'sample', runDir: node.runDir, sample }));
+    return [];
+  }
+
+  getParent(node: RunsNode): RunsNode | undefined {
+    if (node.type === 'problem' || node.type === 'more') {
+      const run = this.model.run(node.runDir);
+      return run ? { type: 'run', run } : undefined;
+    }
+    return undefined;
+  }
+
+  private runChildren(run: RunInfo): RunsNode[] {
+    const out: RunsNode[] = [];
+    for (const issue of run.issues) out.push({ type: 'message', text: issue, icon: 'warning' });
+    const reader = this.model.reader(run.dir);
+    if (reader.malformedCount) {
+      const first = reader.issues[0];
+      out.push({
+        type: 'message',
+        text: `${reader.malformedCount} malformed line${reader.malformedCount > 1 ? 's' : ''} skipped`,
+        detail: reader.issues.map((i) => `line ${i.line}: ${i.message}`).join('\n'),
+        icon: 'warning',
+        runDir: run.dir,
+        line: first?.line ?? undefined,
+      });
+    }
+    const problems = reader.problems();
+    if (!problems.length) {
+      out.push({ type: 'message', text: run.live ? 'Waiting for the first scored problem…' : 'No scored problems', icon: run.live ? 'loading~spin' : 'info' });
+      return out;
+    }
+    const limit = this.shown.get(run.dir) ?? readSettings().problemsPageSize;
+    for (const problem of problems.slice(0, limit)) out.push({ type: 'problem', runDir: run.dir, problem });
+    if (problems.length > limit) out.push({ type: 'more', runDir: run.dir, shown: limit, total: problems.length });
+    return out;
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.emitter.dispose();
+  }
+}
+
+function runTooltip(r: RunInfo): vscode.MarkdownString {
+  const rows: Array<[string, string]> = [
+    ['folder', r.dir],
+    ['status', r.live ? `live (${r.status})` : r.status],
+    ['kind', r.kind ?? 'unknown'],
+    ['task', [r.task, r.split].filter(Boolean).join(' / ') || 'n/a'],
+    ['traces', r.traceSource ?? 'n/a'],
+    ['updated', r.updatedMs ? new Date(r.updatedMs).toLocaleString() : 'n/a'],
+  ];
+  const s = r.summary;
+  if (s) {
+    rows.push(
+      ['problems / traces', `${s.micro.problems} / ${s.micro.traces}`],
+      ['with-trace success', pct(s.with_trace_success)],
+      ['no-trace success', pct(s.no_trace_success)],
+      ['mean uplift', signed(s.mean_uplift)],
+      ['mean reward', s.mean_reward === null ? 'n/a' : s.mean_reward.toFixed(3)],
+      ['failed calls', String(s.micro.failed_calls)],
+    );
+  }
+  return hoverMarkdown({ title: r.name, rows, notes: [] });
+}

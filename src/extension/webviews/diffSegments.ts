@@ -1,0 +1,117 @@
+/**
+ * Word-level diff segments of two traces (the `diff` package's
+ * diffWordsWithSpace), and the pairs a TraceLift-Groups record is shown as:
+ * the reference (positive_pool[0]) against each perturbed trace of its
+ * negative_bank (and any further positives), labelled with negative_kind and
+ * rubric scores. Segments are plain data; the webview turns them into DOM
+ * text nodes. No `vscode` import.
+ */
+import { diffLines, diffWordsWithSpace, type ChangeObject } from 'diff';
+import type { GroupRecord } from '../../engine/contract/groups';
+import type { DiffPair, DiffSegment, DiffViewData } from '../../webviewProtocol';
+import type { TraceText } from './types';
+
+export interface SegmentsResult {
+  segments: DiffSegment[];
+  granularity: 'word' | 'line';
+  stats: { equal: number; inserted: number; deleted: number };
+}
+
+/**
+ * Word-level segments of left → right. A word diff that would take too long
+ * (very long, very different texts) falls back to a line diff.
+ */
+export function diffSegments(left: string, right: string, opts: { timeoutMs?: number } = {}): SegmentsResult {
+  let granularity: 'word' | 'line' = 'word';
+  let changes: ChangeObject<string>[] | undefined = diffWordsWithSpace(left, right, { timeout: opts.timeoutMs ?? 1500 });
+  if (!changes) {
+    granularity = 'line';
+    changes = diffLines(left, right);
+  }
+  const segments: DiffSegment[] = [];
+  const stats = { equal: 0, inserted: 0, deleted: 0 };
+  for (const c of changes) {
+    if (!c.value) continue;
+    const op = c.added ? 'ins' : c.removed ? 'del' : 'eq';
+    const last = segments[segments.length - 1];
+    if (last && last.op === op) last.text += c.value;
+    else segments.push({ op, text: c.value });
+    if (op === 'ins') stats.inserted += c.value.length;
+    else if (op === 'del') stats.deleted += c.value.length;
+    else stats.equal += c.value.length;
+  }
+  return { segments, granularity, stats };
+}
+
+/** The two texts back from segments (eq+del = left, eq+ins = right). */
+export function sidesOf(segments: DiffSegment[]): { left: string; right: string } {
+  let left = '';
+  let right = '';
+  for (const s of segments) {
+    if (s.op !== 'ins') left += s.text;
+    if (s.op !== 'del') right += s.text;
+  }
+  return { left, right };
+}
+
+function rubricOf(rubric: unknown): { dims: Array<{ name: string; value: number }>; total: number | null } {
+  const dims: Array<{ name: string; value: number }> = [];
+  let total: number | null = null;
+  if (rubric && typeof rubric === 'object') {
+    for (const [name, value] of Object.entries(rubric as Record<string, unknown>)) {
+      if (typeof value !== 'number') continue;
+      if (name === 'total') total = value;
+      else dims.push({ name, value });
+    }
+  }
+  return { dims, total };
+}
+
+export function pairOf(left: TraceText, right: TraceText, extra: Partial<Pick<DiffPair, 'kind' | 'rubric' | 'rubricTotal'>> = {}): DiffPair {
+  const d = diffSegments(left.text, right.text);
+  return {
+    left: { title: left.title, meta: left.meta ?? {} },
+    right: { title: right.title, meta: right.meta ?? {} },
+    kind: extra.kind ?? null,
+    rubric: extra.rubric ?? [],
+    rubricTotal: extra.rubricTotal ?? null,
+    granularity: d.granularity,
+    segments: d.segments,
+    stats: d.stats,
+  };
+}
+
+/** The pairs of a TraceLift-Groups record, with the texts each pair compares. */
+export function groupRecordPairs(record: GroupRecord, where: string): { view: DiffViewData; texts: Array<{ left: TraceText; right: TraceText }> } {
+  const ref = record.positive_pool[0];
+  const texts: Array<{ left: TraceText; right: TraceText }> = [];
+  const pairs: DiffPair[] = [];
+  if (ref) {
+    const refRubric = rubricOf(ref.rubric);
+    const left: TraceText = {
+      title: `${record.problem_id} · reference (positive_pool[0])`,
+      text: ref.reasoning,
+      meta: { rubric_total: refRubric.total },
+    };
+    const add = (right: TraceText, kind: string, rubric: unknown) => {
+      const r = rubricOf(rubric);
+      texts.push({ left, right });
+      pairs.push(pairOf(left, right, { kind, rubric: r.dims, rubricTotal: r.total }));
+    };
+    record.negative_bank.forEach((neg, i) =>
+      add({ title: `${record.problem_id} · negative_bank[${i}] (${neg.negative_kind})`, text: neg.reasoning, meta: { negative_kind: neg.negative_kind } }, neg.negative_kind, neg.rubric),
+    );
+    record.positive_pool.slice(1).forEach((pos, i) =>
+      add({ title: `${record.problem_id} · positive_pool[${i + 1}]`, text: pos.reasoning, meta: {} }, 'positive', pos.rubric),
+    );
+  }
+  return {
+    view: {
+      title: `${record.problem_id}: reference vs perturbed traces`,
+      subtitle: `${where} · ${record.source} · ${record.task_type} · ${record.negative_bank.length} negative(s), ${record.positive_pool.length} positive(s)${ref ? '' : ' · no positive_pool[0] to use as reference'}`,
+      problem: record.problem,
+      pairs,
+    },
+    texts,
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * The HTML shell of every TraceLift webview: a strict Content-Security-Policy
+ * with a fresh nonce per load, one bundled script, one stylesheet, and no
+ * data at all (everything the view shows arrives later as messages and is
+ * rendered with textContent). No `vscode` import.
+ */
+import { randomBytes } from 'node:crypto';
+
+export type WebviewName = 'runView' | 'inspector' | 'traceDiff' | 'compareRuns';
+
+export function makeNonce(): string {
+  return randomBytes(18).toString('base64');
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export function contentSecurityPolicy(cspSource: string, nonce: string): string {
+  return [
+    `default-src 'none'`,
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${cspSource} 'nonce-${nonce}'`,
+    `img-src ${cspSource}`,
+    `font-src ${cspSource}`,
+  ].join('; ');
+}
+
+export interface ShellOptions {
+  view: WebviewName;
+  /** webview.cspSource */
+  cspSource: string;
+  nonce: string;
+  /** webview.asWebviewUri(dist/webview/<view>.js) */
+  scriptUri: string;
+  /** webview.asWebviewUri(media/webview.css) */
+  styleUri: string;
+  /** Fixed per view (never data). */
+  title: string;
+}
+
+export function buildWebviewHtml(o: ShellOptions): string {
+  const e = escapeHtml;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${e(contentSecurityPolicy(o.cspSource, o.nonce))}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${e(o.styleUri)}">
+<title>${e(o.title)}</title>
+</head>
+<body data-view="${e(o.view)}">
+<main id="app" data-testid="${e(o.view)}-root" aria-busy="true"><p class="loading">Loading…</p></main>
+<script nonce="${e(o.nonce)}" src="${e(o.scriptUri)}"></script>
+</body>
+</html>`;
+}
+
+/** A static page (no script) for a panel that cannot be restored. */
+export function buildMessageHtml(cspSource: string, styleUri: string, message: string): string {
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(`default-src 'none'; style-src ${cspSource}`)}">
+<link rel="stylesheet" href="${escapeHtml(styleUri)}">
+</head>
+<body><main id="app"><p class="message error" role="alert" data-testid="restore-error">${escapeHtml(message)}</p></main></body>
+</html>`;
+}

@@ -1,0 +1,156 @@
+/**
+ * Host-side logic of the live run view, independent of vscode: answers the
+ * webview's range queries (`window`: offset, count, filter, sort) from the
+ * RunIndex, remembers the window the webview last asked for and pushes it
+ * again (with the run state) when the run changes, keeping the row the user
+ * looks at in place (anchor) or following the newest rows. After a `ready`
+ * it replays everything, so hiding, reloading or re-attaching the view
+ * loses nothing. The webview only ever holds the rows it shows.
+ */
+import path from 'node:path';
+import { runViewProtocol, type RunViewProtocol, type WindowParams, type WindowResult } from '../../webviewProtocol';
+import type { RunSource, Disposable } from '../runs/runTail';
+import { HostEndpoint } from './bridge';
+import { Throttle } from './throttle';
+import type { TraceText, ViewActions } from './types';
+
+export interface RunViewControllerOptions {
+  /** Minimum interval between pushes to the webview (ms). */
+  throttleMs?: number;
+  log?: (line: string) => void;
+}
+
+export function runViewTitle(runDir: string): string {
+  return `Run: ${path.basename(runDir) || runDir}`;
+}
+
+export class RunViewController {
+  readonly endpoint: HostEndpoint<RunViewProtocol>;
+  private readonly sub: Disposable;
+  private readonly throttle: Throttle;
+  private ready = false;
+  private visible = true;
+  private dirty = false;
+  private lastWindow: WindowParams | null = null;
+  private disposed = false;
+
+  constructor(
+    private readonly source: RunSource,
+    post: (message: unknown) => void,
+    private readonly actions: Pick<ViewActions, 'openInspector' | 'openTraceDiff'>,
+    opts: RunViewControllerOptions = {},
+  ) {
+    this.endpoint = new HostEndpoint(runViewProtocol, post, opts.log);
+    this.throttle = new Throttle(opts.throttleMs ?? 50, () => this.push());
+    this.sub = source.onChange(() => this.changed());
+
+    this.endpoint.onNotify('ready', () => {
+      this.ready = true;
+      this.endpoint.notify('init', { restore: { runDir: source.runDir }, title: runViewTitle(source.runDir) });
+      this.endpoint.notify('runState', source.index.state());
+      if (this.lastWindow) this.endpoint.notify('window', this.computeWindow(this.lastWindow));
+    });
+    this.endpoint.onRequest('window', (params) => {
+      this.lastWindow = params;
+      const result = this.computeWindow(params);
+      if (result.search.state === 'scanning') source.kick();
+      return result;
+    });
+    this.endpoint.onRequest('openInspector', ({ rowId }) => {
+      const row = this.rowOrThrow(rowId);
+      actions.openInspector(source.runDir, row.problemId, row.sampleId, row.line);
+      return null;
+    });
+    this.endpoint.onRequest('diffRows', ({ left, right }) => {
+      actions.openTraceDiff(this.traceText(left), this.traceText(right));
+      return null;
+    });
+  }
+
+  /** Messages from the webview. */
+  handle(message: unknown): Promise<void> {
+    return this.endpoint.handle(message);
+  }
+
+  /** A hidden panel gets no pushes; it replays on its next `ready` (or when shown again). */
+  setVisible(visible: boolean): void {
+    this.visible = visible;
+    if (visible && this.dirty) this.throttle.schedule();
+  }
+
+  /** The webview reloaded (new html): wait for its `ready`. */
+  resetHandshake(): void {
+    this.ready = false;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.sub.dispose();
+    this.throttle.dispose();
+  }
+
+  private changed(): void {
+    this.dirty = true;
+    if (this.ready && this.visible) this.throttle.schedule();
+  }
+
+  private push(): void {
+    if (this.disposed || !this.ready || !this.visible) return;
+    this.dirty = false;
+    this.endpoint.notify('runState', this.source.index.state());
+    if (this.lastWindow) {
+      const result = this.computeWindow(this.lastWindow);
+      this.endpoint.notify('window', result);
+      if (result.search.state === 'scanning') this.source.kick();
+    }
+  }
+
+  private rowOrThrow(rowId: number) {
+    if (rowId >= this.source.index.rowCount) throw new Error(`no row ${rowId} in this run (it may have been re-read)`);
+    return this.source.index.row(rowId);
+  }
+
+  private traceText(rowId: number): TraceText {
+    const idx = this.source.index;
+    const row = this.rowOrThrow(rowId);
+    const g = idx.groupOf(rowId);
+    const group = idx.readGroup(g.group);
+    const sample = group.samples[rowId - g.firstRow];
+    if (!sample) throw new Error(`sample ${row.sampleId} is missing from line ${g.line}`);
+    return {
+      title: `${row.problemId} · ${row.sampleId}`,
+      text: sample.trace,
+      meta: { task: row.task, label: row.label, uplift: row.uplift, reward: row.reward, k: row.k, K: row.K, line: row.line },
+    };
+  }
+
+  /** The answer to a window request, for the run as it is now. */
+  computeWindow(params: WindowParams): WindowResult {
+    const idx = this.source.index;
+    const { view, search } = idx.view(params.query);
+    const total = view.n;
+    const count = params.count;
+    let offset = params.offset;
+    let anchorIndex: number | null = null;
+    if (params.follow === 'top') offset = 0;
+    else if (params.follow === 'bottom') offset = Math.max(0, total - count);
+    else if (params.anchor) {
+      const pos = idx.positionOf(view, params.anchor.rowId);
+      if (pos >= 0) {
+        anchorIndex = pos;
+        offset = Math.max(0, pos - (params.anchor.index - params.offset));
+      }
+    }
+    offset = Math.max(0, Math.min(offset, total - count));
+    return {
+      version: idx.version,
+      total,
+      offset,
+      rows: idx.rowsAt(view, offset, count),
+      anchorIndex,
+      follow: params.follow,
+      search,
+      queryKey: view.key,
+    };
+  }
+}

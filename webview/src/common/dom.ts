@@ -1,0 +1,82 @@
+/**
+ * DOM building with text only: every string becomes a text node (or an
+ * attribute value set with setAttribute, never parsed as HTML). There is no
+ * innerHTML anywhere in the webviews; attributes that could load or run
+ * something (on*, href, src, style…) are refused.
+ */
+export type Child = Node | string | number | null | undefined | false;
+
+export interface Props {
+  id?: string;
+  className?: string;
+  /** data-testid, for the e2e tests. */
+  testid?: string;
+  text?: string;
+  title?: string;
+  role?: string;
+  tabIndex?: number;
+  attrs?: Record<string, string | number | boolean | null | undefined>;
+  dataset?: Record<string, string | number | boolean | null | undefined>;
+}
+
+const FORBIDDEN = /^(on|href$|src$|srcdoc$|style$|formaction$|action$|xlink:href$|srcset$|data$|poster$)/i;
+
+export function setAttr(el: Element, name: string, value: string | number | boolean | null | undefined): void {
+  if (FORBIDDEN.test(name)) throw new Error(`refusing to set attribute ${name}`);
+  if (value === null || value === undefined || value === false) el.removeAttribute(name);
+  else el.setAttribute(name, value === true ? '' : String(value));
+}
+
+function apply(el: Element, props: Props | undefined): void {
+  if (!props) return;
+  if (props.id) el.id = props.id;
+  if (props.className) el.setAttribute('class', props.className);
+  if (props.testid) el.setAttribute('data-testid', props.testid);
+  if (props.text !== undefined) el.textContent = props.text;
+  if (props.title) el.setAttribute('title', props.title);
+  if (props.role) el.setAttribute('role', props.role);
+  if (props.tabIndex !== undefined) el.setAttribute('tabindex', String(props.tabIndex));
+  for (const [k, v] of Object.entries(props.attrs ?? {})) setAttr(el, k, v);
+  for (const [k, v] of Object.entries(props.dataset ?? {})) setAttr(el, `data-${k}`, v);
+}
+
+export function append(el: Node, children: Child[]): void {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+  }
+}
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, props?: Props, ...children: Child[]): HTMLElementTagNameMap[K];
+export function h(tag: string, props?: Props, ...children: Child[]): HTMLElement;
+export function h(tag: string, props?: Props, ...children: Child[]): HTMLElement {
+  const el = document.createElement(tag);
+  apply(el, props);
+  append(el, children);
+  return el;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+export function svg(tag: string, attrs: Record<string, string | number> = {}, ...children: Child[]): SVGElement {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) setAttr(el, k, v);
+  append(el, children);
+  return el;
+}
+
+/** Replaces an element's children. */
+export function replace(el: Element, ...children: Child[]): void {
+  el.replaceChildren();
+  append(el, children);
+}
+
+/** Sets text only when it changed (cheap re-renders of pooled rows). */
+export function setText(el: Element, text: string): void {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`#${id} is missing`);
+  return el as T;
+}
