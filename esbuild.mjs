@@ -1,4 +1,5 @@
-// Bundles the extension host and the CLI (CommonJS, Node 20). Webview bundles join here later.
+// Bundles the extension host and the CLI (CommonJS, Node 20) and the webviews
+// (one IIFE per view for the browser, loaded by the panels from dist/webview/).
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
@@ -10,9 +11,33 @@ const common = {
   sourcemap: true,
   logLevel: 'info',
 };
+export const WEBVIEWS = ['runView', 'inspector', 'traceDiff', 'compareRuns'];
+// zod's namespace export drags in every locale (~260 kB minified); the webviews only need
+// English, which zod registers on its own (classic/schemas.js imports locales/en.js).
+const zodWithoutLocales = {
+  name: 'zod-without-locales',
+  setup(build) {
+    build.onResolve({ filter: /locales[\\/]index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic|core)[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'tracelift-stub' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'tracelift-stub' }, () => ({ contents: 'export {};', loader: 'js' }));
+  },
+};
+const webview = {
+  bundle: true,
+  platform: 'browser',
+  format: 'iife',
+  target: ['chrome120'],
+  sourcemap: true,
+  minify: true,
+  logLevel: 'info',
+  legalComments: 'none',
+  plugins: [zodWithoutLocales],
+};
 const builds = [
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
   { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
+  ...WEBVIEWS.map((name) => ({ ...webview, entryPoints: [`webview/src/${name}.ts`], outfile: `dist/webview/${name}.js` })),
 ];
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();

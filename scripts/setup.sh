@@ -78,4 +78,7 @@ shutil.move(sys.argv[2] + ".part", sys.argv[2])
 PYEOF
   rm -rf "$TMP"
 fi
+# --- a real VS Code for the end-to-end tests (code-server + Debian Chromium) ---------
+bash "$ROOT/scripts/setup-e2e.sh"
+
 log "done: node $(node --version), $("$VPY" --version), bwrap $(bwrap --version 2>/dev/null | awk '{print $2}'), model $(du -h "$MODEL" | cut -f1)"

@@ -30,9 +30,9 @@ export interface TraceLiftSettings {
   limit: number | null;
   concurrency: number;
   /** Benchmark data directory, or null for the engine default ($TRACELIFT_DATA_DIR, ../shared/data). */
-  dataDirectory: string | null;
+  dataDir: string | null;
   /** Baseline cache directory, or null for the engine default. */
-  cacheDirectory: string | null;
+  cacheDir: string | null;
   /** Runs folder as configured (relative paths are per workspace folder). */
   runsFolder: string;
   /** Python with llama-cpp-python and math-verify, or null for the engine default (the repository's .venv). */
@@ -92,8 +92,8 @@ export function readSettings(): TraceLiftSettings {
     baselineSamples: int(cfg, 'baselineSamples', 8),
     limit: typeof limit === 'number' && limit >= 1 ? Math.floor(limit) : null,
     concurrency: int(cfg, 'concurrency', 8),
-    dataDirectory: pathSetting(cfg, 'dataDirectory'),
-    cacheDirectory: pathSetting(cfg, 'cacheDirectory'),
+    dataDir: pathSetting(cfg, 'dataDir'),
+    cacheDir: pathSetting(cfg, 'cacheDir'),
     runsFolder: text(cfg, 'runsFolder') ?? '.tracelift/runs',
     pythonPath: pathSetting(cfg, 'pythonPath'),
     embeddedModelPath: pathSetting(cfg, 'embeddedModelPath'),

@@ -31,6 +31,7 @@ export class LiveRunsStatusBar implements vscode.Disposable {
 
   private update(): void {
     const dirs = this.liveDirs();
+    void vscode.commands.executeCommand('setContext', 'tracelift.hasLiveRuns', dirs.length > 0);
     if (!dirs.length) {
       this.item.hide();
       return;

@@ -470,7 +470,13 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     });
 
     browser = await withTimeout(
-      chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true }),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: CHROMIUM_ARGS,
+        headless: true,
+        // Chromium keeps crash reports and caches under XDG dirs: keep them in the session's temp dir, not in $HOME.
+        env: { ...process.env, XDG_CONFIG_HOME: path.join(tmpDir, 'xdg-config'), XDG_CACHE_HOME: path.join(tmpDir, 'xdg-cache') } as Record<string, string>,
+      }),
       TIMEOUTS.serverStart,
       `launching Chromium (${CHROMIUM})`,
     );
@@ -742,13 +748,31 @@ export async function screenshotOnFailure<T>(page: Page | undefined, name: strin
   }
 }
 
-/** Move the cursor of the active editor to `line` (1-based), optionally `column` (Go to Line). */
-export async function goToLine(page: Page, line: number, column?: number): Promise<void> {
-  await openPalette(page);
-  const input = page.locator(`${QUICK_INPUT} input`).first();
-  await input.fill(column ? `:${line}:${column}` : `:${line}`);
-  await page.keyboard.press('Enter');
-  await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+/**
+ * Move the cursor of the active text editor to `line` (1-based), optionally
+ * `column` (Go to Line), and wait until the status bar shows it. Retries while
+ * the editor that was just opened is not yet the active one.
+ */
+export async function goToLine(page: Page, line: number, column?: number, timeout = TIMEOUTS.command): Promise<void> {
+  const want = column ? `Ln ${line}, Col ${column}` : `Ln ${line},`;
+  const status = page.locator('.statusbar-item[id="status.editor.selection"]');
+  await waitFor(
+    async () => {
+      await openPalette(page);
+      const input = page.locator(`${QUICK_INPUT} input`).first();
+      await input.fill(column ? `:${line}:${column}` : `:${line}`);
+      await sleep(300);
+      await page.keyboard.press('Enter');
+      await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
+      const shown = await status.innerText({ timeout: 2_000 }).catch(() => '');
+      if (shown.includes(want)) return true;
+      await sleep(500);
+      return false;
+    },
+    timeout,
+    `the cursor at ${want} (Go to Line)`,
+    0,
+  );
 }
 
 /**

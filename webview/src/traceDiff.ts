@@ -87,6 +87,7 @@ client.on('init', (p) => {
   restore = p.restore;
   document.title = p.title;
   client.setState({ restore } satisfies Persisted);
+  byId('diff-body').replaceChildren();
   status('info', 'Computing the diff…');
 });
 client.on('diff', (d) => {

@@ -210,6 +210,8 @@ export class AnnotationProvider implements vscode.HoverProvider, vscode.CodeLens
       const a = this.annotation(doc, st, line);
       if (!a) continue;
       const range = doc.lineAt(line).range;
+      // JSONL lines are long: the end-of-line summary is often off screen, so it heads the lenses too (plain text, no command).
+      if (a.text && a.lenses.length) lenses.push(new vscode.CodeLens(range, { title: a.text.replace(/\$\(/g, '$\u200b('), command: '' }));
       for (const l of a.lenses) {
         if (l.kind === 'diffGroup') {
           lenses.push(new vscode.CodeLens(range, { title: 'Diff vs reference', command: 'tracelift.diffGroupVsReference', arguments: [doc.uri, line] }));

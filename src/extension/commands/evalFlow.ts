@@ -100,7 +100,7 @@ async function askInt(step: number, prompt: string, value: number | null, opts: 
 
 function dataDirFor(settings: TraceLiftSettings): string | null {
   try {
-    return settings.dataDirectory ?? resolveDataDir();
+    return settings.dataDir ?? resolveDataDir();
   } catch {
     return null;
   }
@@ -112,7 +112,7 @@ function taskItems(settings: TraceLiftSettings): Item<ProblemChoice>[] {
   for (const task of listTasks()) {
     for (const split of [task.defaultSplit, ...task.splits.filter((s) => s !== task.defaultSplit)]) {
       let missing: string | null = null;
-      if (!dataDir) missing = 'no data directory: set tracelift.dataDirectory';
+      if (!dataDir) missing = 'no data directory: set tracelift.dataDir';
       else {
         try {
           requireTaskFile(task, dataDir, split);
@@ -303,7 +303,7 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
       dataDir = path.join(runDir, 'data');
       split = stageProblemFile(problems.file, task, dataDir);
     } else if (problems.kind === 'task' && !dataDirFor(settings)) {
-      throw new Error('No benchmark data directory: set tracelift.dataDirectory (or TRACELIFT_DATA_DIR) to the folder with gsm8k/test.jsonl, math500/test.jsonl, …');
+      throw new Error('No benchmark data directory: set tracelift.dataDir (or TRACELIFT_DATA_DIR) to the folder with gsm8k/test.jsonl, math500/test.jsonl, …');
     }
   } catch (err) {
     void vscode.window.showErrorMessage(`TraceLift: ${(err as Error).message}`);
@@ -344,7 +344,7 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
           executor,
           rmUrl: settings.rmUrl,
           dataDir,
-          cacheDir: settings.cacheDirectory,
+          cacheDir: settings.cacheDir,
         });
         deps.log(`eval ${task.name}/${split} → ${runDir} (executor: ${executor.origin} ${executor.endpoint.model}, K=${config.k}, M=${config.baseline_samples})`);
         progress.report({ message: 'loading problems and traces…' });

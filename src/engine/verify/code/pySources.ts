@@ -30,6 +30,22 @@ class CodecError(Exception):
     pass
 
 
+class TooLarge(Exception):
+    pass
+
+
+_budget = [1 << 62]
+
+
+def encode_limited(x, refer, nodes):
+    """encode() that gives up (TooLarge) after the given number of values."""
+    _budget[0] = nodes
+    try:
+        return encode(x, refer)
+    finally:
+        _budget[0] = 1 << 62
+
+
 def _builtin_name(x):
     try:
         name = x.__name__
@@ -57,6 +73,9 @@ def encode(x, refer, depth=0):
     run); anything else goes through refer(x) (an opaque handle)."""
     if depth > 200:
         return refer(x)
+    _budget[0] -= 1
+    if _budget[0] < 0:
+        raise TooLarge('result too large')
     t = type(x)
     if x is None or t is bool or t is str:
         return x
@@ -815,6 +834,8 @@ class Judge(object):
             raise CandidateAbort('runtime_error', 'SystemExit(%s) raised by the program' % text)
         if kind == 'memory':
             raise CandidateAbort('memory', 'MemoryError')
+        if kind == 'toolarge':
+            raise CandidateAbort('output_limit', text)
         cls = getattr(builtins, name, None)
         if not (isinstance(cls, type) and issubclass(cls, Exception)):
             cls = RuntimeError
@@ -1127,6 +1148,8 @@ class Judge(object):
                 if oracle == 'not_none':
                     req['r'] = 'notnone'
                 out = self.remote(req)
+                # The limit is the program's; comparing is the judge's work.
+                signal.setitimer(signal.ITIMER_REAL, 0)
                 if type(raw) is dict and len(raw) == 1 and '$digest' in raw:
                     # A large expected output is stored as a digest of its canonical form.
                     if _digest(out) != raw['$digest']:
@@ -1394,12 +1417,15 @@ def _judge_main():
         import traceback
         out.emit({'t': 'judge_error', 'msg': ''.join(traceback.format_exception_only(type(e), e))[-1000:]})
     finally:
+        # Kill everything the program started: bwrap's init waits for every
+        # process of the sandbox before it exits.
         try:
             judge.spare = None
             judge.kill_all()
         except BaseException:
             pass
         out.emit({'t': 'end', 'stderr': judge.stderr_tail.decode('utf-8', 'replace')})
+    os._exit(0)  # skip interpreter finalisation
 
 
 _judge_main()
@@ -1586,7 +1612,9 @@ def _child_main():
                 raise ValueError('unknown op')
             if req.get('r') == 'notnone':
                 r = r is not None
-            out = {'ok': encode(r, refer)}
+            out = {'ok': encode_limited(r, refer, 4000000)}
+        except TooLarge:
+            out = {'err': ['toolarge', 'TooLarge', 'result has more than 4000000 values']}
         except BaseException as e:
             out = {'err': describe_exc(e)}
         send(out)

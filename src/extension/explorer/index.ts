@@ -1,0 +1,30 @@
+/** The TraceLift activity-bar container: the Runs view and the Trace & Data Files view. */
+import * as vscode from 'vscode';
+import type { ActiveRuns } from '../commands/activeRuns';
+import { DataFileIndex, DataFilesTreeProvider } from './dataFiles';
+import { RunsModel } from './runsModel';
+import { RunsTreeProvider } from './runsTree';
+
+export const RUNS_VIEW = 'tracelift.runs';
+export const DATA_FILES_VIEW = 'tracelift.dataFiles';
+
+export interface Explorer {
+  runs: RunsModel;
+  runsTree: RunsTreeProvider;
+  dataFiles: DataFileIndex;
+}
+
+export function registerExplorer(context: vscode.ExtensionContext, active: ActiveRuns, log: (line: string) => void): Explorer {
+  const runs = new RunsModel(active, log);
+  const runsTree = new RunsTreeProvider(runs);
+  const dataFiles = new DataFileIndex(log);
+  const dataTree = new DataFilesTreeProvider(dataFiles);
+  const runsView = vscode.window.createTreeView(RUNS_VIEW, { treeDataProvider: runsTree, showCollapseAll: true, canSelectMany: true });
+  const dataView = vscode.window.createTreeView(DATA_FILES_VIEW, { treeDataProvider: dataTree, showCollapseAll: true });
+  const badge = () => {
+    const live = runs.live().length;
+    runsView.badge = live ? { value: live, tooltip: `${live} live run${live > 1 ? 's' : ''}` } : undefined;
+  };
+  context.subscriptions.push(runs, runsTree, dataFiles, dataTree, runsView, dataView, runs.onDidChange(badge));
+  return { runs, runsTree, dataFiles };
+}
