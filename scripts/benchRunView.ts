@@ -58,8 +58,12 @@ export interface WebviewPage {
 
 export interface HarnessOptions {
   view: WebviewName;
-  /** Receives every message the webview posts (the controller's handle). */
-  toHost(message: unknown): void;
+  /**
+   * Connects the host side: gets the function that delivers messages into the
+   * page (the controller's post) and returns what receives the page's messages
+   * (the controller's handle). Called before the page loads.
+   */
+  connect(post: (message: unknown) => void): (message: unknown) => void;
   /** Source of a page-side function called after each host → webview message was dispatched and a frame painted (bench probes). */
   probe?: string;
   onProbe?(result: unknown, message: unknown): void;
@@ -102,7 +106,8 @@ export async function openWebviewPage(o: HarnessOptions): Promise<WebviewPage> {
     const type = file.endsWith('.js') ? 'text/javascript' : file.endsWith('.css') ? 'text/css' : 'application/octet-stream';
     return route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(file) });
   });
-  await page.exposeFunction('__tlToHost', (json: string) => o.toHost(JSON.parse(json)));
+  let toHost: (message: unknown) => void = () => {};
+  await page.exposeFunction('__tlToHost', (json: string) => toHost(JSON.parse(json)));
   await page.exposeFunction('__tlSetState', (json: string) => {
     state = JSON.parse(json);
   });
@@ -136,6 +141,7 @@ export async function openWebviewPage(o: HarnessOptions): Promise<WebviewPage> {
         if (!/closed|Target/.test(e.message)) problems.push(`post: ${e.message}`);
       });
   };
+  toHost = o.connect(post);
   await page.goto(`${ORIGIN}/index.html`);
   return {
     page,
@@ -223,12 +229,14 @@ async function benchMain(): Promise<void> {
 
   const browser = await launchChromium();
   const tail = new RunTail(dir, { pollMs: 1000 }).start();
-  let harness: WebviewPage | null = null;
-  const controller = new RunViewController(tail, (m) => harness?.post(m), { openInspector: () => {}, openTraceDiff: () => {} }, { throttleMs: 50 });
+  let controller: RunViewController | null = null;
   const probes: Probe[] = [];
-  harness = await openWebviewPage({
+  const harness = await openWebviewPage({
     view: 'runView',
-    toHost: (m) => void controller.handle(m),
+    connect: (post) => {
+      controller = new RunViewController(tail, post, { openInspector: () => {}, openTraceDiff: () => {} }, { throttleMs: 50 });
+      return (m) => void controller!.handle(m);
+    },
     probe: PROBE,
     onProbe: (r) => r && probes.push(r as Probe),
     browser,
@@ -354,17 +362,19 @@ async function benchMain(): Promise<void> {
 
   // Re-attach: a fresh tail and a fresh webview on the finished run.
   await harness.close();
-  controller.dispose();
+  controller!.dispose();
   tail.dispose();
   gc();
   const t1 = now();
   const tail2 = new RunTail(dir, { pollMs: 0 }).start();
-  let h2: WebviewPage | null = null;
   let firstFull = 0;
-  const c2 = new RunViewController(tail2, (m) => h2?.post(m), { openInspector: () => {}, openTraceDiff: () => {} }, { throttleMs: 50 });
-  h2 = await openWebviewPage({
+  let c2: RunViewController | null = null;
+  const h2 = await openWebviewPage({
     view: 'runView',
-    toHost: (m) => void c2.handle(m),
+    connect: (post) => {
+      c2 = new RunViewController(tail2, post, { openInspector: () => {}, openTraceDiff: () => {} }, { throttleMs: 50 });
+      return (m) => void c2!.handle(m);
+    },
     probe: PROBE,
     onProbe: (r) => {
       const pr = r as Probe;
@@ -378,7 +388,7 @@ async function benchMain(): Promise<void> {
   const problems = [...harness.problems, ...h2.problems];
   if (problems.length) console.log(`page problems:\n  ${problems.slice(0, 10).join('\n  ')}`);
   await h2.close();
-  c2.dispose();
+  c2!.dispose();
   tail2.dispose();
   await browser.close();
   fs.rmSync(dir, { recursive: true, force: true });

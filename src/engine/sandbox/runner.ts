@@ -317,7 +317,7 @@ export class SandboxRunner {
     else console.warn(`[tracelift sandbox] ${message}`);
   }
 
-  private install(info: SandboxInfo, harness: HarnessFiles, hostRoot: string): void {
+  private install(harness: HarnessFiles, hostRoot: string): void {
     if (this.installed.has(harness.id)) return;
     if (!/^[A-Za-z0-9_.-]+$/.test(harness.id)) throw new Error(`bad harness id ${harness.id}`);
     const dir = path.join(hostRoot, harness.id);
@@ -329,7 +329,6 @@ export class SandboxRunner {
       fs.writeFileSync(file, content, { mode: 0o644 });
       fs.chmodSync(file, 0o644);
     }
-    void info;
     this.installed.add(harness.id);
   }
 
@@ -347,7 +346,7 @@ export class SandboxRunner {
     if (this.closed) throw new Error('SandboxRunner is closed');
     const { info, layout } = await this.outcome();
     const hostRoot = layout ? layout.harnessHostDir : info.harnessRoot;
-    this.install(info, req.harness, hostRoot);
+    this.install(req.harness, hostRoot);
     const script = path.posix.join(info.harnessRoot, req.harness.id, req.script);
     const pyArgs = ['-I', '-S', '-c', PREAMBLE_PY, formatLimits(req.limits), script, ...(req.args ?? [])];
     if (layout) {

@@ -10,10 +10,10 @@ import * as vscode from 'vscode';
 import { GroupRecordSchema, type GroupRecord } from '../../engine/contract';
 import { buildEvalConfig, defaultRunDirName, type TraceSourceRequest } from '../../engine/eval/buildConfig';
 import { runEval } from '../../engine/eval/runEval';
+import { EVENTS_FILE } from '../../engine/run/runDir';
 import { resolveExecutor, type ExecutorChoice } from '../../engine/executor/resolve';
 import { requireTaskFile, resolveDataDir } from '../../engine/tasks/dataDir';
 import { getTask, listTasks } from '../../engine/tasks/registry';
-import type { TaskModule } from '../../engine/tasks/types';
 import { describeZodError } from '../../engine/util/jsonl';
 import { EngineVerifier } from '../../engine/verify';
 import { recordIndexAtLine } from '../annotations/annotate';
@@ -253,10 +253,6 @@ async function finishPlan(settings: TraceLiftSettings, problems: ProblemChoice, 
   return { problems, traces, executor, k, m, limit, title: `eval ${what}` };
 }
 
-function taskOf(plan: EvalPlan): TaskModule {
-  return getTask(plan.problems.task);
-}
-
 /** Runs a plan: run directory, executor, verifier, runEval with progress; opens the run view. */
 export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void> {
   const settings = readSettings();
@@ -265,7 +261,7 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
     void vscode.window.showErrorMessage('TraceLift: open a folder first — runs are written under its runs folder (tracelift.runsFolder).');
     return;
   }
-  const task = taskOf(plan);
+  const task = getTask(plan.problems.task);
   const name = plan.group ? `uplift-${plan.group.origin.problem_id.replace(/[^\w.-]+/g, '_').slice(0, 40)}` : task.name;
   let runDir = path.join(runsFolder, defaultRunDirName(name));
   for (let i = 2; fs.existsSync(runDir); i++) runDir = path.join(runsFolder, `${defaultRunDirName(name)}-${i}`);
@@ -302,10 +298,14 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
     } else if (problems.kind === 'file') {
       dataDir = path.join(runDir, 'data');
       split = stageProblemFile(problems.file, task, dataDir);
-    } else if (problems.kind === 'task' && !dataDirFor(settings)) {
-      throw new Error('No benchmark data directory: set tracelift.dataDir (or TRACELIFT_DATA_DIR) to the folder with gsm8k/test.jsonl, math500/test.jsonl, …');
+    } else if (problems.kind === 'task') {
+      if (!dataDirFor(settings)) {
+        throw new Error('No benchmark data directory: set tracelift.dataDir (or TRACELIFT_DATA_DIR) to the folder with gsm8k/test.jsonl, math500/test.jsonl, …');
+      }
+      requireTaskFile(task, dataDir, split); // a missing benchmark file is named with where it comes from
     }
   } catch (err) {
+    fs.rmSync(runDir, { recursive: true, force: true }); // nothing was run: leave no empty run behind
     void vscode.window.showErrorMessage(`TraceLift: ${(err as Error).message}`);
     return;
   }
@@ -390,6 +390,8 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
         plannerKey.release();
         await verifier?.close().catch(() => {});
         await executor?.stop().catch(() => {});
+        // Stopped before the run started (executor start failed, cancelled): no run to keep.
+        if (!fs.existsSync(path.join(runDir, EVENTS_FILE))) fs.rmSync(runDir, { recursive: true, force: true });
         deps.active.remove(runDir);
         deps.runs.refresh();
       }

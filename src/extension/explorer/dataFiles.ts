@@ -18,7 +18,9 @@ import { describeCounts, detectText, type DataKind, type Detection } from './det
 const READ_CAP = 16 * 1024 * 1024;
 const MAX_FILES = 2000;
 const GLOB = '**/*.{jsonl,json,jsonl.gz,json.gz}';
-const EXCLUDE = '**/{node_modules,.git,.venv,venv,.tox,dist,out,.e2e,__pycache__,.vscode-test}/**';
+const EXCLUDED_DIRS = ['node_modules', '.git', '.venv', 'venv', '.tox', 'dist', 'out', '.e2e', '__pycache__', '.vscode-test'];
+const EXCLUDE = `**/{${EXCLUDED_DIRS.join(',')}}/**`;
+const EXCLUDED_PATH = new RegExp(`[\\\\/](${EXCLUDED_DIRS.map((d) => d.replace(/\./g, '\\.')).join('|')})[\\\\/]`);
 
 export interface DataFileEntry {
   uri: vscode.Uri;
@@ -161,6 +163,7 @@ export class DataFileIndex implements vscode.Disposable {
   }
 
   private queue(fsPath: string): void {
+    if (EXCLUDED_PATH.test(fsPath)) return; // the watcher also sees node_modules & co.
     this.pending.add(path.resolve(fsPath));
     if (this.pendingTimer) clearTimeout(this.pendingTimer);
     this.pendingTimer = setTimeout(() => void this.flush(), 300);

@@ -43,7 +43,7 @@ export class RunsModel implements vscode.Disposable {
         this.watch();
         this.rescan();
       }),
-      active.onDidChange(() => this.rescan()),
+      active.onDidChange(() => this.schedule()), // progress ticks: debounced
     );
   }
 

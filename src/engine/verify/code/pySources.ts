@@ -814,6 +814,10 @@ class Judge(object):
 
     def remote(self, req):
         self.ensure_child()
+        # Output caps apply per call: a long test run of a chatty but correct
+        # function is fine, a flood within one call is not.
+        self.stdout_len = 0
+        self.stderr_len = 0
         self.send(req)
         msg = self.wait(self.deadline, self.call_output_cap)
         if msg is None:
@@ -1573,7 +1577,9 @@ def _child_main():
             elif callable(v):
                 names[k] = ['callable']
             else:
-                names[k] = ['value', encode(v, refer)]
+                # Plain values are offered to the tests (MBPP setup code may use
+                # them); big ones (precomputed tables) are not worth shipping.
+                names[k] = ['value', encode_limited(v, refer, 10000)]
         except BaseException:
             names[k] = ['other']
     send({'t': 'ready', 'names': names})
