@@ -64,9 +64,9 @@ export interface HarnessOptions {
    * (the controller's handle). Called before the page loads.
    */
   connect(post: (message: unknown) => void): (message: unknown) => void;
-  /** Source of a page-side function called after each host → webview message was dispatched and a frame painted (bench probes). */
+  /** Source of a page-side function run in the first frame painted after host messages (bench probes). */
   probe?: string;
-  onProbe?(result: unknown, message: unknown): void;
+  onProbe?(result: unknown): void;
   width?: number;
   height?: number;
   browser?: Browser;
@@ -112,6 +112,7 @@ export async function openWebviewPage(o: HarnessOptions): Promise<WebviewPage> {
     state = JSON.parse(json);
   });
   // Page-side code is passed as source text (tsx-compiled functions may reference helpers the page lacks).
+  if (o.probe) await page.exposeFunction('__tlProbe', (json: string) => o.onProbe?.(JSON.parse(json)));
   const installApi = (initial: unknown) =>
     page.addInitScript({
       content: `(() => {
@@ -121,25 +122,39 @@ export async function openWebviewPage(o: HarnessOptions): Promise<WebviewPage> {
           getState: () => s,
           setState: (x) => { s = x; window.__tlSetState(JSON.stringify(x)); },
         });
+        ${
+          o.probe
+            ? `// After host messages, once the next frame has been painted, report what the view shows.
+        let queued = false;
+        window.addEventListener('message', () => {
+          if (queued) return;
+          queued = true;
+          requestAnimationFrame(() => setTimeout(() => { queued = false; window.__tlProbe(JSON.stringify((${o.probe})())); }, 0));
+        });`
+            : ''
+        }
       })();`,
     });
   await installApi(undefined);
 
-  let chain: Promise<unknown> = Promise.resolve();
+  // Host → page: in order, batched while a dispatch is in flight.
+  const queue: unknown[] = [];
+  let flushing = false;
+  const flush = async () => {
+    flushing = true;
+    while (queue.length) {
+      const batch = queue.splice(0);
+      try {
+        await page.evaluate(`for (const m of ${JSON.stringify(batch)}) window.dispatchEvent(new MessageEvent('message', { data: m }));`);
+      } catch (e) {
+        if (!/closed|Target|destroyed|navigat/i.test((e as Error).message)) problems.push(`post: ${(e as Error).message}`);
+      }
+    }
+    flushing = false;
+  };
   const post = (message: unknown) => {
-    chain = chain
-      .then(async () => {
-        const result = await page.evaluate(
-          `(async () => {
-            window.dispatchEvent(new MessageEvent('message', { data: ${JSON.stringify(message)} }));
-            ${o.probe ? `await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))); return (${o.probe})();` : 'return null;'}
-          })()`,
-        );
-        if (o.probe) o.onProbe?.(result, message);
-      })
-      .catch((e: Error) => {
-        if (!/closed|Target/.test(e.message)) problems.push(`post: ${e.message}`);
-      });
+    queue.push(message);
+    if (!flushing) void flush();
   };
   toHost = o.connect(post);
   await page.goto(`${ORIGIN}/index.html`);

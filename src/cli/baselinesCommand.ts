@@ -14,7 +14,7 @@ import { getTask } from '../engine/tasks/registry';
 import { BaselineCache } from '../engine/uplift/baselineCache';
 import { GroupScorer } from '../engine/uplift/scorer';
 import { EngineVerifier } from '../engine/verify';
-import { defaultCacheDir, DEFAULT_MAX_TOKENS } from './evalCommand';
+import { defaultCacheDir, DEFAULT_MAX_TOKENS } from '../engine/eval/buildConfig';
 import { addExecutorOptions, positiveInt } from './main';
 
 export function registerBaselinesCommand(program: Command): void {

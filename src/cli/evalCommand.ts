@@ -1,23 +1,14 @@
 /** `tracelift eval`: trace source → executor → verifier over a task, as a run directory. */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { EvalConfigSchema, EndpointSchema, SamplingSchema, type RolloutGroup, type RunSummary } from '../engine/contract';
+import type { RolloutGroup, RunSummary } from '../engine/contract';
+import { buildEvalConfig, buildTraceSource, defaultRunDirName, type TraceSourceRequest } from '../engine/eval/buildConfig';
 import { resolveExecutor } from '../engine/executor/resolve';
 import { runEval } from '../engine/eval/runEval';
-import { DEFAULT_PROMPTS } from '../engine/prompts/templates';
 import { resolveDataDir } from '../engine/tasks/dataDir';
 import { getTask } from '../engine/tasks/registry';
 import { EngineVerifier } from '../engine/verify';
 import { addExecutorOptions, positiveInt } from './main';
-
-export function defaultCacheDir(): string {
-  return process.env.TRACELIFT_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tracelift');
-}
-
-/** Default max tokens: a final answer is short; a program is not. */
-export const DEFAULT_MAX_TOKENS = { math: 96, code: 768 } as const;
 
 interface EvalFlags {
   task: string;
@@ -94,25 +85,17 @@ export function registerEvalCommand(program: Command): void {
 
 async function evalAction(flags: EvalFlags): Promise<number> {
   const task = getTask(flags.task);
-  const split = flags.split ?? task.defaultSplit;
   const dataDir = resolveDataDir(flags.dataDir);
-  const outDir = flags.out ?? path.join('.tracelift', 'runs', `${task.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const outDir = flags.out ?? path.join('.tracelift', 'runs', defaultRunDirName(task.name));
   const log = (line: string) => process.stderr.write(`${line}\n`);
 
-  let traceSource: unknown;
+  let traceSource: TraceSourceRequest;
   if (flags.traces === 'reference') traceSource = { kind: 'reference' };
   else if (flags.traces === 'planner') {
     if (!flags.plannerUrl || !flags.plannerModel) throw new Error('--traces planner needs --planner-url and --planner-model.');
-    traceSource = {
-      kind: 'planner',
-      endpoint: EndpointSchema.parse({ base_url: flags.plannerUrl, model: flags.plannerModel, api_key_env: flags.plannerKeyEnv ?? null }),
-      sampling: SamplingSchema.parse({ temperature: 0.7, max_tokens: 512 }),
-      traces_per_problem: flags.tracesPerProblem,
-    };
-  } else {
-    if (!fs.existsSync(flags.traces)) throw new Error(`Traces file not found: ${flags.traces}`);
-    traceSource = { kind: 'file', path: path.resolve(flags.traces), format: looksLikeGroupsFile(flags.traces) ? 'groups' : 'traces' };
-  }
+    traceSource = { kind: 'planner', url: flags.plannerUrl, model: flags.plannerModel, apiKeyEnv: flags.plannerKeyEnv ?? null, tracesPerProblem: flags.tracesPerProblem };
+  } else traceSource = { kind: 'file', path: flags.traces };
+  buildTraceSource(traceSource); // validate before starting an executor
 
   const executor = await resolveExecutor({
     url: flags.executorUrl,
@@ -131,32 +114,27 @@ async function evalAction(flags: EvalFlags): Promise<number> {
   process.once('SIGINT', onSigint);
   const verifier = new EngineVerifier({ allowUnsandboxed: flags.allowUnsandboxed, log });
   try {
-    const config = EvalConfigSchema.parse({
+    const config = buildEvalConfig({
       task: task.name,
-      split,
-      limit: flags.limit ?? null,
-      offset: flags.offset ?? 0,
+      split: flags.split,
+      limit: flags.limit,
+      offset: flags.offset,
       k: flags.k,
-      baseline_samples: flags.m,
-      trace_source: traceSource,
-      executor: executor.endpoint,
-      executor_origin: executor.origin,
-      executor_sampling: SamplingSchema.parse({
-        temperature: flags.temperature,
-        max_tokens: flags.maxTokens ?? DEFAULT_MAX_TOKENS[task.kind],
-      }),
-      reward: {
-        mode: flags.rewardMode ?? (flags.rmUrl ? 'tracelift' : flags.judgeUrl ? 'llm_judge' : 'exec_only'),
-        exec_style: flags.execStyle,
-        e2e: flags.e2e,
-        rm_url: flags.rmUrl ?? null,
-        judge: flags.judgeUrl ? EndpointSchema.parse({ base_url: flags.judgeUrl, model: flags.judgeModel ?? 'judge' }) : null,
-      },
-      prompt_version: DEFAULT_PROMPTS.version,
-      data_dir: dataDir,
-      cache_dir: flags.cacheDir ?? defaultCacheDir(),
+      m: flags.m,
+      traceSource,
+      executor,
+      temperature: flags.temperature,
+      maxTokens: flags.maxTokens,
+      rewardMode: flags.rewardMode,
+      execStyle: flags.execStyle,
+      e2e: flags.e2e,
+      rmUrl: flags.rmUrl,
+      judgeUrl: flags.judgeUrl,
+      judgeModel: flags.judgeModel,
+      dataDir,
+      cacheDir: flags.cacheDir,
     });
-    log(`eval ${task.name}/${split} → ${outDir} (executor: ${executor.origin} ${executor.endpoint.model}, K=${config.k}, M=${config.baseline_samples})`);
+    log(`eval ${task.name}/${config.split} → ${outDir} (executor: ${executor.origin} ${executor.endpoint.model}, K=${config.k}, M=${config.baseline_samples})`);
     if (!flags.json) process.stdout.write(tableHeader() + '\n');
     const started = Date.now();
     const result = await runEval({
@@ -181,17 +159,6 @@ async function evalAction(flags: EvalFlags): Promise<number> {
     process.removeListener('SIGINT', onSigint);
     await verifier.close();
     await executor.stop();
-  }
-}
-
-function looksLikeGroupsFile(file: string): boolean {
-  const first = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.trim());
-  if (!first) return false;
-  try {
-    const v = JSON.parse(first) as Record<string, unknown>;
-    return 'positive_pool' in v || 'negative_bank' in v;
-  } catch {
-    return false;
   }
 }
 

@@ -3,6 +3,7 @@
  * the second). Commands: eval, verify math|code, baselines, bench reward, tasks, schemas.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_EXECUTOR_TEMPERATURE } from '../engine/eval/buildConfig';
 import { registerEvalCommand } from './evalCommand';
 import { registerBaselinesCommand } from './baselinesCommand';
 import { registerBenchCommand } from './benchCommand';
@@ -29,7 +30,7 @@ export function addExecutorOptions(cmd: Command): Command {
     .addOption(new Option('--executor-api <api>', 'API flavour').choices(['chat', 'completions']).default('chat'))
     .option('--executor-key-env <VAR>', 'environment variable holding the executor API key')
     .option('--concurrency <n>', 'executor requests in flight at once', positiveInt)
-    .option('--temperature <t>', 'executor sampling temperature', nonNegativeNumber, 0.5)
+    .option('--temperature <t>', 'executor sampling temperature', nonNegativeNumber, DEFAULT_EXECUTOR_TEMPERATURE)
     .option('--max-tokens <n>', 'executor max tokens per sample', positiveInt);
 }
 

@@ -15,6 +15,9 @@ export function defaultCacheDir(): string {
   return process.env.TRACELIFT_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tracelift');
 }
 
+/** Executor sampling temperature of the published protocol (docs/official-protocol.md §1). */
+export const DEFAULT_EXECUTOR_TEMPERATURE = 0.5;
+
 /** Default executor max tokens: a final answer is short; a program is not. */
 export const DEFAULT_MAX_TOKENS = { math: 96, code: 768 } as const;
 
@@ -114,7 +117,7 @@ export function buildEvalConfig(req: EvalConfigRequest): EvalConfig {
     executor: req.executor.endpoint,
     executor_origin: req.executor.origin,
     executor_sampling: SamplingSchema.parse({
-      temperature: req.temperature ?? 0.7,
+      temperature: req.temperature ?? DEFAULT_EXECUTOR_TEMPERATURE,
       max_tokens: req.maxTokens ?? DEFAULT_MAX_TOKENS[task.kind],
     }),
     reward: {

@@ -201,10 +201,18 @@ _JESC[ord('"')] = '\\"'
 _JESC[ord('\\')] = '\\\\'
 
 
-def jdump(obj):
-    """JSON text of a typed-JSON tree (no json import needed on the child side)."""
+try:
+    from _json import encode_basestring_ascii as _ascii_str
+except ImportError:  # pragma: no cover
+    _ascii_str = None
+
+
+def jdump(obj, ascii=False):
+    """JSON text of a typed-JSON tree, without importing the json package
+    (whose start-up cost is most of an interpreter's)."""
     out = []
     add = out.append
+    quote = _ascii_str if (ascii and _ascii_str is not None) else None
 
     def w(o):
         t = type(o)
@@ -215,7 +223,10 @@ def jdump(obj):
         elif o is False:
             add('false')
         elif t is str:
-            add('"' + o.translate(_JESC) + '"')
+            if quote is not None:
+                add(quote(o))
+            else:
+                add('"' + o.translate(_JESC) + '"')
         elif t is int:
             add(str(o))
         elif t is float:
@@ -241,7 +252,8 @@ def jdump(obj):
         else:
             raise ValueError('not JSON: %s' % t.__name__)
     w(obj)
-    return ''.join(out).encode('utf-8', 'surrogatepass')
+    text = ''.join(out)
+    return text.encode('ascii') if quote is not None else text.encode('utf-8', 'surrogatepass')
 # ---- end codec ----
 `;
 
@@ -266,11 +278,50 @@ _SIGXCPU = getattr(signal, 'SIGXCPU', 24)
 
 
 def dumps(obj):
-    return _json.dumps(obj, allow_nan=False, separators=(',', ':')).encode('ascii')
+    return jdump(obj, ascii=True)
+
+
+class _JsonContext(object):
+    # What _json.make_scanner reads; the same settings as json.loads().
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    memo = {}
+
+    @staticmethod
+    def parse_constant(name):
+        return {'NaN': float('nan'), 'Infinity': float('inf'), '-Infinity': float('-inf')}[name]
+
+
+_WS = ' \t\n\r'
+_scanner = None
 
 
 def loads(b):
-    return _json.loads(b.decode('utf-8', 'surrogatepass'))
+    """json.loads through the C scanner, without importing the json package."""
+    global _scanner
+    if _scanner is None:
+        try:
+            import _json as _cjson
+            _scanner = _cjson.make_scanner(_JsonContext())
+        except ImportError:  # pragma: no cover
+            import json
+            return json.loads(b)
+    s = b.decode('utf-8', 'surrogatepass') if type(b) is bytes else b
+    i, n = 0, len(s)
+    while i < n and s[i] in _WS:
+        i += 1
+    try:
+        obj, end = _scanner(s, i)
+    except StopIteration:
+        raise ValueError('invalid JSON')
+    while end < n and s[end] in _WS:
+        end += 1
+    if end != n:
+        raise ValueError('extra data after JSON')
+    return obj
 
 
 class Proc(object):
@@ -1116,8 +1167,8 @@ class Judge(object):
         def make(case):
             def unit():
                 self.prepare(inject=False)
-                args = [_json.loads(line) for line in case['input'].split('\n') if line.strip() != '']
-                expected = _json.loads(case['output'])
+                args = [loads(line) for line in case['input'].split('\n') if line.strip() != '']
+                expected = loads(case['output'])
                 if (self.names or {}).get('Solution', [''])[0] == 'callable':
                     req = {'op': 'method', 'cls': 'Solution', 'm': fname, 'a': [self.enc_arg(a) for a in args]}
                 else:
@@ -1145,7 +1196,7 @@ class Judge(object):
             def unit():
                 self.prepare(inject=False)
                 inp = decode(inputs[i], self.resolve)
-                raw = _json.loads(expected[i])
+                raw = loads(expected[i])
                 if type(inp) is not list:
                     inp = list(inp)
                 req = {'op': 'call', 'f': {'$name': ep}, 'a': [self.enc_arg(a) for a in inp]}
@@ -1386,8 +1437,6 @@ def _judge_main():
         first = spawn_child(sys.executable, os.path.join(here, 'child.py'), os.getcwd(), sandboxed_guess)
     except OSError:
         first = None
-    global _json
-    import json as _json
     signal.signal(signal.SIGALRM, _alarm)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     raw = bytearray()
