@@ -3,6 +3,8 @@
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');
+// --webviews-only: just the webview bundles (the webview DOM tests build them this way).
+const webviewsOnly = process.argv.includes('--webviews-only');
 const common = {
   bundle: true,
   platform: 'node',
@@ -35,8 +37,12 @@ const webview = {
   plugins: [zodWithoutLocales],
 };
 const builds = [
-  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
-  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
+  ...(webviewsOnly
+    ? []
+    : [
+        { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+        { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
+      ]),
   ...WEBVIEWS.map((name) => ({ ...webview, entryPoints: [`webview/src/${name}.ts`], outfile: `dist/webview/${name}.js` })),
 ];
 if (watch) {

@@ -69,3 +69,13 @@ export function buildMessageHtml(cspSource: string, styleUri: string, message: s
 <body><main id="app"><p class="message error" role="alert" data-testid="restore-error">${escapeHtml(message)}</p></main></body>
 </html>`;
 }
+
+/** A file-name-safe rendering of an untrusted title (it only names a diff editor tab). */
+export function safeDocName(title: string): string {
+  const cleaned = title
+    .replace(/[\u0000-\u001f\u007f/\\?#%*:|"<>]+/g, '_')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 80);
+  return cleaned || 'trace';
+}

@@ -4,20 +4,11 @@
  * a window reload their URIs answer with a short note instead.
  */
 import * as vscode from 'vscode';
+import { safeDocName } from './html';
 import type { TraceText } from './types';
 
 export const TRACE_SCHEME = 'tracelift-trace';
 const MAX_DOCS = 200;
-
-/** A file-name-safe rendering of an untrusted title (it only names the tab). */
-export function safeDocName(title: string): string {
-  const cleaned = title
-    .replace(/[\u0000-\u001f\u007f/\\?#%*:|"<>]+/g, '_')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 80);
-  return cleaned || 'trace';
-}
 
 export class TraceDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
   private readonly docs = new Map<string, string>();

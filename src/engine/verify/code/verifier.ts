@@ -73,16 +73,19 @@ export class CodeVerifier {
     return this.runner.info();
   }
 
+  /** Default budget: 10 s (or the configured one); more for many EvalPlus inputs or stdin cases (≤ 120 s). */
   defaultTimeoutFor(tests: CodeTests): number {
     const base = this.opts.timeoutS ?? 10;
     if (tests.kind === 'evalplus') return base + 0.02 * tests.inputs.length;
-    if (tests.kind === 'stdio' || tests.kind === 'functional') return Math.max(base, 2 + 1 * tests.cases.length);
+    if (tests.kind === 'stdio' || tests.kind === 'functional') return Math.min(120, Math.max(base, 2 + 1 * tests.cases.length));
     return base;
   }
 
   private limitsFor(tests: CodeTests, o: VerifyOptions): RunLimits {
     const timeoutS = o.timeoutS ?? this.defaultTimeoutFor(tests);
-    const perTest = o.perTestTimeoutS ?? this.opts.perTestTimeoutS;
+    // LiveCodeBench gives each stdin/functional test 6 s.
+    const perTest =
+      o.perTestTimeoutS ?? this.opts.perTestTimeoutS ?? (tests.kind === 'stdio' || tests.kind === 'functional' ? 6 : undefined);
     return {
       timeoutS,
       ...(perTest !== undefined ? { perTestTimeoutS: Math.min(perTest, timeoutS) } : {}),
