@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { RolloutGroup, RunSummary } from '../engine/contract';
-import { buildEvalConfig, buildTraceSource, defaultRunDirName, type TraceSourceRequest } from '../engine/eval/buildConfig';
+import { buildEvalConfig, buildTraceSource, defaultCacheDir, defaultRunDirName, type TraceSourceRequest } from '../engine/eval/buildConfig';
 import { resolveExecutor } from '../engine/executor/resolve';
 import { runEval } from '../engine/eval/runEval';
 import { resolveDataDir } from '../engine/tasks/dataDir';
@@ -112,7 +112,11 @@ async function evalAction(flags: EvalFlags): Promise<number> {
     process.once('SIGINT', () => process.exit(130));
   };
   process.once('SIGINT', onSigint);
-  const verifier = new EngineVerifier({ allowUnsandboxed: flags.allowUnsandboxed, log });
+  const verifier = new EngineVerifier({
+    allowUnsandboxed: flags.allowUnsandboxed,
+    expectedCacheDir: path.join(flags.cacheDir ?? defaultCacheDir(), 'expected-outputs'),
+    log,
+  });
   try {
     const config = buildEvalConfig({
       task: task.name,

@@ -86,6 +86,29 @@ test('baselines estimated ahead of time are reused by evals across runs', { time
   }
 });
 
+test('code eval: a traces file on HumanEval runs programs in the sandbox with the no-trace baseline', { timeout: 600_000 }, () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-eval-code-'));
+  const out = path.join(tmp, 'run');
+  const traces = path.join(ROOT, 'test', 'fixtures', 'humaneval.traces.jsonl');
+  const r = tracelift(['eval', '--task', 'humaneval', '--traces', traces, '-k', '1', '-m', '1', '--max-tokens', '200', '--out', out, '--cache-dir', path.join(tmp, 'cache')]);
+  assert.equal(r.code, 0, r.stderr);
+  const { events } = readEvents(out);
+  const groups = events.filter((e) => e.type === 'rollout_group');
+  assert.deepEqual(groups.map((g) => g.type === 'rollout_group' && g.problem_id).sort(), ['HumanEval/0', 'HumanEval/2']);
+  for (const g of groups) {
+    if (g.type !== 'rollout_group') continue;
+    assert.equal(g.task_kind, 'code');
+    const attempts = [...g.baseline.attempts, ...g.samples[0]!.with_trace.attempts];
+    assert.equal(attempts.length, 2);
+    for (const a of attempts) {
+      assert.ok(a.verdict, `verdict for ${g.problem_id}: ${a.error}`);
+      assert.ok((a.verdict!.tests_total ?? 0) > 0, 'tests were counted');
+      assert.ok(a.verdict!.status, 'a sandbox status');
+    }
+    assert.notEqual(g.samples[0]!.reward, null, 'exec_only reward from the shaped verdict');
+  }
+});
+
 test('bad input: unknown task and missing traces file give clear errors', () => {
   const a = tracelift(['eval', '--task', 'nope']);
   assert.notEqual(a.code, 0);

@@ -1,11 +1,12 @@
-/** All task modules by name. Code tasks register here as they land. */
+/** All task modules by name. */
 import type { TaskModule } from './types';
 import { gsm8k } from './math/gsm8k';
 import { gsmHard } from './math/gsmHard';
 import { svamp } from './math/svamp';
 import { math500 } from './math/math500';
+import { CODE_TASKS } from './code';
 
-const TASKS: TaskModule[] = [gsm8k, gsmHard, svamp, math500];
+const TASKS: TaskModule[] = [gsm8k, gsmHard, svamp, math500, ...CODE_TASKS];
 
 export function listTasks(): readonly TaskModule[] {
   return TASKS;

@@ -17,13 +17,14 @@ export async function createCodeSide(opts: EngineVerifierOptions): Promise<CodeS
     allowUnsandboxed: opts.allowUnsandboxed,
     concurrency: opts.codeConcurrency,
     timeoutS: opts.codeTimeoutS,
+    ...(opts.expectedCacheDir ? { expectedCacheDir: opts.expectedCacheDir } : {}),
     onWarning: (m) => (opts.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(m),
   });
   // Fail at the first code problem with install help rather than once per sample.
   await verifier.ready();
   return {
     async verify(problem, output) {
-      const program = extractProgram(output);
+      const program = extractProgram(output, { entryPoint: problem.entry_point ?? undefined });
       const v = await verifier.verify(program, problem.tests);
       return {
         correct: v.passed,

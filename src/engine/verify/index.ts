@@ -5,8 +5,10 @@
  */
 import type { Problem, Verdict } from '../contract';
 import { MathVerifier } from './math';
+import { HARNESS } from './code/harness';
 
-export const VERIFIER_VERSION = 'verifiers/v1';
+/** Changes whenever a verifier's judgement can change: invalidates cached baselines. */
+export const VERIFIER_VERSION = `verifiers/v1+${HARNESS.id}`;
 
 export interface OutputVerifier {
   readonly version: string;
@@ -20,6 +22,8 @@ export interface EngineVerifierOptions {
   allowUnsandboxed?: boolean;
   codeConcurrency?: number;
   codeTimeoutS?: number;
+  /** Where EvalPlus expected outputs (from canonical solutions) are cached. */
+  expectedCacheDir?: string;
   log?: (line: string) => void;
 }
 

@@ -59,8 +59,7 @@ export class HostEndpoint<S extends ViewProtocol> {
     }
     if (msg.kind === 'notify') {
       const schema = (this.spec.toHost as Record<string, z.ZodType>)[msg.method];
-      const handler = this.notifyHandlers.get(msg.method);
-      if (!schema || !handler) {
+      if (!schema) {
         this.log(`unknown notification from webview: ${msg.method}`);
         return;
       }
@@ -69,6 +68,8 @@ export class HostEndpoint<S extends ViewProtocol> {
         this.log(`invalid ${msg.method} notification: ${describeIssues(p.error)}`);
         return;
       }
+      const handler = this.notifyHandlers.get(msg.method);
+      if (!handler) return;
       try {
         (handler as (x: unknown) => void)(p.data);
       } catch (err) {
