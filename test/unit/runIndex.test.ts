@@ -68,7 +68,7 @@ test('a truncated last line is read once it is completed; run_ended ends the run
   idx.ingest(rest, idx.offset);
   assert.equal(idx.groupCount, 1);
   assert.equal(idx.status, 'failed');
-  idx.ingest(Buffer.from(eventLine({ ...syntheticStarted(), resumed: true })), idx.offset);
+  idx.ingest(Buffer.from(JSON.stringify({ ...syntheticStarted(), resumed: true }) + '\n'), idx.offset);
   assert.equal(idx.status, 'running');
 });
 

@@ -8,7 +8,7 @@ import './common/litNonce';
 import './common/elements';
 import { CompareQuerySchema, compareProtocol, type CompareQuery, type CompareRow, type CompareState, type CompareWindowResult } from '../../src/webviewProtocol';
 import { WebviewClient } from './common/bridge';
-import { byId, h, replace, setText } from './common/dom';
+import { byId, h, replace, setText, throttled } from './common/dom';
 import { count, pct, signClass, signed } from './common/format';
 import { VirtualList, type ListViewState, type WindowRequest } from './common/virtualList';
 
@@ -224,11 +224,7 @@ function queryChanged(): void {
 }
 for (const id of ['cmp-task', 'cmp-presence', 'cmp-sort', 'cmp-dir']) byId(id).addEventListener('change', queryChanged);
 
-let saveTimer: number | undefined;
-function save(): void {
-  window.clearTimeout(saveTimer);
-  saveTimer = window.setTimeout(() => client.setState({ restore, ui: { query, list: list.state } } satisfies Persisted), 150);
-}
+const save = throttled(() => client.setState({ restore, ui: { query, list: list.state } } satisfies Persisted), 200);
 
 client.on('init', (p) => {
   restore = p.restore;

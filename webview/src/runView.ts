@@ -17,7 +17,7 @@ import {
 } from '../../src/webviewProtocol';
 import { WebviewClient } from './common/bridge';
 import { histogram, histogramLabel, lineChart } from './common/charts';
-import { byId, h, replace, setText } from './common/dom';
+import { byId, h, replace, setText, throttled } from './common/dom';
 import { count, num, pct, signClass, signed } from './common/format';
 import { VirtualList, type ListViewState, type WindowRequest } from './common/virtualList';
 
@@ -438,11 +438,7 @@ document.addEventListener('keydown', (e) => {
   }
 });
 
-let saveTimer: number | undefined;
-function saveState(): void {
-  window.clearTimeout(saveTimer);
-  saveTimer = window.setTimeout(() => client.setState({ restore, ui: { query, list: list.state } } satisfies Persisted), 150);
-}
+const saveState = throttled(() => client.setState({ restore, ui: { query, list: list.state } } satisfies Persisted), 200);
 
 // ------------------------------------------------------------------ host messages
 

@@ -22,7 +22,7 @@ export function histogram(bins: number[], unknown: number): SVGElement {
   root.appendChild(svg('line', { x1: W / 2, y1: 0, x2: W / 2, y2: H, class: 'axis' }));
   root.appendChild(svg('text', { x: 0, y: H + 10, class: 'tick' }, '−1'));
   root.appendChild(svg('text', { x: W / 2 - 3, y: H + 10, class: 'tick' }, '0'));
-  root.appendChild(svg('text', { x: W - 8, y: H + 10, class: 'tick' }, '+1'));
+  root.appendChild(svg('text', { x: W - 14, y: H + 10, class: 'tick' }, '+1'));
   if (unknown) root.appendChild(svg('text', { x: W - 70, y: 9, class: 'tick' }, `${count(unknown)} unknown`));
   return root;
 }

@@ -80,3 +80,18 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   if (!el) throw new Error(`#${id} is missing`);
   return el as T;
 }
+
+/** Runs `fn` at most every `ms` (first call at once, the last call always runs). */
+export function throttled(fn: () => void, ms: number): () => void {
+  let last = 0;
+  let timer: number | undefined;
+  return () => {
+    if (timer !== undefined) return;
+    const wait = Math.max(0, last + ms - Date.now());
+    timer = window.setTimeout(() => {
+      timer = undefined;
+      last = Date.now();
+      fn();
+    }, wait);
+  };
+}
