@@ -7,7 +7,6 @@ import { Command } from 'commander';
 import pLimit from 'p-limit';
 import { RewardConfigSchema, SamplingSchema } from '../engine/contract';
 import { ExecutorClient } from '../engine/executor/client';
-import { resolveExecutor } from '../engine/executor/resolve';
 import { DEFAULT_PROMPTS } from '../engine/prompts/templates';
 import { resolveDataDir } from '../engine/tasks/dataDir';
 import { getTask } from '../engine/tasks/registry';
@@ -15,7 +14,7 @@ import { BaselineCache } from '../engine/uplift/baselineCache';
 import { GroupScorer } from '../engine/uplift/scorer';
 import { EngineVerifier } from '../engine/verify';
 import { defaultCacheDir, DEFAULT_MAX_TOKENS } from '../engine/eval/buildConfig';
-import { addExecutorOptions, positiveInt } from './main';
+import { addExecutorOptions, positiveInt, executorFromFlags, logToStderr } from './main';
 
 export function registerBaselinesCommand(program: Command): void {
   const cmd = program
@@ -31,8 +30,8 @@ export function registerBaselinesCommand(program: Command): void {
   addExecutorOptions(cmd).action(async (flags) => {
     const task = getTask(flags.task);
     const problems = task.load(resolveDataDir(flags.dataDir), flags.split ?? task.defaultSplit).slice(flags.offset, flags.limit ? flags.offset + flags.limit : undefined);
-    const log = (line: string) => process.stderr.write(`${line}\n`);
-    const executor = await resolveExecutor({ url: flags.executorUrl, model: flags.executorModel, api: flags.executorApi, apiKeyEnv: flags.executorKeyEnv, concurrency: flags.concurrency, log });
+    const log = logToStderr;
+    const executor = await executorFromFlags(flags, log);
     const verifier = new EngineVerifier({ allowUnsandboxed: false, log });
     try {
       const cache = new BaselineCache(flags.cacheDir ?? defaultCacheDir());

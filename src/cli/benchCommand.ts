@@ -1,10 +1,9 @@
 /** `tracelift bench reward`: the official scoring loop vs the engine on one GRPO-shaped batch. */
 import { Command } from 'commander';
 import { runRewardBench } from '../engine/bench/rewardBench';
-import { resolveExecutor } from '../engine/executor/resolve';
 import { resolveDataDir } from '../engine/tasks/dataDir';
 import { EngineVerifier } from '../engine/verify';
-import { addExecutorOptions, positiveInt } from './main';
+import { addExecutorOptions, positiveInt, executorFromFlags, logToStderr } from './main';
 
 export function registerBenchCommand(program: Command): void {
   const bench = program.command('bench').description('Benchmarks that print their numbers (last line JSON).');
@@ -17,15 +16,8 @@ export function registerBenchCommand(program: Command): void {
     .option('-m, --m <n>', 'baseline samples per problem', positiveInt, 8)
     .option('--data-dir <dir>', 'benchmark data directory');
   addExecutorOptions(reward).action(async (flags) => {
-    const log = (line: string) => process.stderr.write(`${line}\n`);
-    const executor = await resolveExecutor({
-      url: flags.executorUrl,
-      model: flags.executorModel,
-      api: flags.executorApi,
-      apiKeyEnv: flags.executorKeyEnv,
-      concurrency: flags.concurrency,
-      log,
-    });
+    const log = logToStderr;
+    const executor = await executorFromFlags(flags, log);
     const verifier = new EngineVerifier({ log });
     try {
       const result = await runRewardBench({

@@ -3,12 +3,11 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import type { RolloutGroup, RunSummary } from '../engine/contract';
 import { buildEvalConfig, buildTraceSource, defaultCacheDir, defaultRunDirName, type TraceSourceRequest } from '../engine/eval/buildConfig';
-import { resolveExecutor } from '../engine/executor/resolve';
 import { runEval } from '../engine/eval/runEval';
 import { resolveDataDir } from '../engine/tasks/dataDir';
 import { getTask } from '../engine/tasks/registry';
 import { EngineVerifier } from '../engine/verify';
-import { addExecutorOptions, positiveInt } from './main';
+import { addExecutorOptions, positiveInt, executorFromFlags, logToStderr } from './main';
 
 interface EvalFlags {
   task: string;
@@ -87,7 +86,7 @@ async function evalAction(flags: EvalFlags): Promise<number> {
   const task = getTask(flags.task);
   const dataDir = resolveDataDir(flags.dataDir);
   const outDir = flags.out ?? path.join('.tracelift', 'runs', defaultRunDirName(task.name));
-  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const log = logToStderr;
 
   let traceSource: TraceSourceRequest;
   if (flags.traces === 'reference') traceSource = { kind: 'reference' };
@@ -97,14 +96,7 @@ async function evalAction(flags: EvalFlags): Promise<number> {
   } else traceSource = { kind: 'file', path: flags.traces };
   buildTraceSource(traceSource); // validate before starting an executor
 
-  const executor = await resolveExecutor({
-    url: flags.executorUrl,
-    model: flags.executorModel,
-    api: flags.executorApi,
-    apiKeyEnv: flags.executorKeyEnv,
-    concurrency: flags.concurrency,
-    log,
-  });
+  const executor = await executorFromFlags(flags, log);
   const abort = new AbortController();
   const onSigint = () => {
     log('stopping after the groups in flight (Ctrl-C again to quit now)…');

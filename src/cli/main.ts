@@ -4,6 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_EXECUTOR_TEMPERATURE } from '../engine/eval/buildConfig';
+import { resolveExecutor, type ExecutorChoice } from '../engine/executor/resolve';
 import { registerEvalCommand } from './evalCommand';
 import { registerBaselinesCommand } from './baselinesCommand';
 import { registerBenchCommand } from './benchCommand';
@@ -33,6 +34,29 @@ export function addExecutorOptions(cmd: Command): Command {
     .option('--temperature <t>', 'executor sampling temperature', nonNegativeNumber, DEFAULT_EXECUTOR_TEMPERATURE)
     .option('--max-tokens <n>', 'executor max tokens per sample', positiveInt);
 }
+
+export interface ExecutorFlags {
+  executorUrl?: string;
+  executorModel?: string;
+  executorApi?: 'chat' | 'completions';
+  executorKeyEnv?: string;
+  concurrency?: number;
+}
+
+/** The executor the flags of addExecutorOptions ask for (the embedded default without --executor-url). */
+export function executorFromFlags(flags: ExecutorFlags, log: (line: string) => void): Promise<ExecutorChoice> {
+  return resolveExecutor({
+    url: flags.executorUrl,
+    model: flags.executorModel,
+    api: flags.executorApi,
+    apiKeyEnv: flags.executorKeyEnv,
+    concurrency: flags.concurrency,
+    log,
+  });
+}
+
+/** Diagnostics go to stderr so stdout stays parseable. */
+export const logToStderr = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command();
