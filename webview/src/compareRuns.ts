@@ -4,6 +4,7 @@
  * (windows asked from the host). Enter/click opens the inspector on run B's
  * sample of the problem (or run A's when B lacks it).
  */
+import './common/errors';
 import './common/litNonce';
 import './common/elements';
 import { CompareQuerySchema, compareProtocol, type CompareQuery, type CompareRow, type CompareState, type CompareWindowResult } from '../../src/webviewProtocol';

@@ -3,6 +3,7 @@
  * with the trace and without it (the problem's baseline attempts), every
  * verdict, and the arithmetic of uplift and reward. All text via textContent.
  */
+import './common/errors';
 import './common/litNonce';
 import './common/elements';
 import { inspectorProtocol, type InspectorData } from '../../src/webviewProtocol';

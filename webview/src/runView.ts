@@ -5,6 +5,7 @@
  * list of samples: the webview holds only the rows it shows and asks the
  * host for windows. Everything from the run is rendered as text.
  */
+import './common/errors';
 import './common/litNonce';
 import './common/elements';
 import {

@@ -4,6 +4,7 @@
  * negative_kind and rubric scores). Segments come from the host; each is a
  * text node inside <del>/<ins>/<span>, never markup.
  */
+import './common/errors';
 import './common/litNonce';
 import './common/elements';
 import { traceDiffProtocol, type DiffPair, type DiffViewData } from '../../src/webviewProtocol';

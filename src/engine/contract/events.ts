@@ -200,7 +200,9 @@ export const RunSummarySchema = z.object({
   mean_reward: z.number().nullable(),
   micro: SummaryRowSchema.omit({ task: true }),
   tasks: z.array(SummaryRowSchema),
+  /** Executor generations made by the latest invocation (a resumed run counts only its own). */
   executor_generations: z.number().int().min(0),
+  /** Problems whose baseline came from the on-disk cache. */
   baseline_cache_hits: z.number().int().min(0),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;

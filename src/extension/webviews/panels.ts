@@ -151,23 +151,51 @@ export class WebviewManager implements ViewActions, vscode.Disposable {
   private wire(panel: vscode.WebviewPanel, view: WebviewName, controller: Controller, onDispose: () => void): void {
     const webview = panel.webview;
     webview.options = this.webviewOptions();
-    webview.html = buildWebviewHtml({
-      view,
-      cspSource: webview.cspSource,
-      nonce: makeNonce(),
-      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', `${view}.js`)).toString(),
-      styleUri: this.styleUri(webview),
-      title: VIEW_NAMES[view],
-    });
+    const load = () => {
+      webview.html = buildWebviewHtml({
+        view,
+        cspSource: webview.cspSource,
+        nonce: makeNonce(),
+        scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview', `${view}.js`)).toString(),
+        styleUri: this.styleUri(webview),
+        title: VIEW_NAMES[view],
+      });
+    };
+    // Watchdog: a webview that never says `ready` (in VS Code for the web, a panel restored
+    // after a reload sometimes fails to fetch its script) gets its page loaded again.
+    let alive = false;
+    let tries = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(timer);
+      alive = false;
+      timer = setTimeout(() => {
+        if (alive || !panel.visible || tries >= 3) return;
+        tries++;
+        this.logLine(`${view}: the webview did not answer; loading it again (try ${tries})`);
+        controller.resetHandshake?.();
+        load();
+        arm();
+      }, 4000 * (tries + 1));
+    };
+    load();
+    arm();
+    let wasVisible = panel.visible;
     const subs = [
-      webview.onDidReceiveMessage((m) => void controller.handle(m)),
+      webview.onDidReceiveMessage((m) => {
+        alive = true;
+        void controller.handle(m);
+      }),
       panel.onDidChangeViewState(() => {
         // Without retainContextWhenHidden a hidden webview's page is destroyed; it says `ready` again when shown.
         if (!panel.visible) controller.resetHandshake?.();
+        else if (!wasVisible) arm();
+        wasVisible = panel.visible;
         controller.setVisible?.(panel.visible);
       }),
     ];
     panel.onDidDispose(() => {
+      clearTimeout(timer);
       for (const s of subs) s.dispose();
       controller.dispose();
       onDispose();
