@@ -193,7 +193,8 @@ async function writerMain(file: string, groups: number, rate: number): Promise<v
     await new Promise((r) => setTimeout(r, 10));
   }
   fs.appendFileSync(file, eventLine(syntheticEnded('completed')));
-  process.send!({ times: Array.from(times) });
+  // Wait until the message is handed over: exiting right after send() can drop it.
+  await new Promise<void>((resolve, reject) => process.send!({ times: Array.from(times) }, undefined, {}, (err) => (err ? reject(err) : resolve())));
 }
 
 // ------------------------------------------------------------------ benchmark
@@ -287,7 +288,7 @@ async function benchMain(): Promise<void> {
   const child = fork(__filename, ['--writer', file, String(groups), String(rate)], { execArgv: ['--import', 'tsx'] });
   const timesP = new Promise<number[]>((resolve, reject) => {
     child.on('message', (m: { times: number[] }) => resolve(m.times));
-    child.on('exit', (code) => code && reject(new Error(`writer exited with ${code}`)));
+    child.on('exit', (code) => reject(new Error(`writer exited (${code}) before reporting its write times`)));
   });
   const t0 = now();
   let nextSize = 0;
@@ -297,10 +298,27 @@ async function benchMain(): Promise<void> {
     if (shown >= sizes[nextSize]!) await measure(sizes[nextSize++]!);
     if (now() - t0 > Math.max(300_000, (groups / rate) * 4000)) throw new Error('benchmark timed out');
   }
-  const times = await timesP;
-  // Wait for the end of the run to be painted.
-  while (tail.index.status !== 'completed') await new Promise((r) => setTimeout(r, 50));
-  await tail.whenIdle();
+  const state = () =>
+    `status ${tail.index.status}, ${tail.index.groupCount} groups indexed, offset ${tail.index.offset}, pending ${tail.index.pendingBytes} bytes, ${probes.length} paints (last shows ${probes[probes.length - 1]?.groups ?? 0} groups)`;
+  const phase = async <T>(what: string, p: Promise<T>, ms = 120_000): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out ${what}: ${state()}`)), ms)));
+    try {
+      return await Promise.race([p, t]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const times = await phase('waiting for the writer', timesP);
+  child.kill();
+  // Wait for the end of the run to be indexed and painted.
+  await phase(
+    'waiting for run_ended',
+    (async () => {
+      while (tail.index.status !== 'completed') await new Promise((r) => setTimeout(r, 50));
+      await tail.whenIdle();
+    })(),
+  );
   await new Promise((r) => setTimeout(r, 300));
   const streamSeconds = (now() - t0) / 1000;
 
@@ -335,7 +353,7 @@ async function benchMain(): Promise<void> {
   const scrollLat: number[] = [];
   for (let i = 0; i < 15; i++) {
     const frac = (i * 7919) % 100 / 100;
-    const ms = await page.evaluate<number>(`(async () => {
+    const ms = await phase('jump-scrolling', page.evaluate<number>(`(async () => {
       const list = document.getElementById('list');
       const start = performance.now();
       list.scrollTop = Math.floor(${frac} * (list.scrollHeight - list.clientHeight));
@@ -346,7 +364,7 @@ async function benchMain(): Promise<void> {
         if (el && !el.hidden && el.querySelector('[data-field=problem]')?.textContent) return performance.now() - start;
         if (performance.now() - start > 5000) return -1;
       }
-    })()`);
+    })()`));
     scrollLat.push(ms);
   }
   console.log(`jump-scroll to an unloaded range → rows painted: p50 ${pctl(scrollLat, 50)} ms, p95 ${pctl(scrollLat, 95)} ms`);
@@ -362,12 +380,12 @@ async function benchMain(): Promise<void> {
         if (performance.now() - start > 30000) return -1;
       }
     })()`);
-  const sortMs = await timeQuery(
+  const sortMs = await phase('timing a filter and sort', timeQuery(
     `() => { const s = document.getElementById('filter-sign'); s.value = 'positive'; s.dispatchEvent(new Event('change')); const k = document.getElementById('sort-key'); k.value = 'uplift'; k.dispatchEvent(new Event('change')); }`,
-  );
-  const searchMs = await timeQuery(
+  ));
+  const searchMs = await phase('timing a regex search', timeQuery(
     `() => { const s = document.getElementById('filter-sign'); s.value = 'any'; s.dispatchEvent(new Event('change')); const f = document.getElementById('filter-search'); f.value = 'onerror|bolts of'; f.dispatchEvent(new Event('input')); }`,
-  );
+  ));
   console.log(`filter "uplift > 0" + sort by uplift over ${tail.index.rowCount} rows: ${Math.round(sortMs)} ms; regex search over all full traces (read back from disk): ${Math.round(searchMs)} ms`);
   const xss = await page.evaluate<{ executed: number; imgs: number; scripts: number }>(
     `({ executed: window.__xss ?? 0, imgs: document.querySelectorAll('img').length, scripts: document.querySelectorAll('script').length })`,
