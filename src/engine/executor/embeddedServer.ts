@@ -108,7 +108,9 @@ export class EmbeddedServer {
             api: 'chat',
             // llama-cpp-python serves one request at a time; a few queued keep it busy.
             concurrency: 4,
-            n_sampling: 'auto',
+            // Its server answers n>1 with one choice: fan out from the start, so the K
+            // requests of one prompt reach it back to back and reuse its prompt (KV) prefix.
+            n_sampling: 'no',
             timeout_ms: 300_000,
           });
           log(`embedded executor ready at ${baseUrl}`);
