@@ -106,8 +106,10 @@ export class EmbeddedServer {
             base_url: baseUrl,
             model: EMBEDDED_MODEL_ALIAS,
             api: 'chat',
-            // llama-cpp-python serves one request at a time; a few queued keep it busy.
-            concurrency: 4,
+            // llama-cpp-python serves one request at a time. On a 2-core machine a queue of
+            // concurrent requests made each generation ~1.4× slower (docs/benchmarks.md), so
+            // the bound is 1; configured endpoints (vLLM, SGLang…) keep their own bound.
+            concurrency: 1,
             // Its server answers n>1 with one choice: fan out from the start, so the K
             // requests of one prompt reach it back to back and reuse its prompt (KV) prefix.
             n_sampling: 'no',
