@@ -43,7 +43,8 @@ function verdictSummary(a: ExecutorAttempt): string {
   const v = a.verdict;
   const parts = [v.correct ? '✓ correct' : '✗ wrong'];
   if (v.extracted !== null) parts.push(`extracted ${v.extracted}`);
-  if (v.status) parts.push(v.status);
+  // Math verdicts carry status correct/wrong, already said by the mark; code ones say more.
+  if (v.status && v.status !== 'correct' && v.status !== 'wrong') parts.push(v.status);
   if (v.tests_total !== null) parts.push(`tests ${v.tests_passed ?? 0}/${v.tests_total}`);
   return parts.join(' · ');
 }
