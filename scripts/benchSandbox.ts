@@ -45,7 +45,6 @@ function defaultData(): string {
   const candidates = [
     process.env.TRACELIFT_DATA_DIR ? path.join(process.env.TRACELIFT_DATA_DIR, 'humaneval', 'HumanEval.jsonl.gz') : '',
     path.resolve(__dirname, '..', '..', 'shared', 'data', 'humaneval', 'HumanEval.jsonl.gz'),
-    '/work/shared/data/humaneval/HumanEval.jsonl.gz',
   ].filter(Boolean);
   const found = candidates.find((p) => fs.existsSync(p));
   if (!found) throw new Error(`HumanEval.jsonl.gz not found (tried ${candidates.join(', ')}); pass --data FILE`);
