@@ -6,8 +6,7 @@
  */
 import type { CompareQuery, CompareRow, CompareSide } from '../../webviewProtocol';
 import type { ProblemAgg, RunIndex } from './runIndex';
-
-const mean = (s: number, n: number) => (n ? s / n : null);
+import { meanOf as mean } from '../../engine/run/summary';
 
 export function compareSide(p: ProblemAgg | undefined): CompareSide | null {
   if (!p) return null;

@@ -21,6 +21,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RolloutGroupSchema, RunEventSchema, type RolloutGroup, type RunEvent } from '../../engine/contract';
+import { addGroupToSummary, emptySummaryAcc, meanOf, type SummaryAcc } from '../../engine/run/summary';
 import { describeZodError } from '../../engine/util/jsonl';
 import type { Row, RunFilter, RunQuery, RunState, RunStatus, SearchState, SummaryFigures } from '../../webviewProtocol';
 import { Column, Interner, f64, i32, u8 } from './columns';
@@ -47,46 +48,15 @@ export interface IndexIssue {
   message: string;
 }
 
-interface Acc {
-  groups: number;
-  traces: number;
-  withSum: number;
-  withN: number;
-  baseSum: number;
-  baseN: number;
-  upliftSum: number;
-  upliftN: number;
-  rewardSum: number;
-  rewardN: number;
-  positive: number;
-  negative: number;
-  failed: number;
-}
-const emptyAcc = (): Acc => ({
-  groups: 0,
-  traces: 0,
-  withSum: 0,
-  withN: 0,
-  baseSum: 0,
-  baseN: 0,
-  upliftSum: 0,
-  upliftN: 0,
-  rewardSum: 0,
-  rewardN: 0,
-  positive: 0,
-  negative: 0,
-  failed: 0,
-});
-const mean = (sum: number, n: number): number | null => (n ? sum / n : null);
-/** Same semantics as the engine's SummaryBuilder (summary.json), kept as running sums. */
-export function figures(a: Acc): SummaryFigures {
+/** The engine's summary accumulator (summary.json semantics), as the view's figures. */
+export function figures(a: SummaryAcc): SummaryFigures {
   return {
-    groups: a.groups,
+    groups: a.problems,
     traces: a.traces,
-    withTraceSuccess: mean(a.withSum, a.withN),
-    noTraceSuccess: mean(a.baseSum, a.baseN),
-    meanUplift: mean(a.upliftSum, a.upliftN),
-    meanReward: mean(a.rewardSum, a.rewardN),
+    withTraceSuccess: meanOf(a.withSum, a.withN),
+    noTraceSuccess: meanOf(a.baseSum, a.baseN),
+    meanUplift: meanOf(a.upliftSum, a.upliftN),
+    meanReward: meanOf(a.rewardSum, a.rewardN),
     positiveUplift: a.positive,
     negativeUplift: a.negative,
     failedCalls: a.failed,
@@ -285,8 +255,8 @@ export class RunIndex {
 
   private readonly tasks = new Interner();
   private readonly strings = new Interner();
-  private micro = emptyAcc();
-  private byTask = new Map<string, Acc>();
+  private micro = emptySummaryAcc();
+  private byTask = new Map<string, SummaryAcc>();
   private readonly problems = new Map<string, ProblemAgg>();
   private hist = new Int32Array(HISTOGRAM_BINS);
   private histUnknown = 0;
@@ -344,7 +314,7 @@ export class RunIndex {
     this.rPreview = [];
     this.tasks.clear();
     this.strings.clear();
-    this.micro = emptyAcc();
+    this.micro = emptySummaryAcc();
     this.byTask = new Map();
     this.problems.clear();
     this.hist = new Int32Array(HISTOGRAM_BINS);
@@ -459,7 +429,9 @@ export class RunIndex {
     }
 
     let acc = this.byTask.get(g.task);
-    if (!acc) this.byTask.set(g.task, (acc = emptyAcc()));
+    if (!acc) this.byTask.set(g.task, (acc = emptySummaryAcc()));
+    addGroupToSummary(acc, g);
+    addGroupToSummary(this.micro, g);
     const pk = problemKey(g.task, g.problem_id);
     let prob = this.problems.get(pk);
     if (!prob) {
@@ -470,14 +442,6 @@ export class RunIndex {
     if (base.rate !== null) {
       prob.baseSum += base.rate;
       prob.baseN++;
-    }
-    for (const a of [acc, this.micro]) {
-      a.groups++;
-      if (base.rate !== null) {
-        a.baseSum += base.rate;
-        a.baseN++;
-      }
-      if (!g.baseline.from_cache) a.failed += base.failed;
     }
     const x = g.step ?? gi;
     const searches = [...this.searches.values()];
@@ -509,24 +473,6 @@ export class RunIndex {
       this.rErrCount.push(s.errors.length + t.failed);
       for (const e of searches) e.matched.push(e.re.test(s.trace) ? 1 : 0);
 
-      for (const a of [acc, this.micro]) {
-        a.traces++;
-        if (t.rate !== null) {
-          a.withSum += t.rate;
-          a.withN++;
-        }
-        if (s.uplift !== null) {
-          a.upliftSum += s.uplift;
-          a.upliftN++;
-          if (s.uplift > 0) a.positive++;
-          if (s.uplift < 0) a.negative++;
-        }
-        if (s.reward) {
-          a.rewardSum += s.reward.value;
-          a.rewardN++;
-        }
-        a.failed += t.failed;
-      }
       prob.traces++;
       prob.lastRow = row;
       if (t.rate !== null) {
