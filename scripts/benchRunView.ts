@@ -23,10 +23,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { RunTail } from '../src/extension/runs/runTail';
-import { eventLine, syntheticEnded, syntheticGroup, syntheticStarted } from '../src/extension/runs/syntheticRun';
-import { buildWebviewHtml, makeNonce, type WebviewName } from '../src/extension/webviews/html';
-import { RunViewController } from '../src/extension/webviews/runViewController';
+import { RunTail } from '../src/extension/services/runs/runTail';
+import { eventLine, syntheticEnded, syntheticGroup, syntheticStarted } from '../src/extension/services/runs/syntheticRun';
+import { buildWebviewHtml, makeNonce, type WebviewName } from '../src/extension/views/webviews/html';
+import { RunViewController } from '../src/extension/views/webviews/runViewController';
 
 const ROOT = path.resolve(__dirname, '..');
 const ORIGIN = 'https://tracelift.test';

@@ -3,17 +3,24 @@
  * channel, the explorer (runs, trace & data files), inline annotations of
  * trace files, the webview panels, the status-bar item for live runs and
  * the commands that tie them together.
+ *
+ * Folders by role; imports go one way only — commands → views → services →
+ * engine, never back:
+ *   services/  state and I/O with no UI (run store, run scan, active runs,
+ *              API keys, settings, data-file detection, pure annotation);
+ *   views/     trees, annotation provider, status bar, webview panels;
+ *   commands/  command handlers (quick picks, input boxes) calling the above.
  */
 import * as vscode from 'vscode';
 import { ENGINE_VERSION } from '../engine/eval/runEval';
 import { listTasks } from '../engine/tasks/registry';
-import { AnnotationProvider } from './annotations/provider';
-import { ActiveRuns } from './commands/activeRuns';
-import { ApiKeys } from './commands/apiKeys';
+import { AnnotationProvider } from './views/annotations';
+import { ActiveRuns } from './services/activeRuns';
+import { ApiKeys } from './services/apiKeys';
 import { registerCommands } from './commands';
-import { loadWebviews } from './commands/webviewApi';
-import { registerExplorer } from './explorer';
-import { LiveRunsStatusBar } from './statusBar';
+import { loadWebviews } from './views/webviewApi';
+import { registerExplorer } from './views/explorer';
+import { LiveRunsStatusBar } from './views/statusBar';
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('TraceLift');

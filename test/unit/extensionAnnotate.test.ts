@@ -11,7 +11,7 @@ import {
   recordIndexAtLine,
   renderHoverMarkdown,
   type AnnotateContext,
-} from '../../src/extension/annotations/annotate';
+} from '../../src/extension/services/annotate';
 import { rolloutGroup } from '../helpers/runFixtures';
 
 const GROUPS = fs.readFileSync(path.resolve(__dirname, '../fixtures/groups.gsm8k.jsonl'), 'utf8');

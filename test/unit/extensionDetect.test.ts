@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeCounts, detectText, taskForGroupSource } from '../../src/extension/explorer/detect';
+import { describeCounts, detectText, taskForGroupSource } from '../../src/extension/services/detect';
 import { sampleRows } from '../../src/engine/run/runDir';
 import { rolloutGroup } from '../helpers/runFixtures';
 

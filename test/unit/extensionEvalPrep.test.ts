@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import { buildEvalConfig, defaultRunDirName } from '../../src/engine/eval/buildConfig';
 import { getTask } from '../../src/engine/tasks/registry';
 import { humaneval } from '../../src/engine/tasks/code/humaneval';
-import { probeEndpoint, stageProblemFile } from '../../src/extension/commands/evalPrep';
-import { listTraces } from '../../src/extension/commands/traceItems';
+import { probeEndpoint, stageProblemFile } from '../../src/extension/services/evalPrep';
+import { listTraces } from '../../src/extension/services/traceItems';
 import { sampleRows } from '../../src/engine/run/runDir';
 import { rolloutGroup } from '../helpers/runFixtures';
 

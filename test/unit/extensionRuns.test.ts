@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunWriter, sampleRows } from '../../src/engine/run/runDir';
 import { SummaryBuilder } from '../../src/engine/run/summary';
-import { describeRun, lastCompleteLine, listRunDirs, readSampleRow, RunSamplesReader, scanRun } from '../../src/extension/explorer/runScan';
+import { describeRun, lastCompleteLine, listRunDirs, readSampleRow, RunSamplesReader, scanRun } from '../../src/extension/services/runScan';
 import { rolloutGroup } from '../helpers/runFixtures';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tl-ext-runs-'));

@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readEvents } from '../../src/engine/run/runDir';
 import { SummaryBuilder } from '../../src/engine/run/summary';
-import { RunIndex, makePreview, queryKey } from '../../src/extension/runs/runIndex';
-import { eventLine, syntheticEnded, syntheticGroup, syntheticStarted } from '../../src/extension/runs/syntheticRun';
+import { RunIndex, makePreview, queryKey } from '../../src/extension/services/runs/runIndex';
+import { eventLine, syntheticEnded, syntheticGroup, syntheticStarted } from '../../src/extension/services/runs/syntheticRun';
 import { RunQuerySchema, type RunQuery } from '../../src/webviewProtocol';
 import type { RolloutGroup } from '../../src/engine/contract';
 

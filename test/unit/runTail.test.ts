@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RefCounted } from '../../src/extension/runs/refCounted';
-import { RunTail, type RunChange } from '../../src/extension/runs/runTail';
-import { eventLine, syntheticEnded, syntheticGroup, syntheticStarted } from '../../src/extension/runs/syntheticRun';
+import { RefCounted } from '../../src/extension/services/runs/refCounted';
+import { RunTail, type RunChange } from '../../src/extension/services/runs/runTail';
+import { eventLine, syntheticEnded, syntheticGroup, syntheticStarted } from '../../src/extension/services/runs/syntheticRun';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tl-tail-'));
 

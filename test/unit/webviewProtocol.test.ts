@@ -3,14 +3,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunTail } from '../../src/extension/runs/runTail';
-import { eventLine, syntheticEnded, syntheticGroup, syntheticStarted } from '../../src/extension/runs/syntheticRun';
-import { HostEndpoint } from '../../src/extension/webviews/bridge';
-import { CompareController } from '../../src/extension/webviews/compareController';
-import { InspectorController } from '../../src/extension/webviews/inspectorController';
-import { RunViewController } from '../../src/extension/webviews/runViewController';
-import { TraceDiffController } from '../../src/extension/webviews/traceDiffController';
-import type { TraceText, ViewActions } from '../../src/extension/webviews/types';
+import { RunTail } from '../../src/extension/services/runs/runTail';
+import { eventLine, syntheticEnded, syntheticGroup, syntheticStarted } from '../../src/extension/services/runs/syntheticRun';
+import { HostEndpoint } from '../../src/extension/views/webviews/bridge';
+import { CompareController } from '../../src/extension/views/webviews/compareController';
+import { InspectorController } from '../../src/extension/views/webviews/inspectorController';
+import { RunViewController } from '../../src/extension/views/webviews/runViewController';
+import { TraceDiffController } from '../../src/extension/views/webviews/traceDiffController';
+import type { TraceText, ViewActions } from '../../src/extension/views/webviews/types';
 import {
   CompareStateSchema,
   DiffViewSchema,

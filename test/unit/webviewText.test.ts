@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GroupRecordSchema } from '../../src/engine/contract/groups';
-import { diffSegments, groupRecordPairs, sidesOf } from '../../src/extension/webviews/diffSegments';
-import { buildMessageHtml, buildWebviewHtml, contentSecurityPolicy, escapeHtml, makeNonce, safeDocName } from '../../src/extension/webviews/html';
+import { diffSegments, groupRecordPairs, sidesOf } from '../../src/extension/views/webviews/diffSegments';
+import { buildMessageHtml, buildWebviewHtml, contentSecurityPolicy, escapeHtml, makeNonce, safeDocName } from '../../src/extension/views/webviews/html';
 
 const FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'groups.gsm8k.jsonl');
 

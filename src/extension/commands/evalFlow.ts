@@ -16,16 +16,16 @@ import { requireTaskFile, resolveDataDir } from '../../engine/tasks/dataDir';
 import { getTask, listTasks } from '../../engine/tasks/registry';
 import { describeZodError } from '../../engine/util/jsonl';
 import { EngineVerifier } from '../../engine/verify';
-import { recordIndexAtLine } from '../annotations/annotate';
-import type { DataFileEntry, DataFileIndex } from '../explorer/dataFiles';
-import { describeCounts, taskForGroupSource } from '../explorer/detect';
-import { ORIGIN_FILE, pct, signed, type RunOrigin } from '../explorer/runScan';
-import type { RunsModel } from '../explorer/runsModel';
-import { openSettings, primaryRunsFolder, readSettings, type TraceLiftSettings } from '../settings';
-import type { ActiveRuns } from './activeRuns';
-import type { ApiKeys } from './apiKeys';
-import { probeEndpoint, stageProblemFile } from './evalPrep';
-import type { WebviewApi } from './webviewApi';
+import { recordIndexAtLine } from '../services/annotate';
+import type { DataFileEntry, DataFileIndex } from '../services/dataFiles';
+import { describeCounts, taskForGroupSource } from '../services/detect';
+import { ORIGIN_FILE, pct, signed, type RunOrigin } from '../services/runScan';
+import type { RunsModel } from '../services/runsModel';
+import { openSettings, primaryRunsFolder, readSettings, type TraceLiftSettings } from '../services/settings';
+import type { ActiveRuns } from '../services/activeRuns';
+import type { ApiKeys } from '../services/apiKeys';
+import { probeEndpoint, stageProblemFile } from '../services/evalPrep';
+import type { WebviewApi } from '../views/webviewApi';
 
 export interface EvalDeps {
   log: (line: string) => void;

@@ -8,16 +8,17 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { GroupRecordSchema } from '../../engine/contract';
 import { SAMPLES_FILE } from '../../engine/run/runDir';
-import { flat } from '../annotations/annotate';
-import { readCapped, type DataFileEntry, type DataNode } from '../explorer/dataFiles';
-import { describeCounts, detectText, type DataKind } from '../explorer/detect';
-import { describeRun, readSampleRow, type RunInfo } from '../explorer/runScan';
-import type { RunsNode, RunsTreeProvider } from '../explorer/runsTree';
-import { describeSample, sampleLabel } from '../explorer/runsTree';
-import type { LiveRunsStatusBar } from '../statusBar';
-import { setApiKeyCommand } from './apiKeys';
+import { flat } from '../services/annotate';
+import { readCapped, type DataFileEntry } from '../services/dataFiles';
+import type { DataNode } from '../views/dataFilesTree';
+import { describeCounts, detectText, type DataKind } from '../services/detect';
+import { describeRun, readSampleRow, type RunInfo } from '../services/runScan';
+import type { RunsNode, RunsTreeProvider } from '../views/runsTree';
+import { describeSample, sampleLabel } from '../views/runsTree';
+import type { LiveRunsStatusBar } from '../views/statusBar';
+import { setApiKeyCommand } from './setApiKey';
 import { groupRecordAt, measureUpliftCommand, runEvalCommand, type EvalDeps } from './evalFlow';
-import { listTraces, TRACE_KINDS, type TraceItem } from './traceItems';
+import { listTraces, TRACE_KINDS, type TraceItem } from '../services/traceItems';
 
 export interface CommandDeps extends EvalDeps {
   runsTree: RunsTreeProvider;

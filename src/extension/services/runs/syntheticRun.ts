@@ -4,7 +4,7 @@
  * against the run-directory contract; some traces carry markup on purpose so
  * every view can be checked to render it as text.
  */
-import type { RolloutGroup, RunEventInput } from '../../engine/contract';
+import type { RolloutGroup, RunEventInput } from '../../../engine/contract';
 
 /** Small deterministic PRNG (mulberry32). */
 export function rng(seed: number): () => number {

@@ -4,9 +4,9 @@
  * from the indexes' per-problem aggregates (no group is re-read), cached
  * until either run changes. No `vscode` import.
  */
-import type { CompareQuery, CompareRow, CompareSide } from '../../webviewProtocol';
+import type { CompareQuery, CompareRow, CompareSide } from '../../../webviewProtocol';
 import type { ProblemAgg, RunIndex } from './runIndex';
-import { meanOf as mean } from '../../engine/run/summary';
+import { meanOf as mean } from '../../../engine/run/summary';
 
 export function compareSide(p: ProblemAgg | undefined): CompareSide | null {
   if (!p) return null;

@@ -30,7 +30,7 @@ export interface WebviewApi {
   openInDiffEditor(left: TraceText, right: TraceText): Promise<void>;
 }
 
-export { VIEW_TYPES } from '../../webviewProtocol';
+export { VIEW_TYPES } from '../../../webviewProtocol';
 export { TRACE_SCHEME } from './traceDocuments';
 
 export function registerWebviews(context: vscode.ExtensionContext, log: vscode.OutputChannel): WebviewApi {

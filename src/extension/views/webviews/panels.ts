@@ -17,9 +17,9 @@ import {
   describeIssues,
   type InspectorRestore,
   type TraceDiffRestore,
-} from '../../webviewProtocol';
-import type { Lease } from '../runs/refCounted';
-import { RunStoreRegistry, type RunStore } from '../runs/runStore';
+} from '../../../webviewProtocol';
+import type { Lease } from '../../services/runs/refCounted';
+import { RunStoreRegistry, type RunStore } from '../../services/runs/runStore';
 import { CompareController, compareTitle } from './compareController';
 import { buildMessageHtml, buildWebviewHtml, makeNonce, type WebviewName } from './html';
 import { InspectorController, inspectorTitle } from './inspectorController';

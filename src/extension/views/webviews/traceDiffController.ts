@@ -4,10 +4,10 @@
  * is computed here (word level) and sent as segments.
  */
 import path from 'node:path';
-import { traceDiffProtocol, type DiffViewData, type TraceDiffProtocol, type TraceDiffRestore } from '../../webviewProtocol';
+import { traceDiffProtocol, type DiffViewData, type TraceDiffProtocol, type TraceDiffRestore } from '../../../webviewProtocol';
 import { HostEndpoint } from './bridge';
 import { groupRecordPairs, pairOf } from './diffSegments';
-import { readGroupRecord } from './groupsFile';
+import { readGroupRecord } from '../../services/groupsFile';
 import type { TraceText, ViewActions } from './types';
 
 export function traceDiffTitle(restore: TraceDiffRestore): string {

@@ -5,11 +5,11 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readSettings } from '../settings';
-import { describeRun, pct, signed, type ProblemLite, type RunInfo, type SampleLite } from './runScan';
-import type { RunsModel } from './runsModel';
-import { escapeMarkdown } from '../annotations/annotate';
-import { hoverMarkdown, safeMarkdown } from '../annotations/markdown';
+import { readSettings } from '../services/settings';
+import { describeRun, pct, signed, type ProblemLite, type RunInfo, type SampleLite } from '../services/runScan';
+import type { RunsModel } from '../services/runsModel';
+import { escapeMarkdown } from '../services/annotate';
+import { hoverMarkdown, safeMarkdown } from './markdown';
 
 export type RunsNode =
   | { type: 'run'; run: RunInfo }

@@ -5,8 +5,8 @@
  * breakdown. A sample that has not arrived yet in a live run is waited for.
  */
 import path from 'node:path';
-import { inspectorProtocol, type InspectorData, type InspectorProtocol, type InspectorRestore } from '../../webviewProtocol';
-import type { Disposable, RunSource } from '../runs/runTail';
+import { inspectorProtocol, type InspectorData, type InspectorProtocol, type InspectorRestore } from '../../../webviewProtocol';
+import type { Disposable, RunSource } from '../../services/runs/runTail';
 import { HostEndpoint } from './bridge';
 import { Throttle } from './throttle';
 import type { ViewActions } from './types';

@@ -20,10 +20,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RolloutGroupSchema, RunEventSchema, type RolloutGroup, type RunEvent } from '../../engine/contract';
-import { addGroupToSummary, emptySummaryAcc, meanOf, type SummaryAcc } from '../../engine/run/summary';
-import { describeZodError } from '../../engine/util/jsonl';
-import type { Row, RunFilter, RunQuery, RunState, RunStatus, SearchState, SummaryFigures } from '../../webviewProtocol';
+import { RolloutGroupSchema, RunEventSchema, type RolloutGroup, type RunEvent } from '../../../engine/contract';
+import { addGroupToSummary, emptySummaryAcc, meanOf, type SummaryAcc } from '../../../engine/run/summary';
+import { describeZodError } from '../../../engine/util/jsonl';
+import type { Row, RunFilter, RunQuery, RunState, RunStatus, SearchState, SummaryFigures } from '../../../webviewProtocol';
 import { Column, Interner, f64, i32, u8 } from './columns';
 
 export const EVENTS_FILE = 'events.jsonl';

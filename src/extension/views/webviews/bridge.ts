@@ -14,7 +14,7 @@ import {
   type ToHostName,
   type ToWebviewName,
   type ViewProtocol,
-} from '../../webviewProtocol';
+} from '../../../webviewProtocol';
 import type { z } from 'zod';
 
 type RequestHandler = (params: never) => unknown;

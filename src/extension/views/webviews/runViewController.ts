@@ -8,8 +8,8 @@
  * loses nothing. The webview only ever holds the rows it shows.
  */
 import path from 'node:path';
-import { runViewProtocol, type RunViewProtocol, type WindowParams, type WindowResult } from '../../webviewProtocol';
-import type { RunSource, Disposable } from '../runs/runTail';
+import { runViewProtocol, type RunViewProtocol, type WindowParams, type WindowResult } from '../../../webviewProtocol';
+import type { RunSource, Disposable } from '../../services/runs/runTail';
 import { HostEndpoint } from './bridge';
 import { Throttle } from './throttle';
 import type { TraceText, ViewActions } from './types';

@@ -5,7 +5,7 @@
  * results, a run summary or config, or a benchmark file in its published
  * format. Counting is tolerant: malformed lines are counted and named (line
  * and field), and a cut last line (a writer mid-append) is reported apart.
- * No `vscode` import: unit-tested under test/unit/detect.test.ts.
+ * No `vscode` import: unit-tested under test/unit/extensionDetect.test.ts.
  */
 import { z } from 'zod';
 import {

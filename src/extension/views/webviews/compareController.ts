@@ -10,15 +10,15 @@ import {
   type CompareRestore,
   type CompareState,
   type CompareWindowResult,
-} from '../../webviewProtocol';
-import { CompareModel, compareQueryKey } from '../runs/compare';
-import { problemKey, type RunIndex } from '../runs/runIndex';
-import type { Disposable, RunSource } from '../runs/runTail';
+} from '../../../webviewProtocol';
+import { CompareModel, compareQueryKey } from '../../services/runs/compare';
+import { problemKey, type RunIndex } from '../../services/runs/runIndex';
+import type { Disposable, RunSource } from '../../services/runs/runTail';
 import { HostEndpoint } from './bridge';
 import { Throttle } from './throttle';
 import type { ViewActions } from './types';
 import type { z } from 'zod';
-import type { CompareWindowParamsSchema } from '../../webviewProtocol';
+import type { CompareWindowParamsSchema } from '../../../webviewProtocol';
 
 type WindowParams = z.infer<typeof CompareWindowParamsSchema>;
 

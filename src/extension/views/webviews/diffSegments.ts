@@ -7,8 +7,8 @@
  * text nodes. No `vscode` import.
  */
 import { diffLines, diffWordsWithSpace, type ChangeObject } from 'diff';
-import type { GroupRecord } from '../../engine/contract/groups';
-import type { DiffPair, DiffSegment, DiffViewData } from '../../webviewProtocol';
+import type { GroupRecord } from '../../../engine/contract/groups';
+import type { DiffPair, DiffSegment, DiffViewData } from '../../../webviewProtocol';
 import type { TraceText } from './types';
 
 export interface SegmentsResult {

@@ -7,9 +7,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { RunsModel } from '../explorer/runsModel';
-import { readSettings } from '../settings';
-import { annotateLine, annotationKindFor, type AnnotatedKind, type LineAnnotation, type Tone } from './annotate';
+import type { RunsModel } from '../services/runsModel';
+import { readSettings } from '../services/settings';
+import { annotateLine, annotationKindFor, type AnnotatedKind, type LineAnnotation, type Tone } from '../services/annotate';
 import { hoverMarkdown } from './markdown';
 
 /** Files up to this many lines are annotated (and diagnosed) whole; larger ones around what is visible. */

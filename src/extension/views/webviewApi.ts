@@ -1,10 +1,10 @@
 /**
  * The webview panels (run view, inspector, trace diff, compare runs) come
- * from src/extension/webviews. If registering them fails, the rest of the
+ * from src/extension/views/webviews. If registering them fails, the rest of the
  * extension keeps working and each panel action says why instead.
  */
 import * as vscode from 'vscode';
-import { registerWebviews, type TraceText, type WebviewApi } from '../webviews';
+import { registerWebviews, type TraceText, type WebviewApi } from './webviews';
 
 export type { TraceText, WebviewApi };
 

@@ -7,10 +7,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ActiveRuns } from '../commands/activeRuns';
-import { onSettingsChanged, runsFolders } from '../settings';
+import type { ActiveRuns } from './activeRuns';
+import { onSettingsChanged, runsFolders } from './settings';
 import { listRunDirs, readOrigin, RunSamplesReader, scanRun, type RunInfo, type RunOrigin } from './runScan';
-import type { Measured } from '../annotations/annotate';
+import type { Measured } from './annotate';
 
 const POLL_MS = 3000;
 const DEBOUNCE_MS = 400;

@@ -1,6 +1,6 @@
 /** Markdown for hovers and tooltips built from untrusted text: no HTML, no command links, no theme icons. */
 import * as vscode from 'vscode';
-import { renderHoverMarkdown, type HoverTable } from './annotate';
+import { renderHoverMarkdown, type HoverTable } from '../services/annotate';
 
 /** `md` must already be escaped (see escapeMarkdown / renderHoverMarkdown). */
 export function safeMarkdown(md: string): vscode.MarkdownString {

@@ -5,8 +5,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ActiveRuns } from './commands/activeRuns';
-import type { RunsModel } from './explorer/runsModel';
+import type { ActiveRuns } from '../services/activeRuns';
+import type { RunsModel } from '../services/runsModel';
 
 export class LiveRunsStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('tracelift.liveRuns', vscode.StatusBarAlignment.Left, 50);

@@ -3,7 +3,7 @@
  * samples.jsonl / events.jsonl and verifier results — computed from the line
  * text alone: an end-of-line summary (uplift, reward, negative kind, rubric
  * total), a hover breakdown, CodeLens actions and, for a malformed line, an
- * issue naming the field. No `vscode` import (test/unit/annotate.test.ts);
+ * issue naming the field. No `vscode` import (test/unit/extensionAnnotate.test.ts);
  * annotationProvider.ts renders these in the editor.
  *
  * Every string here may come from an untrusted file: decoration texts are
@@ -19,8 +19,8 @@ import {
   type TraceSampleRow,
 } from '../../engine/contract';
 import { describeZodError } from '../../engine/util/jsonl';
-import { detectJsonl, VerifyResultSchema } from '../explorer/detect';
-import { pct, signed } from '../explorer/runScan';
+import { detectJsonl, VerifyResultSchema } from './detect';
+import { pct, signed } from './runScan';
 
 export type AnnotatedKind = 'groups' | 'samples' | 'events' | 'verifyResults';
 const ANNOTATED: ReadonlySet<string> = new Set<AnnotatedKind>(['groups', 'samples', 'events', 'verifyResults']);

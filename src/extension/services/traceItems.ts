@@ -4,9 +4,9 @@
  * events. Malformed lines are skipped and counted. No `vscode` import.
  */
 import { GroupRecordSchema, RunEventSchema, TraceRecordSchema, TraceSampleRowSchema } from '../../engine/contract';
-import type { DataKind } from '../explorer/detect';
-import { signed } from '../explorer/runScan';
-import { flat } from '../annotations/annotate';
+import type { DataKind } from './detect';
+import { signed } from './runScan';
+import { flat } from './annotate';
 
 export interface TraceItem {
   label: string;

@@ -1,8 +1,9 @@
 /** The TraceLift activity-bar container: the Runs view and the Trace & Data Files view. */
 import * as vscode from 'vscode';
-import type { ActiveRuns } from '../commands/activeRuns';
-import { DataFileIndex, DataFilesTreeProvider } from './dataFiles';
-import { RunsModel } from './runsModel';
+import type { ActiveRuns } from '../services/activeRuns';
+import { DataFileIndex } from '../services/dataFiles';
+import { DataFilesTreeProvider } from './dataFilesTree';
+import { RunsModel } from '../services/runsModel';
 import { RunsTreeProvider } from './runsTree';
 
 export const RUNS_VIEW = 'tracelift.runs';

@@ -1,0 +1,107 @@
+/** The "Trace & Data Files" tree: the data-file index by category, with each file's malformed lines. */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { CATEGORY_LABELS, categoryOf, type DataCategory, type DataFileEntry, type DataFileIndex } from '../services/dataFiles';
+import { describeCounts } from '../services/detect';
+import { hoverMarkdown } from './markdown';
+
+export type DataNode =
+  | { type: 'category'; category: DataCategory; entries: DataFileEntry[] }
+  | { type: 'file'; entry: DataFileEntry }
+  | { type: 'issue'; entry: DataFileEntry; line: number | null; text: string }
+  | { type: 'message'; text: string };
+
+export class DataFilesTreeProvider implements vscode.TreeDataProvider<DataNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<DataNode | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly index: DataFileIndex) {
+    this.sub = index.onDidChange(() => this.emitter.fire(undefined));
+  }
+
+  getTreeItem(node: DataNode): vscode.TreeItem {
+    switch (node.type) {
+      case 'category': {
+        const item = new vscode.TreeItem(CATEGORY_LABELS[node.category], vscode.TreeItemCollapsibleState.Expanded);
+        item.id = `category:${node.category}`;
+        item.description = `${node.entries.length}`;
+        item.contextValue = `tracelift.dataCategory.${node.category}`;
+        item.iconPath = new vscode.ThemeIcon(node.category === 'benchmark' ? 'database' : node.category === 'results' ? 'graph' : 'list-tree');
+        return item;
+      }
+      case 'file': {
+        const d = node.entry.detection;
+        const issues = d.malformedCount > 0;
+        const item = new vscode.TreeItem(path.basename(node.entry.fsPath), issues ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        item.id = `file:${node.entry.fsPath}`;
+        const dir = path.dirname(node.entry.rel);
+        item.description = `${describeCounts(d)}${dir && dir !== '.' ? ` — ${dir}` : ''}`;
+        item.resourceUri = node.entry.uri;
+        item.iconPath = issues ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : vscode.ThemeIcon.File;
+        item.contextValue = `tracelift.dataFile.${d.kind}`;
+        item.command = { command: 'vscode.open', title: 'Open', arguments: [node.entry.uri] };
+        const rows: Array<[string, string]> = [
+          ['file', node.entry.rel],
+          ['kind', d.task ? `${d.label} (task ${d.task})` : d.label],
+          ['counts', describeCounts(d)],
+        ];
+        if (d.sources.length) rows.push(['sources', d.sources.join(', ')]);
+        if (d.capped) rows.push(['note', 'large file: counted up to the first 16 MiB']);
+        item.tooltip = hoverMarkdown({
+          title: path.basename(node.entry.fsPath),
+          rows,
+          notes: d.malformed.slice(0, 5).map((m) => `${m.line !== null ? `line ${m.line}` : m.item !== undefined ? `item ${m.item}` : 'file'}: ${m.message}`),
+        });
+        return item;
+      }
+      case 'issue': {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon('warning');
+        item.tooltip = node.text;
+        item.contextValue = 'tracelift.dataIssue';
+        const line = Math.max(0, (node.line ?? 1) - 1);
+        item.command = { command: 'vscode.open', title: 'Open', arguments: [node.entry.uri, { selection: new vscode.Range(line, 0, line, 0) }] };
+        return item;
+      }
+      case 'message': {
+        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        item.iconPath = new vscode.ThemeIcon('loading~spin');
+        return item;
+      }
+    }
+  }
+
+  getChildren(node?: DataNode): DataNode[] {
+    if (!node) {
+      const entries = this.index.entries();
+      if (!entries.length && !this.index.scanned) return [{ type: 'message', text: 'Scanning the workspace for trace and data files…' }];
+      const out: DataNode[] = [];
+      for (const category of Object.keys(CATEGORY_LABELS) as DataCategory[]) {
+        const inCat = entries.filter((e) => categoryOf(e.detection.kind) === category);
+        if (inCat.length) out.push({ type: 'category', category, entries: inCat });
+      }
+      return out;
+    }
+    if (node.type === 'category') return node.entries.map((entry) => ({ type: 'file', entry }));
+    if (node.type === 'file') {
+      const d = node.entry.detection;
+      const issues: DataNode[] = d.malformed.map((m) => ({
+        type: 'issue',
+        entry: node.entry,
+        line: m.line,
+        text: `${m.line !== null ? `line ${m.line}` : m.item !== undefined ? `item ${m.item}` : 'file'}: ${m.message}`,
+      }));
+      if (d.malformedCount > d.malformed.length) {
+        issues.push({ type: 'issue', entry: node.entry, line: null, text: `… and ${d.malformedCount - d.malformed.length} more malformed lines` });
+      }
+      return issues;
+    }
+    return [];
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.emitter.dispose();
+  }
+}
