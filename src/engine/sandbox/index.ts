@@ -10,4 +10,5 @@ export {
   type HarnessFiles,
 } from './runner';
 export { SandboxUnavailableError, BWRAP_INSTALL_HINT, findExecutable } from './detect';
-export { PREAMBLE_PY, formatLimits, type RLimits } from './preamble';
+export { preambleSource, formatLimits, type RLimits } from './preamble';
+export { sandboxPythonDir, sandboxPythonSource, type SandboxPythonFile } from './pythonSources';

@@ -8,7 +8,7 @@
  * /tmp and /dev/shm, read-only /dev and /, no home directories, no workspace,
  * a scrubbed environment (--clearenv + PATH/LANG/HOME/TMPDIR), and the harness
  * directory read-only at /judge. Resource limits are applied by a Python
- * preamble inside the sandbox (see preamble.ts for why). The outer bwrap is
+ * preamble inside the sandbox (backend/tracelift_backend/sandbox/preamble.py). The outer bwrap is
  * spawned detached (its own process group) and killed with SIGKILL at the
  * wall-clock limit; --die-with-parent then kills the sandbox's pid-namespace
  * init and with it every process the program started, so nothing outlives a
@@ -30,7 +30,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { PREAMBLE_PY, formatLimits, type RLimits } from './preamble';
+import { formatLimits, preambleSource, type RLimits } from './preamble';
 import { SandboxUnavailableError, bwrapSupports, execShort, findExecutable } from './detect';
 
 export interface SandboxOptions {
@@ -348,7 +348,7 @@ export class SandboxRunner {
     const hostRoot = layout ? layout.harnessHostDir : info.harnessRoot;
     this.install(req.harness, hostRoot);
     const script = path.posix.join(info.harnessRoot, req.harness.id, req.script);
-    const pyArgs = ['-I', '-S', '-c', PREAMBLE_PY, formatLimits(req.limits), script, ...(req.args ?? [])];
+    const pyArgs = ['-I', '-S', '-c', preambleSource(), formatLimits(req.limits), script, ...(req.args ?? [])];
     if (layout) {
       return spawnCaptured(
         layout.bwrap,

@@ -20,14 +20,40 @@ import {
   type PyValue,
 } from '../../contract/codeTests';
 import type { HarnessFiles, SandboxResult } from '../../sandbox/runner';
-import { CHILD_PY, JUDGE_PY } from './pySources';
+import { sandboxPythonSource, type SandboxPythonFile } from '../../sandbox/pythonSources';
 import { compareStdout } from './stdio';
 
-export const HARNESS: HarnessFiles = (() => {
-  const files = { 'judge.py': JUDGE_PY, 'child.py': CHILD_PY };
-  const id = `h-${createHash('sha256').update(JUDGE_PY).update('\0').update(CHILD_PY).digest('hex').slice(0, 16)}`;
-  return { id, files };
-})();
+/** Files written into the read-only harness directory (/judge/<id>/ in the sandbox). */
+const HARNESS_FILES: readonly SandboxPythonFile[] = ['codec.py', 'judge.py', 'child.py'];
+
+let loaded: HarnessFiles | undefined;
+
+/**
+ * The judge, the child and their codec, read from backend/ on first use. The
+ * id hashes the bytes of every Python file a run uses (the preamble too), so
+ * any change to them changes VERIFIER_VERSION and with it cached verdicts.
+ */
+function loadHarness(): HarnessFiles {
+  if (!loaded) {
+    const files: Record<string, string> = {};
+    for (const name of HARNESS_FILES) files[name] = sandboxPythonSource(name);
+    const hash = createHash('sha256');
+    for (const name of [...HARNESS_FILES, 'preamble.py' as const]) {
+      hash.update(name).update('\0').update(sandboxPythonSource(name)).update('\0');
+    }
+    loaded = { id: `h-${hash.digest('hex').slice(0, 16)}`, files };
+  }
+  return loaded;
+}
+
+export const HARNESS: HarnessFiles = {
+  get id() {
+    return loadHarness().id;
+  },
+  get files() {
+    return loadHarness().files;
+  },
+};
 
 export interface RunLimits {
   /** Wall-clock budget for the program and all its tests (seconds). */
