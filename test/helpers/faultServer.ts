@@ -46,6 +46,8 @@ export interface RecordedRequest {
   n: number;
   max_tokens: number | undefined;
   fault: Fault['kind'];
+  /** Date.now() when the request body had arrived. */
+  at: number;
 }
 
 export interface FaultServerOptions {
@@ -109,6 +111,7 @@ export async function startFaultServer(opts: FaultServerOptions = {}): Promise<F
         n: typeof body.n === 'number' ? body.n : 1,
         max_tokens: typeof body.max_tokens === 'number' ? body.max_tokens : undefined,
         fault: 'ok',
+        at: Date.now(),
       };
       requests.push(record);
 

@@ -5,15 +5,27 @@
  * - every request of a batch is in flight together, bounded per endpoint;
  * - n samples travel in one request where the server honours `n`, and the
  *   missing ones are fanned out where it does not (probed once, then remembered);
- * - the openai client retries 408/409/429/5xx and connection errors with
- *   exponential backoff; each request has a timeout;
- * - a call that still fails becomes a Generation with `error` set. Callers
- *   exclude it from rates and count it; it is never scored as a wrong answer.
+ * - the openai client retries 408/409/429/5xx, connection failures, cut
+ *   bodies and unusable 200s (not JSON, no choices) with exponential backoff,
+ *   up to endpoint.max_retries; endpoint.timeout_ms bounds each attempt,
+ *   body included (see completeFetch.ts);
+ * - a call that still fails becomes Generations with `error` set, in words
+ *   (failures.ts). Callers exclude them from rates and count them; they are
+ *   never scored as wrong answers, and never thrown;
+ * - except when the executor is down: after `downAfterFailures` failed calls
+ *   in a row the circuit breaker trips and every call, in flight or later,
+ *   rejects with ExecutorDownError, which the run must end on.
  */
 import OpenAI from 'openai';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Endpoint, Sampling } from '../contract';
 import type { ChatMessage } from '../prompts/templates';
+import { CircuitBreaker, DEFAULT_DOWN_AFTER_FAILURES, ExecutorDownError, type ExecutorHealth } from './circuitBreaker';
+import { completeFetch } from './completeFetch';
+import { describeFailure } from './failures';
+import { readChoice, type ChoiceOutcome } from './wireFormat';
+
+export { ExecutorDownError, type ExecutorHealth } from './circuitBreaker';
 
 export interface Generation {
   text: string | null;
@@ -23,7 +35,12 @@ export interface Generation {
 }
 
 export interface ClientStats {
+  /** Calls made (one per request the engine asked for; retries not counted). */
   requests: number;
+  /** HTTP attempts sent, retries included. */
+  attempts: number;
+  /** Calls that failed after retries. */
+  failed_requests: number;
   generations: number;
   failed_generations: number;
 }
@@ -34,6 +51,12 @@ export interface ExecutorClientOptions {
   log?: (line: string) => void;
   /** Called for every HTTP request made (benchmarks replay them). */
   onRequest?: (messages: ChatMessage[], sampling: Sampling, n: number) => void;
+  /** Failed calls in a row (after retries) that mark the executor down; 0 never does. Default 8. */
+  downAfterFailures?: number;
+  /** Called once when the executor is marked down. */
+  onDown?: (err: ExecutorDownError) => void;
+  /** Cancels calls in flight and later ones: they come back as failed generations ("cancelled"), never counted against the executor. */
+  signal?: AbortSignal;
 }
 
 /** Placeholder key for local servers that ignore authentication. */
@@ -41,11 +64,14 @@ const NO_KEY = 'not-needed';
 
 export class ExecutorClient {
   readonly endpoint: Endpoint;
-  readonly stats: ClientStats = { requests: 0, generations: 0, failed_generations: 0 };
+  readonly stats: ClientStats = { requests: 0, attempts: 0, failed_requests: 0, generations: 0, failed_generations: 0 };
   private readonly openai: OpenAI;
   private readonly limit: LimitFunction;
   private readonly log: (line: string) => void;
   private readonly onRequest?: ExecutorClientOptions['onRequest'];
+  private readonly breaker: CircuitBreaker;
+  private readonly signal: AbortSignal;
+  private readonly cancelSignal?: AbortSignal;
   /** null until probed when endpoint.n_sampling is "auto". */
   private honoursN: boolean | null;
 
@@ -62,9 +88,20 @@ export class ExecutorClient {
       apiKey: apiKey || NO_KEY,
       maxRetries: endpoint.max_retries,
       timeout: endpoint.timeout_ms,
+      fetch: completeFetch({ onAttempt: () => this.stats.attempts++ }),
     });
     this.limit = pLimit(endpoint.concurrency);
     this.honoursN = endpoint.n_sampling === 'auto' ? null : endpoint.n_sampling === 'yes';
+    this.breaker = new CircuitBreaker({
+      endpoint: `${endpoint.base_url} (model ${endpoint.model})`,
+      downAfter: opts.downAfterFailures ?? DEFAULT_DOWN_AFTER_FAILURES,
+      onDown: (err) => {
+        this.log(err.message);
+        opts.onDown?.(err);
+      },
+    });
+    this.cancelSignal = opts.signal;
+    this.signal = opts.signal ? AbortSignal.any([opts.signal, this.breaker.signal]) : this.breaker.signal;
   }
 
   /** What identifies this executor's behaviour, for cache keys (never the API key). */
@@ -72,7 +109,20 @@ export class ExecutorClient {
     return { base_url: this.endpoint.base_url, model: this.endpoint.model, api: this.endpoint.api };
   }
 
-  /** Exactly n generations for one prompt; failed ones carry `error`. */
+  /** Whether the executor answers, is failing, or has been marked down (and why). */
+  health(): ExecutorHealth {
+    return this.breaker.health();
+  }
+
+  /** Rejects with ExecutorDownError when the executor is marked down; never resolves. */
+  get whenDown(): Promise<never> {
+    return this.breaker.whenDown;
+  }
+
+  /**
+   * Exactly n generations for one prompt; failed ones carry `error`.
+   * Rejects only with ExecutorDownError, once the executor is marked down.
+   */
   async sample(messages: ChatMessage[], sampling: Sampling, n: number): Promise<Generation[]> {
     if (n <= 0) return [];
     if (n === 1 || this.honoursN === false) {
@@ -96,45 +146,61 @@ export class ExecutorClient {
     return this.request(messages, sampling, n);
   }
 
-  /** One HTTP request under the concurrency bound; never throws. */
+  /**
+   * One call (the SDK retries inside it) under the concurrency bound. A
+   * failure comes back as n failed generations; only ExecutorDownError is thrown.
+   */
   private request(messages: ChatMessage[], sampling: Sampling, n: number): Promise<Generation[]> {
     return this.limit(async () => {
+      this.breaker.assertUp();
       const started = performance.now();
+      if (this.cancelSignal?.aborted) return this.failed(n, 'cancelled', started);
       this.stats.requests++;
       this.onRequest?.(messages, sampling, n);
       try {
-        const out = this.endpoint.api === 'chat' ? await this.chat(messages, sampling, n) : await this.complete(messages, sampling, n);
+        const call = this.endpoint.api === 'chat' ? this.chat(messages, sampling, n) : this.complete(messages, sampling, n);
+        const out = await Promise.race([call, this.breaker.whenDown]);
+        this.breaker.recordSuccess();
         const latency = performance.now() - started;
-        this.stats.generations += out.length;
-        return out.map((o) => ({ ...o, error: null, latency_ms: latency }));
+        const generations = out.map((o) => ({ ...o, latency_ms: latency }));
+        const failed = generations.filter((g) => g.error !== null).length;
+        this.stats.generations += generations.length - failed;
+        this.stats.failed_generations += failed;
+        return generations;
       } catch (err) {
-        const latency = performance.now() - started;
-        const message = describeApiError(err);
-        this.log(`executor call failed after retries: ${message}`);
-        this.stats.failed_generations += n;
-        return Array.from({ length: n }, () => ({ text: null, error: message, finish_reason: null, latency_ms: latency }));
+        if (err instanceof ExecutorDownError) throw err;
+        this.breaker.assertUp(); // aborted because the breaker tripped meanwhile
+        if (this.cancelSignal?.aborted) return this.failed(n, 'cancelled', started);
+        const reason = describeFailure(err, this.endpoint);
+        this.stats.failed_requests++;
+        this.log(`executor call failed: ${reason}`);
+        const down = this.breaker.recordFailure(reason);
+        if (down) throw down;
+        return this.failed(n, reason, started);
       }
     });
   }
 
-  private async chat(messages: ChatMessage[], sampling: Sampling, n: number) {
-    const res = await this.openai.chat.completions.create({
-      model: this.endpoint.model,
-      messages,
-      n,
-      ...samplingParams(sampling),
-    });
-    return res.choices.map((c) => ({ text: c.message?.content ?? '', finish_reason: c.finish_reason ?? null }));
+  private failed(n: number, reason: string, started: number): Generation[] {
+    this.stats.failed_generations += n;
+    const latency = performance.now() - started;
+    return Array.from({ length: n }, () => ({ text: null, error: reason, finish_reason: null, latency_ms: latency }));
   }
 
-  private async complete(messages: ChatMessage[], sampling: Sampling, n: number) {
-    const res = await this.openai.completions.create({
-      model: this.endpoint.model,
-      prompt: messagesAsPlainPrompt(messages),
-      n,
-      ...samplingParams(sampling),
-    });
-    return res.choices.map((c) => ({ text: c.text ?? '', finish_reason: c.finish_reason ?? null }));
+  private async chat(messages: ChatMessage[], sampling: Sampling, n: number): Promise<ChoiceOutcome[]> {
+    const res = await this.openai.chat.completions.create(
+      { model: this.endpoint.model, messages, n, ...samplingParams(sampling) },
+      { signal: this.signal },
+    );
+    return res.choices.map((c) => readChoice(c, 'chat'));
+  }
+
+  private async complete(messages: ChatMessage[], sampling: Sampling, n: number): Promise<ChoiceOutcome[]> {
+    const res = await this.openai.completions.create(
+      { model: this.endpoint.model, prompt: messagesAsPlainPrompt(messages), n, ...samplingParams(sampling) },
+      { signal: this.signal },
+    );
+    return res.choices.map((c) => readChoice(c, 'completions'));
   }
 }
 
@@ -151,12 +217,4 @@ function samplingParams(s: Sampling) {
 /** For completions-only servers: the chat turned into one plain-text prompt. */
 export function messagesAsPlainPrompt(messages: ChatMessage[]): string {
   return messages.map((m) => `${m.role === 'user' ? 'User' : m.role === 'system' ? 'System' : 'Assistant'}: ${m.content}`).join('\n\n') + '\n\nAssistant:';
-}
-
-export function describeApiError(err: unknown): string {
-  if (err instanceof OpenAI.APIError) {
-    const status = err.status !== undefined ? `HTTP ${err.status}` : err.constructor.name;
-    return `${status}: ${err.message}`.slice(0, 500);
-  }
-  return err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 500) : String(err).slice(0, 500);
 }
