@@ -2,7 +2,7 @@
  * Writing and reading run directories (see contract/events.ts for the layout).
  * Every event is validated against the contract before it is appended, and
  * each append is a single write of one whole line, so a crash can cut at most
- * the last line, which readers skip.
+ * the last line, which readers skip. Reading goes through runReader.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,11 +17,9 @@ import {
   type TraceSampleRow,
 } from '../contract';
 import { describeZodError } from '../util/jsonl';
+import { CONFIG_FILE, EVENTS_FILE, SAMPLES_FILE, SUMMARY_FILE, eventsTail, readRunSummary } from './runReader';
 
-export const EVENTS_FILE = 'events.jsonl';
-export const SAMPLES_FILE = 'samples.jsonl';
-export const SUMMARY_FILE = 'summary.json';
-export const CONFIG_FILE = 'config.json';
+export { CONFIG_FILE, EVENTS_FILE, SAMPLES_FILE, SUMMARY_FILE } from './runReader';
 
 export interface EventReadIssue {
   file: string;
@@ -37,48 +35,28 @@ export interface ReadEventsResult {
 }
 
 /**
- * Parses complete lines of events.jsonl starting at `offset`. Invalid lines
- * are reported (file, line, field) and skipped; an incomplete last line (no
- * newline yet) is left for the next read.
+ * The events of events.jsonl from `offset` on, read with the run reader
+ * (runReader.ts): invalid lines are reported (file, line, field) and
+ * skipped; an incomplete last line (no newline yet) is left for the next
+ * read.
  */
 export function readEvents(runDir: string, offset = 0, firstLineNumber = 1): ReadEventsResult {
-  const file = path.join(runDir, EVENTS_FILE);
-  if (!fs.existsSync(file)) return { events: [], issues: [], offset };
-  const fd = fs.openSync(file, 'r');
-  try {
-    const size = fs.fstatSync(fd).size;
-    if (size <= offset) return { events: [], issues: [], offset };
-    const buf = Buffer.alloc(size - offset);
-    fs.readSync(fd, buf, 0, buf.length, offset);
-    const lastNewline = buf.lastIndexOf(0x0a);
-    if (lastNewline < 0) return { events: [], issues: [], offset };
-    const text = buf.subarray(0, lastNewline + 1).toString('utf8');
-    const events: RunEvent[] = [];
-    const issues: EventReadIssue[] = [];
-    text.split('\n').forEach((raw, i) => {
-      if (!raw.trim()) return;
-      const line = firstLineNumber + i;
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch (err) {
-        issues.push({ file, line, message: `invalid JSON (${(err as Error).message})` });
-        return;
-      }
-      const parsed = RunEventSchema.safeParse(value);
-      if (parsed.success) events.push(parsed.data);
-      else issues.push({ file, line, message: describeZodError(parsed.error) });
-    });
-    return { events, issues, offset: offset + lastNewline + 1 };
-  } finally {
-    fs.closeSync(fd);
-  }
+  const tail = eventsTail(runDir);
+  tail.offset = offset;
+  tail.nextLine = firstLineNumber;
+  const batch = tail.readAllSync();
+  return {
+    events: batch.records.map((r) => r.value),
+    issues: batch.issues.map((i) => ({ file: tail.file, ...i })),
+    offset: tail.offset,
+  };
 }
 
+/** summary.json, or null when absent; throws when it is unreadable. */
 export function readSummary(runDir: string): RunSummary | null {
-  const file = path.join(runDir, SUMMARY_FILE);
-  if (!fs.existsSync(file)) return null;
-  return RunSummarySchema.parse(JSON.parse(fs.readFileSync(file, 'utf8')));
+  const { summary, issue } = readRunSummary(runDir);
+  if (issue) throw new Error(issue);
+  return summary;
 }
 
 export class RunWriter {
