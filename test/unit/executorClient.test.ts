@@ -1,8 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EndpointSchema, SamplingSchema } from '../../src/engine/contract';
+import * as net from 'node:net';
+import OpenAI from 'openai';
 import { ExecutorClient } from '../../src/engine/executor/client';
+import { CircuitBreaker, ExecutorDownError } from '../../src/engine/executor/circuitBreaker';
+import { completeFetch, MAX_RETRY_AFTER_MS } from '../../src/engine/executor/completeFetch';
+import { describeFailure, InvalidResponseError, TransportError } from '../../src/engine/executor/failures';
+import { checkCompletionBody, readChoice } from '../../src/engine/executor/wireFormat';
 import { startFakeOpenAI } from '../helpers/fakeOpenAI';
+import { startFaultServer } from '../helpers/faultServer';
 
 const sampling = SamplingSchema.parse({ max_tokens: 16 });
 const msgs = [{ role: 'user' as const, content: 'What is 2+2?' }];
@@ -66,11 +73,14 @@ test('a call that keeps failing is returned as an error, never as an answer', as
   }
 });
 
-test('unreachable endpoint fails fast with a connection error', async () => {
-  const client = new ExecutorClient(EndpointSchema.parse({ base_url: 'http://127.0.0.1:9/v1', model: 'm', max_retries: 0 }));
+test('unreachable endpoint: the call fails with "connection refused", retried, never thrown', async () => {
+  const port = await closedPort();
+  const client = new ExecutorClient(EndpointSchema.parse({ base_url: `http://127.0.0.1:${port}/v1`, model: 'm', max_retries: 1 }));
   const [g] = await client.sample(msgs, sampling, 1);
   assert.equal(g!.text, null);
-  assert.ok(g!.error && g!.error.length > 0);
+  assert.equal(g!.error, `connection refused by 127.0.0.1:${port} (2 attempts)`);
+  assert.equal(client.stats.attempts, 2);
+  assert.equal(client.stats.failed_requests, 1);
 });
 
 test('concurrency bound: never more requests in flight than configured', async () => {
@@ -104,4 +114,117 @@ test('an API key env var that is not set is a clear error', () => {
     () => new ExecutorClient(EndpointSchema.parse({ base_url: 'http://127.0.0.1:1/v1', model: 'm', api_key_env: 'TRACELIFT_TEST_MISSING_KEY' })),
     /TRACELIFT_TEST_MISSING_KEY/,
   );
+});
+
+async function closedPort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
+
+test('checkCompletionBody: an unusable 200 body is an InvalidResponseError in words', () => {
+  const reason = (text: string) => {
+    try {
+      checkCompletionBody(text);
+      return null;
+    } catch (err) {
+      assert.ok(err instanceof InvalidResponseError);
+      return err.describe();
+    }
+  };
+  assert.equal(reason('{"choices":[{"message":{"content":"4"}}]}'), null);
+  assert.equal(reason(''), 'executor returned an empty body');
+  assert.equal(reason('{"choices": []}'), 'executor returned no choices');
+  assert.match(reason('{"choices": [{"mess')!, /^executor returned a body that is not JSON \(19 bytes\): body begins \{"choices/);
+  assert.match(reason('{"id": "x"}')!, /^executor returned a response without choices: body begins \{"id"/);
+  assert.equal(reason('{"error": {"message": "model not loaded"}}'), 'executor returned an error in a 200 response: model not loaded');
+  assert.match(reason('[1,2]')!, /without choices/);
+  // Untrusted text stays on one line and short.
+  const long = reason('<html>\n' + 'x'.repeat(5000))!;
+  assert.ok(!long.includes('\n') && long.length < 200, long);
+});
+
+test('readChoice: a choice without text is a failed generation, an empty string is an answer', () => {
+  assert.deepEqual(readChoice({ message: { content: '' }, finish_reason: 'stop' }, 'chat'), { text: '', error: null, finish_reason: 'stop' });
+  assert.deepEqual(readChoice({ text: '7', finish_reason: 'stop' }, 'completions'), { text: '7', error: null, finish_reason: 'stop' });
+  assert.equal(readChoice({ message: { content: null }, finish_reason: 'length' }, 'chat').error, 'executor returned a choice without message content (finish_reason: length)');
+  assert.equal(readChoice({ finish_reason: null }, 'chat').error, 'executor returned a choice without message content (finish_reason: none)');
+  assert.equal(readChoice({ message: { content: '4' } }, 'completions').error, 'executor returned a choice without text (finish_reason: none)');
+  assert.equal(readChoice('4', 'chat').error, 'executor returned a malformed choice');
+  assert.equal(readChoice({ message: { content: 4 } }, 'chat').error, 'executor returned a malformed choice');
+});
+
+test('describeFailure: every SDK failure in words, with the attempts made', () => {
+  const limits = { timeout_ms: 20_000, max_retries: 4 };
+  assert.equal(describeFailure(new OpenAI.APIConnectionTimeoutError(), limits), 'timed out after 20 s (5 attempts)');
+  assert.equal(describeFailure(new OpenAI.APIConnectionTimeoutError(), { timeout_ms: 300, max_retries: 0 }), 'timed out after 0.3 s');
+  const cut = new OpenAI.APIConnectionError({ cause: new TransportError('connection closed before the response was complete') });
+  assert.equal(describeFailure(cut, limits), 'connection closed before the response was complete (5 attempts)');
+  const empty = new OpenAI.APIConnectionError({ cause: new InvalidResponseError('executor returned no choices') });
+  assert.equal(describeFailure(empty, limits), 'executor returned no choices (5 attempts)');
+  const status = (code: number) => OpenAI.APIError.generate(code, { error: { message: 'overloaded' } }, undefined, new Headers());
+  assert.equal(describeFailure(status(500), limits), 'HTTP 500: overloaded (5 attempts)');
+  assert.equal(describeFailure(status(429), limits), 'HTTP 429: overloaded (5 attempts)');
+  assert.equal(describeFailure(status(400), limits), 'HTTP 400: overloaded', 'a 400 is not retried');
+  assert.equal(describeFailure(new OpenAI.APIUserAbortError(), limits), 'cancelled');
+});
+
+test('circuit breaker: trips after N failures in a row, a success resets the count, then it fails fast', () => {
+  const downs: ExecutorDownError[] = [];
+  const b = new CircuitBreaker({ endpoint: 'http://h/v1 (model m)', downAfter: 3, onDown: (e) => downs.push(e) });
+  assert.equal(b.recordFailure('HTTP 500: a'), null);
+  assert.equal(b.recordFailure('HTTP 500: a'), null);
+  assert.equal(b.health().state, 'failing');
+  b.recordSuccess();
+  assert.deepEqual([b.health().state, b.health().consecutive_failures, b.health().recent_failures], ['up', 0, []]);
+  b.recordFailure('HTTP 500: a');
+  b.recordFailure('timed out after 20 s');
+  assert.equal(b.signal.aborted, false);
+  const down = b.recordFailure('HTTP 500: a');
+  assert.ok(down instanceof ExecutorDownError);
+  assert.equal(down.consecutiveFailures, 3);
+  assert.deepEqual(down.reasons, ['HTTP 500: a', 'timed out after 20 s', 'HTTP 500: a']);
+  assert.equal(down.message, 'executor http://h/v1 (model m) is down: 3 calls in a row failed after retries, none succeeded since (last failures: HTTP 500: a ×2; timed out after 20 s)');
+  assert.equal(downs.length, 1);
+  assert.equal(b.signal.aborted, true, 'calls in flight are aborted');
+  assert.throws(() => b.assertUp(), ExecutorDownError);
+  b.recordSuccess(); // a late success does not revive it
+  assert.equal(b.health().state, 'down');
+  assert.equal(b.health().down_reason, down.message);
+  assert.ok(b.health().down_since);
+  assert.equal(b.recordFailure('x'), down);
+  assert.equal(downs.length, 1, 'onDown fires once');
+  return assert.rejects(b.whenDown, (e) => e === down);
+});
+
+test('circuit breaker: downAfter 0 never trips', () => {
+  const b = new CircuitBreaker({ endpoint: 'e', downAfter: 0 });
+  for (let i = 0; i < 100; i++) assert.equal(b.recordFailure('x'), null);
+  assert.equal(b.health().state, 'failing');
+});
+
+test('completeFetch: a Retry-After of an hour is shortened, one within bounds is kept', async () => {
+  const srv = await startFaultServer({
+    script: [
+      { kind: 'status', status: 429, retryAfter: 3600 },
+      { kind: 'status', status: 429, retryAfter: 2 },
+    ],
+  });
+  try {
+    const f = completeFetch();
+    const post = { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } };
+    const long = await f(`${srv.url}/chat/completions`, post);
+    assert.equal(long.status, 429);
+    assert.equal(long.headers.get('retry-after'), String(MAX_RETRY_AFTER_MS / 1000));
+    const short = await f(`${srv.url}/chat/completions`, post);
+    assert.equal(short.headers.get('retry-after'), '2');
+    assert.match(await short.text(), /injected 429/);
+    // Not a completion: the body is passed through unchecked.
+    const models = await f(`${srv.url}/models`);
+    assert.equal(((await models.json()) as { data: unknown[] }).data.length, 1);
+  } finally {
+    await srv.close();
+  }
 });
