@@ -1,20 +1,29 @@
 /**
  * `tracelift baselines`: estimate the no-trace baselines of a task's problems
  * ahead of time into the cache, so that training steps and evals over those
- * problems only spend executor calls on traces.
+ * problems only spend executor calls on traces. The run is assembled as an
+ * eval's is (same sampling, prompts and verifier), so the cache keys match.
  */
 import { Command } from 'commander';
 import pLimit from 'p-limit';
-import { RewardConfigSchema, SamplingSchema } from '../engine/contract';
-import { ExecutorClient } from '../engine/executor/client';
-import { DEFAULT_PROMPTS } from '../engine/prompts/templates';
+import { EVAL_OPTION_DEFAULTS } from '../engine/contract';
+import { assembleRun } from '../engine/eval/runComponents';
+import { configWindow } from '../engine/eval/runEval';
 import { resolveDataDir } from '../engine/tasks/dataDir';
 import { getTask } from '../engine/tasks/registry';
-import { BaselineCache } from '../engine/uplift/baselineCache';
-import { GroupScorer } from '../engine/uplift/scorer';
-import { EngineVerifier } from '../engine/verify';
-import { defaultCacheDir, DEFAULT_MAX_TOKENS } from '../engine/eval/buildConfig';
-import { addExecutorOptions, positiveInt, executorFromFlags, logToStderr } from './main';
+import { addExecutorOptions, executorRequestFromFlags, logToStderr, nonNegativeInt, positiveInt, type ExecutorFlags } from './options';
+
+interface BaselinesFlags extends ExecutorFlags {
+  task: string;
+  split?: string;
+  limit?: number;
+  offset: number;
+  m: number;
+  dataDir?: string;
+  cacheDir?: string;
+  temperature: number;
+  maxTokens?: number;
+}
 
 export function registerBaselinesCommand(program: Command): void {
   const cmd = program
@@ -23,31 +32,38 @@ export function registerBaselinesCommand(program: Command): void {
     .requiredOption('--task <name>', 'task name')
     .option('--split <name>', 'dataset split')
     .option('--limit <n>', 'first n problems', positiveInt)
-    .option('--offset <n>', 'skip the first n problems', (v) => Number(v), 0)
-    .option('-m, --m <n>', 'baseline samples per problem', positiveInt, 8)
+    .option('--offset <n>', 'skip the first n problems', nonNegativeInt, EVAL_OPTION_DEFAULTS.offset)
+    .option('-m, --m <n>', 'baseline samples per problem', positiveInt, EVAL_OPTION_DEFAULTS.baselineSamples)
     .option('--data-dir <dir>', 'benchmark data directory')
     .option('--cache-dir <dir>', 'baseline cache directory');
-  addExecutorOptions(cmd).action(async (flags) => {
-    const task = getTask(flags.task);
-    const problems = task.load(resolveDataDir(flags.dataDir), flags.split ?? task.defaultSplit).slice(flags.offset, flags.limit ? flags.offset + flags.limit : undefined);
+  addExecutorOptions(cmd).action(async (flags: BaselinesFlags) => {
     const log = logToStderr;
-    const executor = await executorFromFlags(flags, log);
-    const verifier = new EngineVerifier({ allowUnsandboxed: false, log });
+    const task = getTask(flags.task);
+    const dataDir = resolveDataDir(flags.dataDir);
+    const split = flags.split ?? task.defaultSplit;
+    // Loaded before an executor starts: a missing or malformed file fails fast.
+    const problems = configWindow({ offset: flags.offset, limit: flags.limit ?? null }, task.load(dataDir, split));
+    const run = await assembleRun({
+      config: {
+        task: task.name,
+        split,
+        limit: flags.limit,
+        offset: flags.offset,
+        m: flags.m,
+        // Baselines need no traces; the source is only part of a complete config.
+        traceSource: { kind: 'reference' },
+        temperature: flags.temperature,
+        maxTokens: flags.maxTokens,
+        dataDir,
+        cacheDir: flags.cacheDir,
+      },
+      executor: executorRequestFromFlags(flags),
+      verifierOptions: { allowUnsandboxed: false },
+      log,
+    });
     try {
-      const cache = new BaselineCache(flags.cacheDir ?? defaultCacheDir());
-      const scorer = new GroupScorer({
-        client: new ExecutorClient(executor.endpoint, { log }),
-        executorIdentity: executor.identity,
-        // Must match what eval uses, or the cache keys differ.
-        sampling: SamplingSchema.parse({ temperature: flags.temperature, max_tokens: flags.maxTokens ?? DEFAULT_MAX_TOKENS[task.kind] }),
-        prompts: DEFAULT_PROMPTS,
-        verifier,
-        cache,
-        k: 1,
-        baselineSamples: flags.m,
-        reward: RewardConfigSchema.parse({}),
-      });
-      const limit = pLimit(Math.max(2, executor.endpoint.concurrency));
+      const { scorer, cache } = run;
+      const limit = pLimit(Math.max(2, run.executor.endpoint.concurrency));
       let done = 0;
       await Promise.all(
         problems.map((p) =>
@@ -59,10 +75,9 @@ export function registerBaselinesCommand(program: Command): void {
           }),
         ),
       );
-      process.stdout.write(`${problems.length} baselines in ${cache.file} (${cache.hits} were cached, ${scorer.generations} generations)\n`);
+      process.stdout.write(`${problems.length} baselines in ${cache!.file} (${cache!.hits} were cached, ${scorer.generations} generations)\n`);
     } finally {
-      await verifier.close();
-      await executor.stop();
+      await run.close();
     }
   });
 }

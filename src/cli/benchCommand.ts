@@ -1,9 +1,20 @@
 /** `tracelift bench reward`: the official scoring loop vs the engine on one GRPO-shaped batch. */
 import { Command } from 'commander';
+import { EVAL_OPTION_DEFAULTS } from '../engine/contract';
 import { runRewardBench } from '../engine/bench/rewardBench';
+import { resolveExecutor } from '../engine/executor/resolve';
 import { resolveDataDir } from '../engine/tasks/dataDir';
-import { EngineVerifier } from '../engine/verify';
-import { addExecutorOptions, positiveInt, executorFromFlags, logToStderr } from './main';
+import { addExecutorOptions, executorRequestFromFlags, logToStderr, positiveInt, type ExecutorFlags } from './options';
+
+interface BenchFlags extends ExecutorFlags {
+  problems: number;
+  traces: number;
+  k: number;
+  m: number;
+  dataDir?: string;
+  temperature: number;
+  maxTokens?: number;
+}
 
 export function registerBenchCommand(program: Command): void {
   const bench = program.command('bench').description('Benchmarks that print their numbers (last line JSON).');
@@ -12,24 +23,23 @@ export function registerBenchCommand(program: Command): void {
     .description('Score one GRPO batch as the official code does and with the engine; compare generations and wall time.')
     .option('--problems <n>', 'problems in the batch', positiveInt, 4)
     .option('--traces <n>', 'traces per problem (GRPO num_generations; official: 4)', positiveInt, 4)
-    .option('-k, --k <n>', 'with-trace samples per trace', positiveInt, 3)
-    .option('-m, --m <n>', 'baseline samples per problem', positiveInt, 8)
+    .option('-k, --k <n>', 'with-trace samples per trace', positiveInt, EVAL_OPTION_DEFAULTS.k)
+    .option('-m, --m <n>', 'baseline samples per problem', positiveInt, EVAL_OPTION_DEFAULTS.baselineSamples)
     .option('--data-dir <dir>', 'benchmark data directory');
-  addExecutorOptions(reward).action(async (flags) => {
+  addExecutorOptions(reward).action(async (flags: BenchFlags) => {
     const log = logToStderr;
-    const executor = await executorFromFlags(flags, log);
-    const verifier = new EngineVerifier({ log });
+    const dataDir = resolveDataDir(flags.dataDir);
+    const executor = await resolveExecutor({ ...executorRequestFromFlags(flags), log });
     try {
       const result = await runRewardBench({
-        endpoint: executor.endpoint,
-        executorIdentity: executor.identity,
-        verifier,
-        dataDir: resolveDataDir(flags.dataDir),
+        executor,
+        dataDir,
         problems: flags.problems,
         tracesPerProblem: flags.traces,
         k: flags.k,
         baselineSamples: flags.m,
-        maxTokens: flags.maxTokens ?? 96,
+        temperature: flags.temperature,
+        maxTokens: flags.maxTokens,
         log,
       });
       process.stdout.write(
@@ -38,7 +48,6 @@ export function registerBenchCommand(program: Command): void {
       );
       process.stdout.write(JSON.stringify(result) + '\n');
     } finally {
-      await verifier.close();
       await executor.stop();
     }
   });

@@ -1,19 +1,31 @@
 /** `tracelift eval`: trace source → executor → verifier over a task, as a run directory. */
 import * as path from 'node:path';
-import { Command, Option } from 'commander';
-import type { RolloutGroup, RunSummary } from '../engine/contract';
-import { buildEvalConfig, buildTraceSource, defaultCacheDir, defaultRunDirName, type TraceSourceRequest } from '../engine/eval/buildConfig';
+import { Command } from 'commander';
+import {
+  E2E_MODES,
+  EVAL_OPTION_DEFAULTS,
+  EXEC_STYLES,
+  REWARD_MODE_DEFAULT_RULE,
+  REWARD_MODES,
+  type ApiKind,
+  type E2eMode,
+  type ExecStyle,
+  type RewardMode,
+  type RolloutGroup,
+  type RunSummary,
+} from '../engine/contract';
+import { defaultRunDirName, type TraceSourceRequest } from '../engine/eval/buildConfig';
+import { assembleRun } from '../engine/eval/runComponents';
 import { runEval } from '../engine/eval/runEval';
 import { resolveDataDir } from '../engine/tasks/dataDir';
 import { getTask } from '../engine/tasks/registry';
-import { EngineVerifier } from '../engine/verify';
-import { addExecutorOptions, positiveInt, executorFromFlags, logToStderr } from './main';
+import { addExecutorOptions, choiceOption, executorRequestFromFlags, logToStderr, nonNegativeInt, positiveInt } from './options';
 
 interface EvalFlags {
   task: string;
   split?: string;
   limit?: number;
-  offset?: number;
+  offset: number;
   traces: string;
   plannerUrl?: string;
   plannerModel?: string;
@@ -27,14 +39,14 @@ interface EvalFlags {
   cache: boolean;
   executorUrl?: string;
   executorModel?: string;
-  executorApi: 'chat' | 'completions';
+  executorApi: ApiKind;
   executorKeyEnv?: string;
   concurrency?: number;
   temperature: number;
   maxTokens?: number;
-  rewardMode?: string;
-  execStyle: string;
-  e2e: 'first' | 'mean';
+  rewardMode?: RewardMode;
+  execStyle: ExecStyle;
+  e2e: E2eMode;
   rmUrl?: string;
   judgeUrl?: string;
   judgeModel?: string;
@@ -43,38 +55,31 @@ interface EvalFlags {
 }
 
 export function registerEvalCommand(program: Command): void {
+  const d = EVAL_OPTION_DEFAULTS;
   const cmd = program
     .command('eval')
     .description('Score traces on a task: with-trace success, the cached no-trace baseline, uplift and reward per trace.')
     .requiredOption('--task <name>', 'task: gsm8k, gsm_hard, svamp, math500 (see `tracelift tasks`)')
     .option('--split <name>', 'dataset split (default: the task default)')
     .option('--limit <n>', 'score at most n problems', positiveInt)
-    .option('--offset <n>', 'skip the first n problems', (v) => Number(v), 0)
+    .option('--offset <n>', 'skip the first n problems', nonNegativeInt, d.offset)
     .option('--traces <source>', 'trace source: "reference", "planner", or a traces/groups JSONL file', 'reference')
     .option('--planner-url <url>', 'planner endpoint (with --traces planner)')
     .option('--planner-model <name>', 'planner model name')
     .option('--planner-key-env <VAR>', 'environment variable holding the planner API key')
-    .option('--traces-per-problem <n>', 'planner traces per problem', positiveInt, 1)
-    .option('-k, --k <n>', 'with-trace executor samples per trace', positiveInt, 3)
-    .option('-m, --m <n>', 'no-trace baseline samples per problem (cached)', positiveInt, 8)
+    .option('--traces-per-problem <n>', 'planner traces per problem', positiveInt, d.tracesPerProblem)
+    .option('-k, --k <n>', 'with-trace executor samples per trace', positiveInt, d.k)
+    .option('-m, --m <n>', 'no-trace baseline samples per problem (cached)', positiveInt, d.baselineSamples)
     .option('--out <dir>', 'run directory (default: .tracelift/runs/<task>-<time>)')
     .option('--data-dir <dir>', 'benchmark data directory (default: $TRACELIFT_DATA_DIR)')
-    .option('--cache-dir <dir>', 'baseline cache directory (default: $TRACELIFT_CACHE_DIR or ~/.cache/tracelift)')
+    .option('--cache-dir <dir>', `baseline cache directory (default: $${d.cacheDirEnv} or ~/.cache/tracelift)`)
     .option('--no-cache', 'do not read or write the baseline cache')
-    .addOption(
-      new Option('--reward-mode <mode>', 'default: tracelift with --rm-url, llm_judge with --judge-url, else exec_only').choices([
-        'tracelift',
-        'exec_only',
-        'no_uplift',
-        'rm_uplift_only',
-        'llm_judge',
-      ]),
-    )
-    .addOption(new Option('--exec-style <style>', 'code exec shaping').choices(['binary', 'pass_rate', 'coderl', 'hybrid']).default('hybrid'))
-    .addOption(new Option('--e2e <how>', 'e2e term: first with-trace sample or mean of K').choices(['first', 'mean']).default('first'))
+    .addOption(choiceOption('--reward-mode <mode>', `reward; default: ${REWARD_MODE_DEFAULT_RULE}`, REWARD_MODES))
+    .addOption(choiceOption('--exec-style <style>', 'code execution reward shaping', EXEC_STYLES, d.execStyle))
+    .addOption(choiceOption('--e2e <how>', 'e2e term of the reward', E2E_MODES, d.e2e))
     .option('--rm-url <url>', 'Reason RM scoring endpoint (official protocol, e.g. http://127.0.0.1:8001/score)')
     .option('--judge-url <url>', 'LLM-as-judge endpoint (OpenAI-compatible)')
-    .option('--judge-model <name>', 'judge model name')
+    .option('--judge-model <name>', `judge model name (default: ${d.judgeModel})`)
     .option('--allow-unsandboxed', 'code tasks: run programs without bubblewrap (warns on every run)')
     .option('--json', 'print one JSON line per scored trace instead of a table row');
   addExecutorOptions(cmd).action(async (flags: EvalFlags) => {
@@ -82,43 +87,28 @@ export function registerEvalCommand(program: Command): void {
   });
 }
 
+function traceSourceFromFlags(flags: EvalFlags): TraceSourceRequest {
+  if (flags.traces === 'reference') return { kind: 'reference' };
+  if (flags.traces === 'planner') {
+    if (!flags.plannerUrl || !flags.plannerModel) throw new Error('--traces planner needs --planner-url and --planner-model.');
+    return { kind: 'planner', url: flags.plannerUrl, model: flags.plannerModel, apiKeyEnv: flags.plannerKeyEnv ?? null, tracesPerProblem: flags.tracesPerProblem };
+  }
+  return { kind: 'file', path: flags.traces };
+}
+
 async function evalAction(flags: EvalFlags): Promise<number> {
   const task = getTask(flags.task);
-  const dataDir = resolveDataDir(flags.dataDir);
   const outDir = flags.out ?? path.join('.tracelift', 'runs', defaultRunDirName(task.name));
   const log = logToStderr;
-
-  let traceSource: TraceSourceRequest;
-  if (flags.traces === 'reference') traceSource = { kind: 'reference' };
-  else if (flags.traces === 'planner') {
-    if (!flags.plannerUrl || !flags.plannerModel) throw new Error('--traces planner needs --planner-url and --planner-model.');
-    traceSource = { kind: 'planner', url: flags.plannerUrl, model: flags.plannerModel, apiKeyEnv: flags.plannerKeyEnv ?? null, tracesPerProblem: flags.tracesPerProblem };
-  } else traceSource = { kind: 'file', path: flags.traces };
-  buildTraceSource(traceSource); // validate before starting an executor
-
-  const executor = await executorFromFlags(flags, log);
-  const abort = new AbortController();
-  const onSigint = () => {
-    log('stopping after the groups in flight (Ctrl-C again to quit now)…');
-    abort.abort();
-    process.once('SIGINT', () => process.exit(130));
-  };
-  process.once('SIGINT', onSigint);
-  const verifier = new EngineVerifier({
-    allowUnsandboxed: flags.allowUnsandboxed,
-    expectedCacheDir: path.join(flags.cacheDir ?? defaultCacheDir(), 'expected-outputs'),
-    log,
-  });
-  try {
-    const config = buildEvalConfig({
+  const run = await assembleRun({
+    config: {
       task: task.name,
       split: flags.split,
       limit: flags.limit,
       offset: flags.offset,
       k: flags.k,
       m: flags.m,
-      traceSource,
-      executor,
+      traceSource: traceSourceFromFlags(flags),
       temperature: flags.temperature,
       maxTokens: flags.maxTokens,
       rewardMode: flags.rewardMode,
@@ -127,18 +117,29 @@ async function evalAction(flags: EvalFlags): Promise<number> {
       rmUrl: flags.rmUrl,
       judgeUrl: flags.judgeUrl,
       judgeModel: flags.judgeModel,
-      dataDir,
+      dataDir: resolveDataDir(flags.dataDir),
       cacheDir: flags.cacheDir,
-    });
+    },
+    executor: executorRequestFromFlags(flags),
+    verifierOptions: { allowUnsandboxed: flags.allowUnsandboxed },
+    noCache: flags.cache === false,
+    log,
+  });
+  const abort = new AbortController();
+  const onSigint = () => {
+    log('stopping after the groups in flight (Ctrl-C again to quit now)…');
+    abort.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const { config, executor } = run;
     log(`eval ${task.name}/${config.split} → ${outDir} (executor: ${executor.origin} ${executor.endpoint.model}, K=${config.k}, M=${config.baseline_samples})`);
     if (!flags.json) process.stdout.write(tableHeader() + '\n');
     const started = Date.now();
     const result = await runEval({
-      config,
+      run,
       outDir,
-      executorIdentity: executor.identity,
-      verifier,
-      noCache: flags.cache === false,
       signal: abort.signal,
       log,
       onProgress: (p) => {
@@ -153,8 +154,7 @@ async function evalAction(flags: EvalFlags): Promise<number> {
     return result.status === 'completed' ? 0 : 130;
   } finally {
     process.removeListener('SIGINT', onSigint);
-    await verifier.close();
-    await executor.stop();
+    await run.close();
   }
 }
 

@@ -1,6 +1,6 @@
 /** `tracelift verify math|code FILE.jsonl`: verdicts as JSON lines on stdout. */
 import { Command } from 'commander';
-import { positiveInt } from './main';
+import { positiveInt } from './options';
 
 export function registerVerifyCommand(program: Command): void {
   const verify = program.command('verify').description('Verify predictions (math) or programs (code) from a JSONL file.');

@@ -18,24 +18,26 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SamplingSchema, type Endpoint, type MathProblem, type Problem, type RewardConfig, type Sampling } from '../contract';
+import type { MathProblem, Problem } from '../contract';
+import { buildEvalConfig } from '../eval/buildConfig';
+import { buildRunComponents, type RunComponents } from '../eval/runComponents';
+import { configWindow } from '../eval/runEval';
 import { ExecutorClient } from '../executor/client';
-import { DEFAULT_PROMPTS, executorMessages, type ChatMessage } from '../prompts/templates';
+import type { ExecutorChoice } from '../executor/resolve';
+import { executorMessages, type ChatMessage } from '../prompts/templates';
 import { gsm8k } from '../tasks/math/gsm8k';
-import { BaselineCache } from '../uplift/baselineCache';
-import { GroupScorer, type TraceInput } from '../uplift/scorer';
-import type { OutputVerifier } from '../verify';
+import type { TraceInput } from '../uplift/scorer';
 
 export interface RewardBenchOptions {
-  endpoint: Endpoint;
-  executorIdentity: string;
-  verifier: OutputVerifier;
+  executor: Pick<ExecutorChoice, 'endpoint' | 'origin' | 'identity'>;
   dataDir: string;
   problems: number;
   tracesPerProblem: number;
   k: number;
   baselineSamples: number;
-  maxTokens: number;
+  /** Executor sampling; the eval defaults when not given. */
+  temperature?: number;
+  maxTokens?: number;
   log: (line: string) => void;
 }
 
@@ -80,81 +82,93 @@ export function traceVariants(problem: MathProblem, count: number): TraceInput[]
 }
 
 export async function runRewardBench(o: RewardBenchOptions): Promise<RewardBenchResult> {
-  const problems = (gsm8k.load(o.dataDir, 'test') as MathProblem[]).slice(0, o.problems);
+  // A fresh cache, so the first engine pass samples every baseline.
+  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracelift-bench-'));
+  const config = buildEvalConfig({
+    task: gsm8k.name,
+    split: 'test',
+    limit: o.problems,
+    k: o.k,
+    m: o.baselineSamples,
+    traceSource: { kind: 'reference' },
+    executor: o.executor,
+    temperature: o.temperature,
+    maxTokens: o.maxTokens,
+    rewardMode: 'exec_only',
+    dataDir: o.dataDir,
+    cacheDir,
+  });
+  const problems = configWindow(config, gsm8k.load(config.data_dir, config.split) as MathProblem[]);
   const batch = problems.map((p) => ({ problem: p as Problem, traces: traceVariants(p, o.tracesPerProblem) }));
-  const sampling: Sampling = SamplingSchema.parse({ temperature: 0.5, max_tokens: o.maxTokens });
-  const prompts = DEFAULT_PROMPTS;
-
-  // --- official: sequential, 2K+1 generations per trace ---------------------
-  const official = new ExecutorClient({ ...o.endpoint, concurrency: 1, n_sampling: 'no' });
-  let t0 = performance.now();
-  let officialGenerations = 0;
-  for (const { problem, traces } of batch) {
-    for (const t of traces) {
-      for (const withTrace of [true, ...Array(o.k).fill(true), ...Array(o.k).fill(false)] as boolean[]) {
-        const [g] = await official.sample(executorMessages(prompts, problem.kind, problem.problem, withTrace ? t.trace : null), sampling, 1);
-        if (g && g.error === null) await o.verifier.verify(problem, g.text!);
-        officialGenerations++;
+  const sampling = config.executor_sampling;
+  // The cold engine pass records its requests for the replay; the warm pass shares its verifier.
+  const recorded: { messages: ChatMessage[]; n: number }[] = [];
+  const coldRun = buildRunComponents(config, {
+    executorIdentity: o.executor.identity,
+    clientOptions: { onRequest: (messages, _s, n) => recorded.push({ messages, n }) },
+    log: o.log,
+  });
+  const { verifier, prompts } = coldRun;
+  try {
+    // --- official: sequential, 2K+1 generations per trace ---------------------
+    const official = new ExecutorClient({ ...config.executor, concurrency: 1, n_sampling: 'no' });
+    let t0 = performance.now();
+    let officialGenerations = 0;
+    for (const { problem, traces } of batch) {
+      for (const t of traces) {
+        for (const withTrace of [true, ...Array(o.k).fill(true), ...Array(o.k).fill(false)] as boolean[]) {
+          const [g] = await official.sample(executorMessages(prompts, problem.kind, problem.problem, withTrace ? t.trace : null), sampling, 1);
+          if (g && g.error === null) await verifier.verify(problem, g.text!);
+          officialGenerations++;
+        }
       }
     }
-  }
-  const officialWall = (performance.now() - t0) / 1000;
-  o.log(`official: ${officialGenerations} generations in ${officialWall.toFixed(1)} s`);
+    const officialWall = (performance.now() - t0) / 1000;
+    o.log(`official: ${officialGenerations} generations in ${officialWall.toFixed(1)} s`);
 
-  // --- engine, cold cache -----------------------------------------------------
-  const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracelift-bench-'));
-  const recorded: { messages: ChatMessage[]; n: number }[] = [];
-  const reward: RewardConfig = { mode: 'exec_only', exec_style: 'hybrid', e2e: 'first', rm_url: null, judge: null };
-  const engine = async (record: boolean) => {
-    const client = new ExecutorClient(o.endpoint, { onRequest: record ? (messages, _s, n) => recorded.push({ messages, n }) : undefined });
-    const scorer = new GroupScorer({
-      client,
-      executorIdentity: o.executorIdentity,
-      sampling,
-      prompts,
-      verifier: o.verifier,
-      cache: new BaselineCache(cacheDir),
+    // --- engine: every call of the batch in flight under the client's bound ---
+    const engine = async (run: RunComponents) => {
+      const started = performance.now();
+      await Promise.all(batch.map((b, i) => run.scorer.scoreGroup(b.problem, b.traces, { groupIndex: i })));
+      const stats = run.client.stats;
+      return { wall: (performance.now() - started) / 1000, generations: stats.generations + stats.failed_generations, requests: stats.requests };
+    };
+    const cold = await engine(coldRun);
+    o.log(`engine (cold cache): ${cold.generations} generations in ${cold.wall.toFixed(1)} s`);
+
+    // --- the same requests, straight to the server ---------------------------
+    // requestOnce: each recorded HTTP request exactly once (the client's own bound applies).
+    const replayClient = new ExecutorClient(config.executor);
+    t0 = performance.now();
+    await Promise.all(recorded.map((r) => replayClient.requestOnce(r.messages, sampling, r.n)));
+    const replayWall = (performance.now() - t0) / 1000;
+    o.log(`replay of the engine's ${recorded.length} requests: ${replayWall.toFixed(1)} s`);
+
+    const warm = await engine(buildRunComponents(config, { executorIdentity: o.executor.identity, verifier, log: o.log }));
+    o.log(`engine (warm cache): ${warm.generations} generations in ${warm.wall.toFixed(1)} s`);
+
+    const round = (x: number) => Math.round(x * 1000) / 1000;
+    return {
+      problems: batch.length,
+      traces_per_problem: o.tracesPerProblem,
       k: o.k,
-      baselineSamples: o.baselineSamples,
-      reward,
-    });
-    const started = performance.now();
-    await Promise.all(batch.map((b, i) => scorer.scoreGroup(b.problem, b.traces, { groupIndex: i })));
-    return { wall: (performance.now() - started) / 1000, generations: client.stats.generations + client.stats.failed_generations, requests: client.stats.requests };
-  };
-  const cold = await engine(true);
-  o.log(`engine (cold cache): ${cold.generations} generations in ${cold.wall.toFixed(1)} s`);
-
-  // --- the same requests, straight to the server ---------------------------------
-  // requestOnce: each recorded HTTP request exactly once (the client's own bound applies).
-  const replayClient = new ExecutorClient(o.endpoint);
-  t0 = performance.now();
-  await Promise.all(recorded.map((r) => replayClient.requestOnce(r.messages, sampling, r.n)));
-  const replayWall = (performance.now() - t0) / 1000;
-  o.log(`replay of the engine's ${recorded.length} requests: ${replayWall.toFixed(1)} s`);
-
-  const warm = await engine(false);
-  o.log(`engine (warm cache): ${warm.generations} generations in ${warm.wall.toFixed(1)} s`);
-  fs.rmSync(cacheDir, { recursive: true, force: true });
-
-  const round = (x: number) => Math.round(x * 1000) / 1000;
-  return {
-    problems: batch.length,
-    traces_per_problem: o.tracesPerProblem,
-    k: o.k,
-    baseline_samples: o.baselineSamples,
-    official_generations: officialGenerations,
-    official_wall_s: round(officialWall),
-    engine_generations: cold.generations,
-    engine_wall_s: round(cold.wall),
-    engine_requests: cold.requests,
-    replay_wall_s: round(replayWall),
-    engine_warm_generations: warm.generations,
-    engine_warm_wall_s: round(warm.wall),
-    generations_ratio: round(officialGenerations / cold.generations),
-    wall_ratio: round(officialWall / cold.wall),
-    overhead_ratio: round(cold.wall / replayWall),
-    generations_ratio_warm: round(officialGenerations / Math.max(1, warm.generations)),
-    wall_ratio_warm: round(officialWall / warm.wall),
-  };
+      baseline_samples: o.baselineSamples,
+      official_generations: officialGenerations,
+      official_wall_s: round(officialWall),
+      engine_generations: cold.generations,
+      engine_wall_s: round(cold.wall),
+      engine_requests: cold.requests,
+      replay_wall_s: round(replayWall),
+      engine_warm_generations: warm.generations,
+      engine_warm_wall_s: round(warm.wall),
+      generations_ratio: round(officialGenerations / cold.generations),
+      wall_ratio: round(officialWall / cold.wall),
+      overhead_ratio: round(cold.wall / replayWall),
+      generations_ratio_warm: round(officialGenerations / Math.max(1, warm.generations)),
+      wall_ratio_warm: round(officialWall / warm.wall),
+    };
+  } finally {
+    await coldRun.close();
+    fs.rmSync(cacheDir, { recursive: true, force: true });
+  }
 }

@@ -5,7 +5,53 @@
  */
 import { z } from 'zod';
 
-export const ApiKindSchema = z.enum(['chat', 'completions']);
+/**
+ * A choice's values with a one-line description each. The zod enum is built
+ * from the keys (in this order); the CLI's help, the extension's quick picks
+ * and its package.json settings (enum + enumDescriptions) derive from these.
+ */
+type Described<T extends string> = Readonly<Record<T, string>>;
+const keysOf = <T extends string>(d: Described<T>) => Object.keys(d) as [T, ...T[]];
+
+/** Values of an enum with their descriptions, in enum order (for quick picks and settings). */
+export function describedChoices<T extends string>(descriptions: Described<T>): Array<{ value: T; description: string }> {
+  return keysOf(descriptions).map((value) => ({ value, description: descriptions[value] }));
+}
+
+/**
+ * Defaults of an eval's options (docs/official-protocol.md §1, §4). Every
+ * front door (CLI flags, extension settings and quick picks) reads these.
+ */
+export const EVAL_OPTION_DEFAULTS = {
+  /** With-trace executor samples per trace. */
+  k: 3,
+  /** No-trace baseline samples per problem (estimated once, cached). */
+  baselineSamples: 8,
+  offset: 0,
+  /** Planner traces per problem. */
+  tracesPerProblem: 1,
+  /** Executor sampling temperature of the published protocol. */
+  executorTemperature: 0.5,
+  /** Executor max tokens: a final answer is short; a program is not. */
+  maxTokens: { math: 96, code: 768 },
+  /** Planner sampling when the caller gives none. */
+  plannerSampling: { temperature: 0.7, max_tokens: 512 },
+  /** Requests in flight at once against one endpoint. */
+  concurrency: 8,
+  execStyle: 'hybrid',
+  e2e: 'first',
+  /** Model name sent to a judge endpoint when none is given. */
+  judgeModel: 'judge',
+  /** Environment variable naming the baseline cache directory (else $XDG_CACHE_HOME/tracelift, else ~/.cache/tracelift). */
+  cacheDirEnv: 'TRACELIFT_CACHE_DIR',
+} as const;
+
+export const API_KINDS: Described<'chat' | 'completions'> = {
+  chat: 'OpenAI chat API (/chat/completions, messages)',
+  completions: 'OpenAI completions API (/completions, the prompt rendered as text)',
+};
+export const ApiKindSchema = z.enum(keysOf(API_KINDS));
+export type ApiKind = z.infer<typeof ApiKindSchema>;
 
 export const EndpointSchema = z.object({
   /** OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1. */
@@ -17,7 +63,7 @@ export const EndpointSchema = z.object({
   timeout_ms: z.number().int().positive().default(120_000),
   max_retries: z.number().int().min(0).default(4),
   /** Requests in flight at once against this endpoint. */
-  concurrency: z.number().int().positive().default(8),
+  concurrency: z.number().int().positive().default(EVAL_OPTION_DEFAULTS.concurrency),
   /** Whether one request may carry n>1 samples; "auto" probes the server once. */
   n_sampling: z.enum(['auto', 'yes', 'no']).default('auto'),
 });
@@ -32,14 +78,49 @@ export const SamplingSchema = z.object({
 });
 export type Sampling = z.infer<typeof SamplingSchema>;
 
-export const RewardModeSchema = z.enum(['tracelift', 'exec_only', 'no_uplift', 'rm_uplift_only', 'llm_judge']);
-export const ExecStyleSchema = z.enum(['binary', 'pass_rate', 'coderl', 'hybrid']);
+/** Reward modes (docs/official-protocol.md §6). */
+export const REWARD_MODES: Described<'tracelift' | 'exec_only' | 'no_uplift' | 'rm_uplift_only' | 'llm_judge'> = {
+  tracelift: 'TraceLift: e2e success plus the Reason RM score weighted by measured uplift (needs an RM endpoint)',
+  exec_only: 'executor success only (math: e2e; code: shaped execution reward), no RM',
+  no_uplift: 'RM score without executor grounding: e2e plus RM, uplift ignored (needs an RM endpoint)',
+  rm_uplift_only: 'RM score times uplift, no e2e anchor (needs an RM endpoint)',
+  llm_judge: 'as tracelift, with an LLM judge’s rubric score in place of the RM (needs a judge endpoint)',
+};
+export const RewardModeSchema = z.enum(keysOf(REWARD_MODES));
+export type RewardMode = z.infer<typeof RewardModeSchema>;
+
+/** How the reward mode defaults when none is chosen. */
+export const REWARD_MODE_DEFAULT_RULE = 'tracelift with an RM endpoint, llm_judge with a judge endpoint, else exec_only';
+
+/** The reward mode when none is chosen: see REWARD_MODE_DEFAULT_RULE. */
+export function defaultRewardMode(endpoints: { rmUrl?: string | null; judgeUrl?: string | null }): RewardMode {
+  return endpoints.rmUrl ? 'tracelift' : endpoints.judgeUrl ? 'llm_judge' : 'exec_only';
+}
+
+/** Code execution reward shaping (docs/official-protocol.md §4.2). */
+export const EXEC_STYLES: Described<'binary' | 'pass_rate' | 'coderl' | 'hybrid'> = {
+  binary: '1 when every test passes, else 0',
+  pass_rate: 'fraction of tests passed',
+  coderl: 'CodeRL outcome values: passed 1, failed test −0.3, runtime error or timeout −0.6, compile error −1',
+  hybrid: '0.8 × pass rate plus an outcome bonus (0.2 passed or failed test, 0.05 runtime error or timeout); the official default',
+};
+export const ExecStyleSchema = z.enum(keysOf(EXEC_STYLES));
+export type ExecStyle = z.infer<typeof ExecStyleSchema>;
+
+/** Where the e2e term of the reward comes from. */
+export const E2E_MODES: Described<'first' | 'mean'> = {
+  first: 'the first with-trace sample (as published)',
+  mean: 'the mean of the K with-trace samples',
+};
+export const E2eModeSchema = z.enum(keysOf(E2E_MODES));
+export type E2eMode = z.infer<typeof E2eModeSchema>;
 
 export const RewardConfigSchema = z.object({
+  /** A config without a mode is read as the published method. */
   mode: RewardModeSchema.default('tracelift'),
-  exec_style: ExecStyleSchema.default('hybrid'),
+  exec_style: ExecStyleSchema.default(EVAL_OPTION_DEFAULTS.execStyle),
   /** "first": e2e is the first with-trace sample (as published); "mean": mean of the K. */
-  e2e: z.enum(['first', 'mean']).default('first'),
+  e2e: E2eModeSchema.default(EVAL_OPTION_DEFAULTS.e2e),
   /** Reason RM scoring endpoint (official protocol). */
   rm_url: z.string().url().nullable().default(null),
   /** LLM used as judge for the llm_judge mode. */
@@ -53,7 +134,7 @@ export const TraceSourceSchema = z.discriminatedUnion('kind', [
     kind: z.literal('planner'),
     endpoint: EndpointSchema,
     sampling: SamplingSchema,
-    traces_per_problem: z.number().int().positive().default(1),
+    traces_per_problem: z.number().int().positive().default(EVAL_OPTION_DEFAULTS.tracesPerProblem),
   }),
   /** A traces file (TraceRecord lines) or a TraceLift-Groups file. */
   z.object({ kind: z.literal('file'), path: z.string(), format: z.enum(['traces', 'groups']) }),
@@ -64,11 +145,11 @@ export const EvalConfigSchema = z.object({
   task: z.string(),
   split: z.string(),
   limit: z.number().int().positive().nullable().default(null),
-  offset: z.number().int().min(0).default(0),
+  offset: z.number().int().min(0).default(EVAL_OPTION_DEFAULTS.offset),
   /** With-trace executor samples per trace. */
-  k: z.number().int().positive().default(3),
+  k: z.number().int().positive().default(EVAL_OPTION_DEFAULTS.k),
   /** No-trace baseline samples per problem (estimated once, cached). */
-  baseline_samples: z.number().int().positive().default(8),
+  baseline_samples: z.number().int().positive().default(EVAL_OPTION_DEFAULTS.baselineSamples),
   trace_source: TraceSourceSchema,
   executor: EndpointSchema,
   /** "embedded" when the engine started the local default server itself. */

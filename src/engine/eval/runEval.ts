@@ -9,14 +9,12 @@ import * as path from 'node:path';
 import pLimit from 'p-limit';
 import { EvalConfigSchema, type EvalConfig, type Problem, type RolloutGroup, type RunSummary } from '../contract';
 import { ExecutorClient } from '../executor/client';
-import { DEFAULT_PROMPTS, type PromptSet } from '../prompts/templates';
-import { LlmJudge } from '../reward/judge';
+import type { PromptSet } from '../prompts/templates';
 import { getTask } from '../tasks/registry';
-import { BaselineCache } from '../uplift/baselineCache';
-import { GroupScorer } from '../uplift/scorer';
 import type { OutputVerifier } from '../verify';
 import { RunWriter } from '../run/runDir';
 import { SummaryBuilder } from '../run/summary';
+import { buildRunComponents, type RunComponents } from './runComponents';
 import { plannerTraces, referenceTraces, tracesFromFile, tracesFromGroups, type ProblemWithTraces } from './traceSources';
 
 export const ENGINE_VERSION = '0.1.0';
@@ -28,21 +26,30 @@ export interface EvalProgress {
   group: RolloutGroup | null;
 }
 
-export interface RunEvalOptions {
+/** The run's parts from buildRunComponents / assembleRun (config, client, verifier, cache, scorer). */
+export interface RunEvalParts {
+  run: RunComponents;
+}
+
+/** Without assembled parts: they are built here from the config (the caller still owns the verifier). */
+export interface RunEvalConfigParts {
   config: EvalConfig;
-  outDir: string;
   /** Stable executor identity for the baseline cache. */
   executorIdentity: string;
   verifier: OutputVerifier;
   prompts?: PromptSet;
   /** Use no on-disk baseline cache (each run samples its own baselines). */
   noCache?: boolean;
+}
+
+export type RunEvalOptions = (RunEvalParts | RunEvalConfigParts) & {
+  outDir: string;
   /** Groups scored at once; executor calls are bounded separately by the endpoint. */
   groupConcurrency?: number;
   signal?: AbortSignal;
   onProgress?: (p: EvalProgress) => void;
   log?: (line: string) => void;
-}
+};
 
 export interface EvalResult {
   runDir: string;
@@ -51,9 +58,18 @@ export interface EvalResult {
 }
 
 export async function runEval(opts: RunEvalOptions): Promise<EvalResult> {
-  const config = EvalConfigSchema.parse(opts.config);
   const log = opts.log ?? (() => {});
-  const prompts = opts.prompts ?? DEFAULT_PROMPTS;
+  const run =
+    'run' in opts
+      ? opts.run
+      : buildRunComponents(EvalConfigSchema.parse(opts.config), {
+          executorIdentity: opts.executorIdentity,
+          verifier: opts.verifier,
+          prompts: opts.prompts,
+          noCache: opts.noCache,
+          log,
+        });
+  const { config, prompts, scorer } = run;
   const runDir = path.resolve(opts.outDir);
   const { writer, previous, issues } = RunWriter.open(runDir);
   for (const issue of issues) log(`warning: ${issue.file}:${issue.line}: ${issue.message} (line skipped)`);
@@ -78,24 +94,6 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalResult> {
     engine_version: ENGINE_VERSION,
     resumed,
     config: config as unknown as Record<string, unknown>,
-  });
-
-  const client = new ExecutorClient(config.executor, { log });
-  const judge = config.reward.judge
-    ? new LlmJudge(new ExecutorClient(config.reward.judge, { log }), prompts, { ...config.executor_sampling, temperature: 0 })
-    : null;
-  const scorer = new GroupScorer({
-    client,
-    executorIdentity: opts.executorIdentity,
-    sampling: config.executor_sampling,
-    prompts,
-    verifier: opts.verifier,
-    cache: opts.noCache ? null : new BaselineCache(config.cache_dir),
-    k: config.k,
-    baselineSamples: config.baseline_samples,
-    reward: config.reward,
-    judge,
-    log,
   });
 
   let status: RunSummary['status'] = 'completed';
@@ -143,10 +141,15 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalResult> {
   return { runDir, summary: final, status };
 }
 
+/** The items of a run's window: `offset` skipped, at most `limit` kept. */
+export function configWindow<T>(config: Pick<EvalConfig, 'offset' | 'limit'>, items: T[]): T[] {
+  return items.slice(config.offset, config.limit ? config.offset + config.limit : undefined);
+}
+
 async function loadWork(config: EvalConfig, prompts: PromptSet, log: (l: string) => void): Promise<ProblemWithTraces[]> {
   const task = getTask(config.task);
   const source = config.trace_source;
-  const window = <T>(items: T[]): T[] => items.slice(config.offset, config.limit ? config.offset + config.limit : undefined);
+  const window = <T>(items: T[]): T[] => configWindow(config, items);
 
   if (source.kind === 'file' && source.format === 'groups') {
     if (task.kind !== 'math') throw new Error('Groups files are scored as math problems; pick a math task for their verifier.');

@@ -3,8 +3,9 @@
  * planner endpoint, a traces file, or a TraceLift-Groups file (whose records
  * carry their own problem and gold answer).
  */
-import { GroupRecordSchema, TraceRecordSchema, type GroupRecord, type MathProblem, type Problem, type Sampling } from '../contract';
+import { TraceRecordSchema, type Problem, type Sampling } from '../contract';
 import type { ExecutorClient } from '../executor/client';
+import { expandGroup, groupMathProblem, readGroupsFile } from '../groups';
 import { plannerMessages, type PromptSet } from '../prompts/templates';
 import { readJsonlFile } from '../util/jsonl';
 import type { TraceInput } from '../uplift/scorer';
@@ -55,36 +56,18 @@ export function tracesFromFile(file: string, problems: Problem[]): { items: Prob
  * (reference_solution) and its positive and perturbed traces.
  */
 export function tracesFromGroups(file: string, taskName: string): ProblemWithTraces[] {
-  const records: GroupRecord[] = readJsonlFile(GroupRecordSchema, file);
-  return records.map((g) => {
-    if (g.reference_solution === null || g.reference_solution === undefined) {
-      throw new Error(`${file}: group ${g.problem_id} has no reference_solution (its gold answer).`);
-    }
-    const problem: MathProblem = {
-      task: taskName,
-      id: g.problem_id,
-      kind: 'math',
-      problem: g.problem,
-      answer: g.reference_solution,
-      reference_trace: g.positive_pool[0]?.reasoning ?? null,
-      meta: { source: g.source, task_type: g.task_type },
-    };
-    const traces: TraceInput[] = [
-      ...g.positive_pool.map((p, i) => ({
-        sample_id: `${g.problem_id}#pos${i}`,
-        trace: p.reasoning,
-        source: 'positive',
-        label: 'reference',
-        rubric_total: p.rubric?.total ?? null,
-      })),
-      ...g.negative_bank.map((n, i) => ({
-        sample_id: `${g.problem_id}#neg${i}`,
-        trace: n.reasoning,
-        source: 'negative',
-        label: n.negative_kind,
-        rubric_total: n.rubric?.total ?? null,
-      })),
-    ];
+  return readGroupsFile(file).map((g) => {
+    const problem = groupMathProblem(g, taskName);
+    if (!problem) throw new Error(`${file}: group ${g.problem_id} has no reference_solution (its gold answer).`);
+    const traces = expandGroup(g).map(
+      (t): TraceInput => ({
+        sample_id: t.id,
+        trace: t.text,
+        source: t.role,
+        label: t.negativeKind ?? 'reference',
+        rubric_total: t.rubricTotal,
+      }),
+    );
     return { problem, traces };
   });
 }
