@@ -4,3 +4,4 @@ export * from './groups';
 export * from './config';
 export * from './events';
 export * from './codeTests';
+export * from './protocol';
