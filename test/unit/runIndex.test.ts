@@ -7,6 +7,7 @@ import { readEvents } from '../../src/engine/run/runDir';
 import { SummaryBuilder } from '../../src/engine/run/summary';
 import { RunIndex, makePreview, queryKey } from '../../src/extension/services/runs/runIndex';
 import { eventLine, syntheticEnded, syntheticGroup, syntheticStarted } from '../../src/extension/services/runs/syntheticRun';
+import { runStateMessage } from '../../src/extension/views/webviews/runMessages';
 import { RunQuerySchema, type RunQuery } from '../../src/webviewProtocol';
 import type { RolloutGroup } from '../../src/engine/contract';
 
@@ -24,7 +25,7 @@ function feed(idx: RunIndex, bytes: Buffer, pieces: number[]): void {
     pending = pending.subarray(consumed);
     if (pos >= bytes.length) break;
   }
-  idx.fileSize = bytes.length;
+  idx.reader.size = bytes.length;
 }
 
 function runFile(groups: number, extra: (i: number) => string = () => ''): { dir: string; text: string } {
@@ -79,23 +80,20 @@ test('summary figures match the engine SummaryBuilder; histogram and reward seri
   const sb = new SummaryBuilder();
   for (const g of groups) sb.add(g);
   const want = sb.build('r', 'running');
-  const got = idx.summary();
-  const close = (a: number | null, b: number | null) => assert.ok(a !== null && b !== null && Math.abs(a - b) < 1e-9, `${a} vs ${b}`);
-  close(got.withTraceSuccess, want.with_trace_success);
-  close(got.noTraceSuccess, want.no_trace_success);
-  close(got.meanUplift, want.mean_uplift);
-  close(got.meanReward, want.mean_reward);
-  assert.equal(got.positiveUplift, want.micro.positive_uplift_traces);
-  assert.equal(got.negativeUplift, want.micro.negative_uplift_traces);
-  assert.equal(got.failedCalls, want.micro.failed_calls);
-  const st = idx.state();
+  // The same accumulator as summary.json: the same figures, exactly.
+  assert.deepEqual(idx.summary(), want.micro);
+  assert.deepEqual(
+    runStateMessage(idx).tasks.map((t) => [t.task, t.figures.groups]),
+    want.tasks.map((t) => [t.task, t.problems]),
+  );
+  const st = runStateMessage(idx);
   assert.deepEqual(st.tasks.map((t) => t.task).sort(), ['gsm8k', 'math500', 'svamp']);
   assert.equal(st.histogram.bins.reduce((a, b) => a + b, 0) + st.histogram.unknown, 1200);
   assert.ok(st.rewardSeries.points.length <= 256);
   // A long run still has at most 256 buckets.
   const big = new RunIndex('/nowhere');
   big.ingest(Buffer.from(Array.from({ length: 1000 }, (_, i) => eventLine(syntheticGroup(i, { samples: 1, traceChars: 10, outputChars: 5 }))).join('')), 0);
-  assert.ok(big.state().rewardSeries.points.length <= 256);
+  assert.ok(runStateMessage(big).rewardSeries.points.length <= 256);
 });
 
 test('compact rows carry ids, k/K, baseline, uplift, reward, flags and a short preview; the full group is re-read from disk', () => {

@@ -2,28 +2,52 @@
  * Per-problem comparison of two runs: with-trace success, baseline and mean
  * uplift of each problem in run A and run B, and the deltas (B − A). Built
  * from the indexes' per-problem aggregates (no group is re-read), cached
- * until either run changes. No `vscode` import.
+ * until either run changes. No `vscode` import; its types are its own (the
+ * compare controller maps them to messages).
  */
-import type { CompareQuery, CompareRow, CompareSide } from '../../../webviewProtocol';
-import type { ProblemAgg, RunIndex } from './runIndex';
-import { meanOf as mean } from '../../../engine/run/summary';
+import { meanOf as mean, summaryRow } from '../../../engine/run/summary';
+import type { ProblemAgg } from './runAggregates';
+import type { RunIndex } from './runIndex';
 
-export function compareSide(p: ProblemAgg | undefined): CompareSide | null {
+/** One problem's figures in one run. */
+export interface ProblemFigures {
+  traces: number;
+  /** Mean with-trace success rate over the problem's traces. */
+  success: number | null;
+  baseline: number | null;
+  uplift: number | null;
+  reward: number | null;
+}
+
+/** One problem of either run, with its figures on each side and the deltas (B − A). */
+export interface ProblemDelta {
+  key: string;
+  task: string;
+  problemId: string;
+  a: ProblemFigures | null;
+  b: ProblemFigures | null;
+  deltaSuccess: number | null;
+  deltaUplift: number | null;
+}
+
+export interface DeltaOrder {
+  task: string | null;
+  presence: 'all' | 'both' | 'onlyA' | 'onlyB';
+  sort: 'deltaUplift' | 'deltaSuccess' | 'absDeltaUplift' | 'absDeltaSuccess' | 'problem';
+  dir: 'asc' | 'desc';
+}
+
+export function compareSide(p: ProblemAgg | undefined): ProblemFigures | null {
   if (!p) return null;
-  return {
-    traces: p.traces,
-    success: mean(p.withSum, p.withN),
-    baseline: mean(p.baseSum, p.baseN),
-    uplift: mean(p.upliftSum, p.upliftN),
-    reward: mean(p.rewardSum, p.rewardN),
-  };
+  const r = summaryRow(p.acc);
+  return { traces: r.traces, success: r.with_trace_success, baseline: r.no_trace_success, uplift: r.mean_uplift, reward: r.mean_reward };
 }
 
 const delta = (a: number | null | undefined, b: number | null | undefined) =>
   a === null || a === undefined || b === null || b === undefined ? null : b - a;
 
 export interface CompareTableData {
-  rows: CompareRow[];
+  rows: ProblemDelta[];
   tasks: string[];
   counts: { both: number; onlyA: number; onlyB: number };
   meanDeltaSuccess: number | null;
@@ -31,7 +55,7 @@ export interface CompareTableData {
 }
 
 export function buildCompare(a: ReadonlyMap<string, ProblemAgg>, b: ReadonlyMap<string, ProblemAgg>): CompareTableData {
-  const rows: CompareRow[] = [];
+  const rows: ProblemDelta[] = [];
   const tasks = new Set<string>();
   const counts = { both: 0, onlyA: 0, onlyB: 0 };
   let dsSum = 0;
@@ -64,12 +88,12 @@ export function buildCompare(a: ReadonlyMap<string, ProblemAgg>, b: ReadonlyMap<
   return { rows, tasks: [...tasks].sort(), counts, meanDeltaSuccess: mean(dsSum, dsN), meanDeltaUplift: mean(duSum, duN) };
 }
 
-export function compareQueryKey(q: CompareQuery): string {
+export function compareQueryKey(q: DeltaOrder): string {
   return JSON.stringify([q.task, q.presence, q.sort, q.dir]);
 }
 
 /** Filters and sorts compare rows (unknown deltas last, problem id as tie-break). */
-export function queryCompare(rows: CompareRow[], q: CompareQuery): CompareRow[] {
+export function queryCompare(rows: ProblemDelta[], q: DeltaOrder): ProblemDelta[] {
   const out = rows.filter((r) => {
     if (q.task !== null && r.task !== q.task) return false;
     switch (q.presence) {
@@ -84,7 +108,7 @@ export function queryCompare(rows: CompareRow[], q: CompareQuery): CompareRow[] 
     }
   });
   const sign = q.dir === 'asc' ? 1 : -1;
-  const val = (r: CompareRow): number | null => {
+  const val = (r: ProblemDelta): number | null => {
     switch (q.sort) {
       case 'deltaSuccess':
         return r.deltaSuccess;
@@ -98,7 +122,7 @@ export function queryCompare(rows: CompareRow[], q: CompareQuery): CompareRow[] 
         return null;
     }
   };
-  const byProblem = (x: CompareRow, y: CompareRow) =>
+  const byProblem = (x: ProblemDelta, y: ProblemDelta) =>
     x.task < y.task ? -1 : x.task > y.task ? 1 : x.problemId.localeCompare(y.problemId, undefined, { numeric: true });
   if (q.sort === 'problem') out.sort((x, y) => sign * byProblem(x, y));
   else
@@ -115,7 +139,7 @@ export function queryCompare(rows: CompareRow[], q: CompareQuery): CompareRow[] 
 export class CompareModel {
   private data: CompareTableData | null = null;
   private versions = '';
-  private readonly views = new Map<string, CompareRow[]>();
+  private readonly views = new Map<string, ProblemDelta[]>();
 
   constructor(
     readonly a: RunIndex,
@@ -129,14 +153,14 @@ export class CompareModel {
   table(): CompareTableData {
     const v = `${this.a.epoch}:${this.a.version}/${this.b.epoch}:${this.b.version}`;
     if (!this.data || v !== this.versions) {
-      this.data = buildCompare(this.a.problemAggregates(), this.b.problemAggregates());
+      this.data = buildCompare(this.a.aggregates.problems, this.b.aggregates.problems);
       this.versions = v;
       this.views.clear();
     }
     return this.data;
   }
 
-  view(q: CompareQuery): CompareRow[] {
+  view(q: DeltaOrder): ProblemDelta[] {
     const data = this.table();
     const key = compareQueryKey(q);
     let v = this.views.get(key);

@@ -1,15 +1,17 @@
 /**
  * Tails a run directory's events.jsonl into a RunIndex: fs.watch on the
  * directory for prompt updates, a polling fallback (network file systems,
- * Remote-SSH, a directory that does not exist yet), bounded chunked reads so
- * a large run is indexed without blocking the extension host, and regex
- * searches scanned from disk in the background. A file that shrinks or is
- * replaced is re-read from the start.
+ * Remote-SSH, a directory that does not exist yet), bounded chunked reads
+ * (the engine's run reader) with a yield between chunks so a large run is
+ * indexed without blocking the extension host, and regex searches scanned
+ * from disk in the background. A file that shrinks or is replaced is re-read
+ * from the start.
  *
  * No `vscode` import (RunStore wraps it with a vscode.EventEmitter).
  */
 import * as fs from 'node:fs';
-import { RunIndex, EVENTS_FILE } from './runIndex';
+import { EVENTS_FILE } from '../../../engine/run/runReader';
+import { RunIndex } from './runIndex';
 
 export interface RunChange {
   version: number;
@@ -55,7 +57,6 @@ export class RunTail implements RunSource {
   private again = false;
   private disposed = false;
   private started = false;
-  private ino: number | null = null;
   private lastEmittedVersion = -1;
   private lastEmittedPending = -1;
   private rowsAtLastEmit = 0;
@@ -66,7 +67,7 @@ export class RunTail implements RunSource {
     readonly runDir: string,
     private readonly opts: RunTailOptions = {},
   ) {
-    this.index = new RunIndex(runDir, { previewChars: opts.previewChars });
+    this.index = new RunIndex(runDir, { previewChars: opts.previewChars, chunkBytes: opts.chunkBytes });
   }
 
   start(): this {
@@ -169,12 +170,6 @@ export class RunTail implements RunSource {
     }
   }
 
-  private resetIndex(): void {
-    this.index.reset();
-    this.rowsAtLastEmit = 0;
-    this.resetPending = true;
-  }
-
   private async readAvailable(): Promise<void> {
     const idx = this.index;
     const dirOk = await fs.promises.stat(this.runDir).then(
@@ -189,53 +184,15 @@ export class RunTail implements RunSource {
       this.emit();
       return;
     }
-    let st: fs.Stats;
-    try {
-      st = await fs.promises.stat(idx.eventsFile);
-    } catch {
-      if (!idx.fileMissing || idx.offset > 0) {
-        if (idx.offset > 0) this.resetIndex();
-        idx.fileMissing = true;
-        idx.version++;
+    while (!this.disposed) {
+      const batch = await idx.readMore();
+      if (batch.restarted) {
+        this.rowsAtLastEmit = 0;
+        this.resetPending = true;
       }
-      this.ino = null;
       this.emit();
-      return;
-    }
-    if (idx.fileMissing) {
-      idx.fileMissing = false;
-      idx.version++;
-    }
-    if ((this.ino !== null && st.ino !== this.ino) || st.size < idx.offset) this.resetIndex();
-    this.ino = st.ino;
-    idx.fileSize = st.size;
-    if (st.size <= idx.offset) {
-      this.emit();
-      return;
-    }
-    const fh = await fs.promises.open(idx.eventsFile, 'r');
-    try {
-      const chunk = this.opts.chunkBytes ?? 1 << 20;
-      let size = st.size;
-      while (idx.offset < size && !this.disposed) {
-        let want = Math.min(chunk, size - idx.offset);
-        let buf = Buffer.allocUnsafe(want);
-        let { bytesRead } = await fh.read(buf, 0, want, idx.offset);
-        // A single line longer than the chunk: read more until it ends (or the file does).
-        while (bytesRead === want && buf.lastIndexOf(0x0a, bytesRead - 1) < 0 && idx.offset + want < size) {
-          want = Math.min(want * 2, size - idx.offset);
-          buf = Buffer.allocUnsafe(want);
-          ({ bytesRead } = await fh.read(buf, 0, want, idx.offset));
-        }
-        const { consumed } = idx.ingest(buf.subarray(0, bytesRead), idx.offset);
-        this.emit();
-        if (consumed === 0) break; // only an unfinished last line is left
-        await tick();
-        if (idx.offset >= size) size = (await fh.stat()).size;
-        idx.fileSize = Math.max(idx.fileSize, size);
-      }
-    } finally {
-      await fh.close();
+      if (batch.consumed === 0 || idx.pendingBytes === 0) break; // caught up, or only an unfinished last line is left
+      await tick();
     }
     this.emit();
   }

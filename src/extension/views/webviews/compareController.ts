@@ -13,6 +13,7 @@ import {
 } from '../../../webviewProtocol';
 import { CompareModel, compareQueryKey } from '../../services/runs/compare';
 import { problemKey, type RunIndex } from '../../services/runs/runIndex';
+import { compareRowMessage, deltaOrder, figuresMessage } from './runMessages';
 import type { Disposable, RunSource } from '../../services/runs/runTail';
 import { HostEndpoint } from './bridge';
 import { Throttle } from './throttle';
@@ -60,9 +61,10 @@ export class CompareController {
     });
     this.endpoint.onRequest('openInspectorFor', ({ side, task, problemId }) => {
       const src = side === 'a' ? a : b;
-      const agg = src.index.problemAggregates().get(problemKey(task, problemId));
-      if (!agg || agg.lastRow < 0) throw new Error(`problem ${problemId} has no samples in run ${side.toUpperCase()}`);
-      const row = src.index.row(agg.lastRow);
+      const agg = src.index.aggregates.problems.get(problemKey(task, problemId));
+      const lastRow = agg?.rows[agg.rows.length - 1];
+      if (lastRow === undefined) throw new Error(`problem ${problemId} has no samples in run ${side.toUpperCase()}`);
+      const row = src.index.row(lastRow);
       actions.openInspector(src.runDir, row.problemId, row.sampleId, row.line);
       return null;
     });
@@ -93,7 +95,7 @@ export class CompareController {
       runId: idx.runId,
       status: idx.status,
       statusMessage: idx.statusMessage(),
-      summary: idx.summary(),
+      summary: figuresMessage(idx.summary()),
       issues: idx.issueCount,
     });
     return {
@@ -108,15 +110,16 @@ export class CompareController {
   }
 
   computeWindow(params: WindowParams): CompareWindowResult {
-    const rows = this.model.view(params.query);
+    const order = deltaOrder(params.query);
+    const rows = this.model.view(order);
     const total = rows.length;
     const offset = Math.max(0, Math.min(params.offset, total - params.count));
     return {
       version: this.model.version,
       total,
       offset,
-      rows: rows.slice(offset, offset + params.count),
-      queryKey: compareQueryKey(params.query),
+      rows: rows.slice(offset, offset + params.count).map(compareRowMessage),
+      queryKey: compareQueryKey(order),
     };
   }
 

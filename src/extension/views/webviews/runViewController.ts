@@ -11,6 +11,7 @@ import path from 'node:path';
 import { runViewProtocol, type RunViewProtocol, type WindowParams, type WindowResult } from '../../../webviewProtocol';
 import type { RunSource, Disposable } from '../../services/runs/runTail';
 import { HostEndpoint } from './bridge';
+import { rowMessage, rowQuery, runStateMessage, searchMessage } from './runMessages';
 import { Throttle } from './throttle';
 import type { TraceText, ViewActions } from './types';
 
@@ -47,7 +48,7 @@ export class RunViewController {
     this.endpoint.onNotify('ready', () => {
       this.ready = true;
       this.endpoint.notify('init', { restore: { runDir: source.runDir }, title: runViewTitle(source.runDir) });
-      this.endpoint.notify('runState', source.index.state());
+      this.endpoint.notify('runState', runStateMessage(source.index));
       if (this.lastWindow) this.endpoint.notify('window', this.computeWindow(this.lastWindow));
     });
     this.endpoint.onRequest('window', (params) => {
@@ -97,7 +98,7 @@ export class RunViewController {
   private push(): void {
     if (this.disposed || !this.ready || !this.visible) return;
     this.dirty = false;
-    this.endpoint.notify('runState', this.source.index.state());
+    this.endpoint.notify('runState', runStateMessage(this.source.index));
     if (this.lastWindow) {
       const result = this.computeWindow(this.lastWindow);
       this.endpoint.notify('window', result);
@@ -127,7 +128,7 @@ export class RunViewController {
   /** The answer to a window request, for the run as it is now. */
   computeWindow(params: WindowParams): WindowResult {
     const idx = this.source.index;
-    const { view, search } = idx.view(params.query);
+    const { view, search } = idx.view(rowQuery(params.query));
     const total = view.n;
     const count = params.count;
     let offset = params.offset;
@@ -146,10 +147,10 @@ export class RunViewController {
       version: idx.version,
       total,
       offset,
-      rows: idx.rowsAt(view, offset, count),
+      rows: idx.rowsAt(view, offset, count).map(rowMessage),
       anchorIndex,
       follow: params.follow,
-      search,
+      search: searchMessage(search),
       queryKey: view.key,
     };
   }

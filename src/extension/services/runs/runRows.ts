@@ -1,0 +1,246 @@
+/**
+ * The compact rows of a run index: per sample a row in typed-array columns
+ * (ids, task, k/K, baseline, uplift, reward, flags, a short trace preview),
+ * per group the byte range and line of its events.jsonl line, so the full
+ * group is re-read from disk on demand. No `vscode` import.
+ */
+import type { RolloutGroup } from '../../../engine/contract';
+import { Column, Interner, f64, i32, u8 } from './columns';
+
+export const FLAGS = { errors: 1, failedCalls: 2, timeout: 4, noReward: 8, baselineFailed: 16 } as const;
+const FLAG_NAMES: Array<[number, string]> = [
+  [FLAGS.errors, 'errors'],
+  [FLAGS.failedCalls, 'failed-calls'],
+  [FLAGS.timeout, 'timeout'],
+  [FLAGS.noReward, 'no-reward'],
+  [FLAGS.baselineFailed, 'baseline-failed'],
+];
+/** Flags that count as "errors" for the errors-only filter. */
+export const ERROR_MASK = FLAGS.errors | FLAGS.failedCalls | FLAGS.timeout | FLAGS.baselineFailed;
+
+/** One sample as the index keeps it (the full group stays on disk). */
+export interface RunRow {
+  rowId: number;
+  /** Line of the group's rollout_group event in events.jsonl (1-based). */
+  line: number;
+  groupIndex: number;
+  step: number | null;
+  task: string;
+  problemId: string;
+  sampleId: string;
+  source: string;
+  label: string | null;
+  preview: string;
+  /** With-trace successes (k) over valid attempts (K), and failed calls. */
+  k: number;
+  K: number;
+  failed: number;
+  withRate: number | null;
+  baselineSuccesses: number;
+  baselineValid: number;
+  baselineRate: number | null;
+  uplift: number | null;
+  reward: number | null;
+  e2e: number | null;
+  rm: number | null;
+  /** "errors" (sample.errors), "failed-calls", "timeout", "no-reward", "baseline-failed". */
+  flags: string[];
+  /** sample.errors plus failed calls. */
+  errorCount: number;
+}
+
+/** Where a row's group is: its ordinal, events.jsonl line and byte range, and its rows. */
+export interface GroupLocation {
+  group: number;
+  line: number;
+  offset: number;
+  length: number;
+  firstRow: number;
+  rows: number;
+}
+
+/** A short, single-line preview that holds no reference to the full trace string. */
+export function makePreview(trace: string, chars = 160): string {
+  let s = trace.slice(0, chars * 2).replace(/\s+/g, ' ').trim();
+  if (s.length > chars) s = s.slice(0, chars - 1) + '…';
+  else if (trace.length > chars * 2) s += '…';
+  // Copy through a Buffer so the preview is a flat string, not a slice pinning the whole trace in memory.
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
+
+/** NaN stands for "unknown" in the float columns. */
+export const nn = (v: number): number | null => (v === v ? v : null);
+const num = (v: number | null | undefined): number => (v === null || v === undefined ? NaN : v);
+
+export class RunRows {
+  // groups (one per rollout_group line)
+  readonly gOffset = f64();
+  readonly gLength = i32();
+  readonly gLine = i32();
+  readonly gIndex = i32();
+  readonly gStep = i32();
+  readonly gTask = i32();
+  readonly gProblem: string[] = [];
+  readonly gBaseRate = f64();
+  readonly gBaseK = i32();
+  readonly gBaseM = i32();
+  readonly gFirstRow = i32();
+  readonly gRows = i32();
+
+  // rows (one per sample)
+  readonly rGroup = i32();
+  readonly rSampleId: string[] = [];
+  readonly rSource = i32();
+  readonly rLabel = i32();
+  readonly rPreview: string[] = [];
+  readonly rK = i32();
+  readonly rValid = i32();
+  readonly rFailed = i32();
+  readonly rWithRate = f64();
+  readonly rUplift = f64();
+  readonly rReward = f64();
+  readonly rE2e = f64();
+  readonly rRm = f64();
+  readonly rFlags = u8();
+  readonly rErrCount = i32();
+
+  readonly tasks = new Interner();
+  private readonly strings = new Interner();
+
+  constructor(private readonly previewChars = 160) {}
+
+  get rowCount(): number {
+    return this.rGroup.length;
+  }
+  get groupCount(): number {
+    return this.gOffset.length;
+  }
+
+  private columns(): Array<Column<Float64Array | Int32Array | Uint8Array>> {
+    return [
+      this.gOffset, this.gLength, this.gLine, this.gIndex, this.gStep, this.gTask, this.gBaseRate, this.gBaseK, this.gBaseM, this.gFirstRow, this.gRows,
+      this.rGroup, this.rSource, this.rLabel, this.rK, this.rValid, this.rFailed, this.rWithRate, this.rUplift, this.rReward, this.rE2e, this.rRm, this.rFlags, this.rErrCount,
+    ];
+  }
+
+  clear(): void {
+    for (const c of this.columns()) c.clear();
+    this.gProblem.length = 0;
+    this.rSampleId.length = 0;
+    this.rPreview.length = 0;
+    this.tasks.clear();
+    this.strings.clear();
+  }
+
+  /** Adds a group's rows; returns the id of its first row. */
+  addGroup(g: RolloutGroup, at: { line: number; offset: number; length: number }): number {
+    const gi = this.groupCount;
+    const firstRow = this.rowCount;
+    const base = g.baseline.tally;
+    const baselineFailed = !g.baseline.from_cache && base.failed > 0;
+    this.gOffset.push(at.offset);
+    this.gLength.push(at.length);
+    this.gLine.push(at.line);
+    this.gIndex.push(g.group_index);
+    this.gStep.push(g.step ?? -1);
+    this.gTask.push(this.tasks.id(g.task));
+    this.gProblem.push(g.problem_id);
+    this.gBaseRate.push(num(base.rate));
+    this.gBaseK.push(base.successes);
+    this.gBaseM.push(base.valid);
+    this.gFirstRow.push(firstRow);
+    this.gRows.push(g.samples.length);
+    for (const s of g.samples) {
+      const t = s.with_trace.tally;
+      let flags = 0;
+      if (s.errors.length) flags |= FLAGS.errors;
+      if (t.failed > 0) flags |= FLAGS.failedCalls;
+      if (s.with_trace.attempts.some((a) => a.verdict?.status && /timeout|timed.?out/i.test(a.verdict.status))) flags |= FLAGS.timeout;
+      if (s.reward === null) flags |= FLAGS.noReward;
+      if (baselineFailed) flags |= FLAGS.baselineFailed;
+      this.rGroup.push(gi);
+      this.rSampleId.push(s.sample_id);
+      this.rSource.push(this.strings.id(s.source));
+      this.rLabel.push(s.label === null ? -1 : this.strings.id(s.label));
+      this.rPreview.push(makePreview(s.trace, this.previewChars));
+      this.rK.push(t.successes);
+      this.rValid.push(t.valid);
+      this.rFailed.push(t.failed);
+      this.rWithRate.push(num(t.rate));
+      this.rUplift.push(num(s.uplift));
+      this.rReward.push(num(s.reward?.value));
+      this.rE2e.push(num(s.e2e));
+      this.rRm.push(num(s.rm_score));
+      this.rFlags.push(flags);
+      this.rErrCount.push(s.errors.length + t.failed);
+    }
+    return firstRow;
+  }
+
+  row(i: number): RunRow {
+    const g = this.rGroup.get(i);
+    const flags = this.rFlags.get(i);
+    const label = this.rLabel.get(i);
+    const step = this.gStep.get(g);
+    return {
+      rowId: i,
+      line: this.gLine.get(g),
+      groupIndex: this.gIndex.get(g),
+      step: step < 0 ? null : step,
+      task: this.tasks.values[this.gTask.get(g)]!,
+      problemId: this.gProblem[g]!,
+      sampleId: this.rSampleId[i]!,
+      source: this.strings.values[this.rSource.get(i)]!,
+      label: label < 0 ? null : this.strings.values[label]!,
+      preview: this.rPreview[i]!,
+      k: this.rK.get(i),
+      K: this.rValid.get(i),
+      failed: this.rFailed.get(i),
+      withRate: nn(this.rWithRate.get(i)),
+      baselineSuccesses: this.gBaseK.get(g),
+      baselineValid: this.gBaseM.get(g),
+      baselineRate: nn(this.gBaseRate.get(g)),
+      uplift: nn(this.rUplift.get(i)),
+      reward: nn(this.rReward.get(i)),
+      e2e: nn(this.rE2e.get(i)),
+      rm: nn(this.rRm.get(i)),
+      flags: FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name),
+      errorCount: this.rErrCount.get(i),
+    };
+  }
+
+  groupOf(rowId: number): GroupLocation {
+    return this.group(this.rGroup.get(rowId));
+  }
+
+  group(g: number): GroupLocation {
+    return {
+      group: g,
+      line: this.gLine.get(g),
+      offset: this.gOffset.get(g),
+      length: this.gLength.get(g),
+      firstRow: this.gFirstRow.get(g),
+      rows: this.gRows.get(g),
+    };
+  }
+
+  /** Finds a sample by problem and sample id (the latest, or the one in the group at `line`); −1 when absent. */
+  findSample(problemId: string, sampleId: string, line: number | null = null): number {
+    for (let i = this.rowCount - 1; i >= 0; i--) {
+      if (this.rSampleId[i] !== sampleId) continue;
+      const g = this.rGroup.get(i);
+      if (this.gProblem[g] !== problemId) continue;
+      if (line !== null && this.gLine.get(g) !== line) continue;
+      return i;
+    }
+    return -1;
+  }
+
+  /** Approximate bytes held by the columns and strings (for the benchmark). */
+  approxBytes(): number {
+    let b = 0;
+    for (const c of this.columns()) b += c.bytes;
+    for (const list of [this.rPreview, this.rSampleId, this.gProblem]) for (const s of list) b += s.length + 16;
+    return b;
+  }
+}
