@@ -1,11 +1,15 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  classifyExecution,
+  classifyFirstFailure,
+  classifyTestFailure,
   classifyVerdict,
   computeReward,
   equalCountCoeff,
   MissingSignalError,
   missingSignals,
+  officialExpectedCoeff,
   shapeExecReward,
   toRewardBreakdownRecord,
   utilityCoeff,
@@ -291,5 +295,123 @@ describe('missing signals and validation', () => {
     assert.equal(r.mode, 'tracelift');
     assert.equal(typeof r.value, 'number');
     assert.ok(Object.values(r.components).every((x) => Number.isFinite(x)));
+  });
+});
+
+describe('official outcome rule (first failing test)', () => {
+  // Each case: what our verifier reports, the official class, our summary class.
+  const withFirst = (status: string, passed: number, total: number, first: { status: string; message?: string }) => ({
+    ...v(status, passed, total),
+    firstFailure: first,
+  });
+
+  test('a wrong answer before a crash is failed_test (ours: runtime_error)', () => {
+    // Test 0 wrong output, test 1 crashes: our aggregate status is the first error-like test.
+    const verdict = withFirst('runtime_error', 2, 4, { status: 'failed', message: 'expected 3, got 4' });
+    assert.equal(classifyExecution(verdict, 'summary'), 'runtime_error');
+    assert.equal(classifyExecution(verdict, 'first_failure'), 'failed_test');
+    close(shapeExecReward(verdict, 'coderl', 'first_failure'), -0.3);
+    close(shapeExecReward(verdict, 'coderl', 'summary'), -0.6);
+    close(shapeExecReward(verdict, 'hybrid', 'first_failure'), 0.8 * 0.5 + 0.2);
+    close(shapeExecReward(verdict, 'hybrid', 'summary'), 0.8 * 0.5 + 0.05);
+  });
+
+  test('zero tests is no_tests (ours: failed_test)', () => {
+    const verdict = v('failed', 0, 0);
+    assert.equal(classifyExecution(verdict, 'summary'), 'failed_test');
+    assert.equal(classifyExecution(verdict, 'first_failure'), 'no_tests');
+    close(shapeExecReward(verdict, 'coderl', 'first_failure'), -1);
+    close(shapeExecReward(verdict, 'hybrid', 'first_failure'), 0);
+    close(shapeExecReward(verdict, 'hybrid', 'summary'), 0.2);
+    // Even a verdict claiming success is not ok without a test (official execution_ok).
+    assert.equal(shapeExecReward(v('passed', 0, 0, true), 'binary', 'first_failure'), 0);
+    assert.equal(shapeExecReward(v('passed', 0, 0, true), 'binary', 'summary'), 1);
+  });
+
+  test('a SyntaxError raised at run time is compile_error (ours: runtime_error)', () => {
+    const verdict = withFirst('runtime_error', 0, 3, { status: 'runtime_error', message: 'SyntaxError: invalid syntax (<string>, line 1)' });
+    assert.equal(classifyExecution(verdict, 'summary'), 'runtime_error');
+    assert.equal(classifyExecution(verdict, 'first_failure'), 'compile_error');
+    close(shapeExecReward(verdict, 'coderl', 'first_failure'), -1);
+    close(shapeExecReward(verdict, 'hybrid', 'first_failure'), 0);
+    assert.equal(classifyTestFailure({ status: 'runtime_error', message: 'IndentationError: unexpected indent' }), 'compile_error');
+    // TabError names neither: the official substring test calls it a runtime error.
+    assert.equal(classifyTestFailure({ status: 'runtime_error', message: 'TabError: inconsistent use of tabs' }), 'runtime_error');
+  });
+
+  test('per-test statuses map as non-zero exits, timeouts and wrong answers', () => {
+    assert.equal(classifyTestFailure({ status: 'timeout' }), 'timeout');
+    assert.equal(classifyTestFailure({ status: 'memory', message: 'MemoryError' }), 'runtime_error');
+    assert.equal(classifyTestFailure({ status: 'output_limit' }), 'runtime_error');
+    assert.equal(classifyTestFailure({ status: 'syntax_error', message: 'SyntaxError: x' }), 'compile_error');
+    assert.equal(classifyTestFailure({ status: 'failed', message: 'SyntaxError in the expected text' }), 'failed_test');
+    assert.equal(classifyTestFailure({ status: 'sandbox_error' }), 'other');
+  });
+
+  test('without the first failure it is inferred only where the summary says it exactly', () => {
+    assert.equal(classifyFirstFailure(v('passed', 4, 4, true)), 'passed');
+    assert.equal(classifyFirstFailure(v('syntax_error', 0, 4)), 'compile_error');
+    assert.equal(classifyFirstFailure(v('failed', 1, 4)), 'failed_test');
+    // One failing test: the summary is that test, its message decides.
+    assert.equal(classifyFirstFailure({ ...v('runtime_error', 3, 4), failureMessage: 'test 2: SyntaxError: bad' }), 'compile_error');
+    assert.equal(classifyFirstFailure({ ...v('runtime_error', 3, 4), failureMessage: 'test 2: ZeroDivisionError: x' }), 'runtime_error');
+    assert.equal(classifyFirstFailure(v('timeout', 3, 4)), 'timeout');
+    // Several failures, the first error-like: a wrong answer may come first.
+    assert.equal(classifyFirstFailure(v('runtime_error', 1, 4)), null);
+    assert.equal(classifyFirstFailure(v('timeout', 0, 2)), null);
+  });
+
+  test('computeReward reports the missing first failure instead of guessing', () => {
+    const input = code({ execVerdict: v('runtime_error', 1, 4) });
+    assert.deepEqual(missingSignals(input, { execStyle: 'hybrid', codeOutcome: 'first_failure' }), ['firstFailure']);
+    assert.deepEqual(missingSignals(input, { execStyle: 'hybrid' }), []);
+    // binary and pass_rate do not read the outcome class.
+    assert.deepEqual(missingSignals(input, { execStyle: 'pass_rate', codeOutcome: 'first_failure' }), []);
+    assert.throws(
+      () => computeReward(input, { execStyle: 'coderl', codeOutcome: 'first_failure' }),
+      (e: unknown) => e instanceof MissingSignalError && e.signals.includes('firstFailure'),
+    );
+    const known = code({ execVerdict: { ...v('runtime_error', 1, 4), firstFailure: { status: 'failed' } }, withTraceSuccesses: 3 });
+    const r = computeReward(known, { execStyle: 'coderl', codeOutcome: 'first_failure' });
+    // exec −0.3 (failed_test), coeff +1 (3 > 0.25·3): clamp(−0.3 + 0.2·0.8·1, 0, 1) = 0
+    close(r.components.exec!, -0.3);
+    close(r.reward, 0);
+    assert.throws(() => computeReward(known, { codeOutcome: 'bogus' as never }), RangeError);
+  });
+});
+
+describe('official expected coefficient vs the cached-baseline coefficient', () => {
+  test('closed forms', () => {
+    for (const b of [0, 1 / 8, 0.5, 7 / 8, 1]) {
+      close(officialExpectedCoeff(3, 3, b), 1, `c=3 b=${b}`);
+      close(officialExpectedCoeff(0, 3, b), -(1 - (1 - b) ** 3), `c=0 b=${b}`);
+    }
+    // c=1, b=3/8: P(C_b=0)=125/512 → +1, P(1)=225/512 → 0.5, P(≥2)=162/512 → −1.
+    close(officialExpectedCoeff(1, 3, 3 / 8), (125 + 112.5 - 162) / 512);
+    // c=2, b=6/8: P(≤1)=10/64 → +1, P(2)=27/64 → 2/3, P(3)=27/64 → −1.
+    close(officialExpectedCoeff(2, 3, 6 / 8), 1 / 64);
+  });
+
+  test('the two cells where the signs disagree (docs/official-protocol.md §5)', () => {
+    assert.ok(officialExpectedCoeff(1, 3, 3 / 8) > 0);
+    assert.equal(utilityCoeff(1, 3, 3 / 8), -1);
+    assert.ok(officialExpectedCoeff(2, 3, 6 / 8) > 0);
+    assert.equal(utilityCoeff(2, 3, 6 / 8), -1);
+  });
+
+  test('with an integer no-trace count the cached rule is the official rule', () => {
+    // Per-trace baseline: b = c_b / 3, so b·k = c_b and every tie falls on the equal-count rule.
+    for (let cw = 0; cw <= 3; cw++) {
+      for (let cb = 0; cb <= 3; cb++) {
+        const official = cw > cb ? 1 : cw < cb ? -1 : equalCountCoeff(cw, 3);
+        assert.equal(utilityCoeff(cw, 3, cb / 3), official, `c_w=${cw} c_b=${cb}`);
+      }
+    }
+  });
+
+  test('rejects out-of-range arguments', () => {
+    assert.throws(() => officialExpectedCoeff(4, 3, 0.5), RangeError);
+    assert.throws(() => officialExpectedCoeff(1, 0, 0.5), RangeError);
+    assert.throws(() => officialExpectedCoeff(1, 3, 1.5), RangeError);
   });
 });

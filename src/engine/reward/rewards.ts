@@ -28,6 +28,12 @@
  *     else c/k). ε = `tieEpsilon` (default 1e-6). With M = 8, k = 3 exact ties
  *     only occur for b ∈ {0, 1}; raise `tieEpsilon` to widen the tie band.
  *
+ * The official behaviour is available as options (the `official` protocol
+ * preset, src/engine/contract/protocol.ts): `codeOutcome: 'first_failure'`
+ * classifies a program by its first failing test; with K fresh no-trace
+ * samples per trace (the scorer's per-trace baseline) b·k is the official
+ * no-trace count and the coefficient is the official one exactly.
+ *
  * A mode that needs a signal the caller does not have (RM score, judge score,
  * code verdict, any valid with-trace sample, a baseline) throws
  * MissingSignalError naming it; it never substitutes 0 or a fallback. Use
@@ -41,6 +47,22 @@ export type ExecStyle = 'binary' | 'pass_rate' | 'coderl' | 'hybrid';
 export const REWARD_MODES: readonly RewardMode[] = ['tracelift', 'exec_only', 'no_uplift', 'rm_uplift_only', 'llm_judge'];
 export const EXEC_STYLES: readonly ExecStyle[] = ['binary', 'pass_rate', 'coderl', 'hybrid'];
 
+/**
+ * How a code verdict becomes an outcome class (coderl / hybrid shaping):
+ * `summary` (ours) maps the verifier's overall status; `first_failure`
+ * (official classify_execution) looks only at the first failing test.
+ */
+export type CodeOutcomeRule = 'summary' | 'first_failure';
+export const CODE_OUTCOME_RULES: readonly CodeOutcomeRule[] = ['summary', 'first_failure'];
+
+/** The first failing test of a program, in test order. */
+export interface TestFailure {
+  /** Per-test status of the verifier: failed | syntax_error | runtime_error | timeout | memory | output_limit | sandbox_error. */
+  status: string;
+  /** Its message; for an exception, "<ExceptionName>: <message>". */
+  message?: string | null;
+}
+
 /** Summary of a verifier verdict on one program (code tasks). */
 export interface ExecVerdictSummary {
   /** All tests passed. */
@@ -53,6 +75,10 @@ export interface ExecVerdictSummary {
   status: string;
   testsPassed: number;
   testsTotal: number;
+  /** The first failing test; needed by the `first_failure` rule when the summary cannot tell (classifyFirstFailure). */
+  firstFailure?: TestFailure | null;
+  /** The verifier's message about the first failure (used when exactly one test failed). */
+  failureMessage?: string | null;
 }
 
 export interface RewardInput {
@@ -91,6 +117,8 @@ export interface RewardOptions {
    * (official --equal_success_coeffs, values clamped to [0,1]; default none).
    */
   equalCountCoeffs?: Readonly<Record<number, number>>;
+  /** Code outcome class for coderl/hybrid; default 'summary' (ours), 'first_failure' is the official rule. */
+  codeOutcome?: CodeOutcomeRule;
 }
 
 export interface RewardBreakdown {
@@ -104,7 +132,7 @@ export interface RewardBreakdown {
 }
 
 /** A signal a reward mode needs. */
-export type RewardSignal = 'rm' | 'judge' | 'execVerdict' | 'withTrace' | 'baseline';
+export type RewardSignal = 'rm' | 'judge' | 'execVerdict' | 'withTrace' | 'baseline' | 'firstFailure';
 
 export class MissingSignalError extends Error {
   readonly signals: RewardSignal[];
@@ -131,6 +159,8 @@ function describeSignal(s: RewardSignal): string {
       return 'at least one with-trace executor sample that produced output (k ≥ 1)';
     case 'baseline':
       return 'a no-trace baseline (baselineSamples ≥ 1)';
+    case 'firstFailure':
+      return "the e2e program's first failing test (execVerdict.firstFailure), which the official outcome rule reads";
   }
 }
 
@@ -140,6 +170,7 @@ export const DEFAULT_REWARD_OPTIONS = {
   mathE2eWeight: 0.5,
   mathReasonWeight: 0.5,
   tieEpsilon: 1e-6,
+  codeOutcome: 'summary',
 } as const satisfies Required<Omit<RewardOptions, 'equalCountCoeffs'>>;
 
 export function clamp(x: number, lo: number, hi: number): number {
@@ -189,20 +220,76 @@ export function classifyVerdict(verdict: ExecVerdictSummary): ExecOutcome {
   return outcome === 'passed' ? 'failed_test' : outcome;
 }
 
+/** Per-test statuses that are a non-zero exit in the official harness (a crash, a limit kill). */
+const NONZERO_EXIT_STATUSES = new Set(['runtime_error', 'error', 'crash', 'memory', 'memory_limit', 'output_limit']);
+
+/**
+ * Outcome class of one failing test by the official rule (classify_execution
+ * in src/tracelift/reward_utils.py): timeout; a non-zero exit whose error
+ * names SyntaxError or IndentationError (also one raised at run time, e.g. by
+ * eval) is compile_error, any other is runtime_error; a wrong answer is
+ * failed_test. A failure of our sandbox or harness has no official
+ * counterpart and gets 'other' (the official fallback values).
+ */
+export function classifyTestFailure(failure: TestFailure): ExecOutcome {
+  const status = failure.status.trim().toLowerCase();
+  const outcome = STATUS_TO_OUTCOME[status];
+  if (outcome === 'timeout' || outcome === 'compile_error' || outcome === 'failed_test') return outcome;
+  if (NONZERO_EXIT_STATUSES.has(status)) {
+    return /SyntaxError|IndentationError/.test(failure.message ?? '') ? 'compile_error' : 'runtime_error';
+  }
+  return 'other';
+}
+
+/**
+ * The official outcome class: passed only with at least one test; no_tests
+ * when there are none; otherwise the class of the first failing test.
+ * Without `firstFailure` it is inferred where our verifier's summary says
+ * it exactly (its aggregate rule: a compile failure fails every test;
+ * status "failed" means no test crashed or timed out; with one failing test
+ * the summary is that test). Returns null where it cannot be told.
+ */
+export function classifyFirstFailure(verdict: ExecVerdictSummary): ExecOutcome | null {
+  if (!(verdict.testsTotal > 0)) return 'no_tests';
+  if (verdict.passed) return 'passed';
+  if (verdict.firstFailure) return classifyTestFailure(verdict.firstFailure);
+  const status = verdict.status.trim().toLowerCase();
+  const summary = STATUS_TO_OUTCOME[status];
+  if (summary === 'compile_error' || summary === 'failed_test') return summary;
+  if (verdict.testsTotal - verdict.testsPassed === 1) return classifyTestFailure({ status, message: verdict.failureMessage ?? null });
+  return null;
+}
+
+/** Outcome class under a rule; null only for first_failure when the verdict cannot tell. */
+export function classifyExecution(verdict: ExecVerdictSummary, rule: CodeOutcomeRule = 'summary'): ExecOutcome | null {
+  return rule === 'first_failure' ? classifyFirstFailure(verdict) : classifyVerdict(verdict);
+}
+
 function passRate(v: ExecVerdictSummary): number {
   if (!(v.testsTotal > 0)) return 0;
   return clamp(v.testsPassed / v.testsTotal, 0, 1);
 }
 
-/** Shaped exec reward of one program (official exec_reward). */
-export function shapeExecReward(verdict: ExecVerdictSummary, style: ExecStyle): number {
+/**
+ * Shaped exec reward of one program (official exec_reward). Under the
+ * official rule a program passes only with at least one test, as
+ * `execution_ok` in the official harness.
+ */
+export function shapeExecReward(verdict: ExecVerdictSummary, style: ExecStyle, rule: CodeOutcomeRule = 'summary'): number {
+  const official = rule === 'first_failure';
+  const allPassed = official ? verdict.passed && verdict.testsTotal > 0 : verdict.passed;
+  const outcomeOf = (): ExecOutcome => {
+    const outcome = classifyExecution(verdict, rule);
+    if (outcome === null) throw new Error("the 'first_failure' outcome rule needs this verdict's first failing test (firstFailure)");
+    return outcome;
+  };
   switch (style) {
     case 'binary':
-      return verdict.passed ? 1 : 0;
+      return allPassed ? 1 : 0;
     case 'pass_rate':
-      return verdict.passed && !(verdict.testsTotal > 0) ? 1 : passRate(verdict);
+      return !official && verdict.passed && !(verdict.testsTotal > 0) ? 1 : passRate(verdict);
     case 'coderl': {
-      switch (classifyVerdict(verdict)) {
+      switch (outcomeOf()) {
         case 'passed':
           return 1;
         case 'compile_error':
@@ -217,8 +304,8 @@ export function shapeExecReward(verdict: ExecVerdictSummary, style: ExecStyle): 
       }
     }
     case 'hybrid': {
-      const outcome = classifyVerdict(verdict);
-      const rate = verdict.passed && !(verdict.testsTotal > 0) ? 1 : passRate(verdict);
+      const outcome = outcomeOf();
+      const rate = !official && verdict.passed && !(verdict.testsTotal > 0) ? 1 : passRate(verdict);
       let bonus = 0;
       if (outcome === 'passed' || outcome === 'failed_test') bonus = 0.2;
       else if (outcome === 'runtime_error' || outcome === 'timeout') bonus = 0.05;
@@ -265,6 +352,28 @@ export function utilityCoeff(
   return equalCountCoeff(c, k, overrides);
 }
 
+/**
+ * The official coefficient in expectation when the no-trace count is not
+ * observed but drawn: E[coeff(c, C_b)] with C_b ~ Binomial(k, b), the
+ * official estimator (k fresh no-trace samples per trace) for a problem
+ * whose no-trace success rate is b. Compare with utilityCoeff(c, k, b),
+ * which our cached baseline uses (docs/official-protocol.md §5 tabulates both).
+ */
+export function officialExpectedCoeff(c: number, k: number, b: number, overrides?: Readonly<Record<number, number>>): number {
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
+  if (!Number.isInteger(c) || c < 0 || c > k) throw new RangeError(`c must be an integer in [0, ${k}], got ${c}`);
+  if (!(b >= 0 && b <= 1)) throw new RangeError(`b must be in [0,1], got ${b}`);
+  let expected = 0;
+  let choose = 1; // C(k, j), updated as j grows
+  for (let j = 0; j <= k; j++) {
+    if (j > 0) choose = (choose * (k - j + 1)) / j;
+    const p = choose * b ** j * (1 - b) ** (k - j);
+    const coeff = c > j ? 1 : c < j ? -1 : equalCountCoeff(c, k, overrides);
+    expected += p * coeff;
+  }
+  return expected;
+}
+
 // ---------------------------------------------------------------------------
 // computeReward
 // ---------------------------------------------------------------------------
@@ -279,10 +388,17 @@ function needsExec(mode: RewardMode, kind: TaskKind): boolean {
   return kind === 'code' && mode !== 'rm_uplift_only';
 }
 
-/** Signals `input.mode` needs that `input` lacks. Empty when computeReward can run. */
-export function missingSignals(input: RewardInput): RewardSignal[] {
+/** Signals `input.mode` needs that `input` lacks. Empty when computeReward can run with these options. */
+export function missingSignals(input: RewardInput, options: RewardOptions = {}): RewardSignal[] {
   const out: RewardSignal[] = [];
-  if (needsExec(input.mode, input.taskKind) && !input.execVerdict) out.push('execVerdict');
+  if (needsExec(input.mode, input.taskKind)) {
+    if (!input.execVerdict) out.push('execVerdict');
+    else {
+      const style = options.execStyle ?? DEFAULT_REWARD_OPTIONS.execStyle;
+      const shapedByOutcome = style === 'coderl' || style === 'hybrid';
+      if (shapedByOutcome && classifyExecution(input.execVerdict, options.codeOutcome ?? 'summary') === null) out.push('firstFailure');
+    }
+  }
   if (needsRm(input.mode) && (input.rmScore === undefined || input.rmScore === null)) out.push('rm');
   if (input.mode === 'llm_judge' && (input.judgeScore === undefined || input.judgeScore === null)) out.push('judge');
   if (needsUplift(input.mode)) {
@@ -304,6 +420,7 @@ function validate(input: RewardInput, opts: typeof DEFAULT_REWARD_OPTIONS): void
     throw new RangeError(`unknown task kind: ${String(input.taskKind)}`);
   }
   if (!EXEC_STYLES.includes(opts.execStyle)) throw new RangeError(`unknown exec reward style: ${String(opts.execStyle)}`);
+  if (!CODE_OUTCOME_RULES.includes(opts.codeOutcome)) throw new RangeError(`unknown code outcome rule: ${String(opts.codeOutcome)}`);
   assertFinite('e2e', input.e2e);
   if (input.e2e < 0 || input.e2e > 1) throw new RangeError(`reward input e2e must be in [0,1], got ${input.e2e}`);
   assertFinite('k', input.k);
@@ -360,9 +477,10 @@ export function computeReward(input: RewardInput, options: RewardOptions = {}): 
     mathE2eWeight: options.mathE2eWeight ?? DEFAULT_REWARD_OPTIONS.mathE2eWeight,
     mathReasonWeight: options.mathReasonWeight ?? DEFAULT_REWARD_OPTIONS.mathReasonWeight,
     tieEpsilon: options.tieEpsilon ?? DEFAULT_REWARD_OPTIONS.tieEpsilon,
+    codeOutcome: options.codeOutcome ?? DEFAULT_REWARD_OPTIONS.codeOutcome,
   } as typeof DEFAULT_REWARD_OPTIONS;
   validate(input, opts);
-  const missing = missingSignals(input);
+  const missing = missingSignals(input, opts);
   if (missing.length > 0) throw new MissingSignalError(input.mode, input.taskKind, missing);
 
   const { mode, taskKind } = input;
@@ -432,7 +550,7 @@ export function computeReward(input: RewardInput, options: RewardOptions = {}): 
     const w = opts.codeRmWeight;
     let exec = 0;
     if (needsExec(mode, taskKind)) {
-      exec = shapeExecReward(input.execVerdict as ExecVerdictSummary, opts.execStyle);
+      exec = shapeExecReward(input.execVerdict as ExecVerdictSummary, opts.execStyle, opts.codeOutcome);
       c.exec = exec;
     }
     let coeff = 0;
