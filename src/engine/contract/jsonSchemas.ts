@@ -1,7 +1,8 @@
 /**
- * JSON Schema exports of the zod contract. The Python backend validates its
- * own output against these files (see scripts/exportSchemas.ts), so the
- * contract is defined once, here, in zod.
+ * JSON Schema exports of the zod contract. `npm run schemas`
+ * (scripts/exportSchemas.ts) commits them under backend/, where
+ * tracelift_backend.contract validates what Python reads and writes against
+ * them, so the contract is defined once, here, in zod.
  */
 import { z } from 'zod';
 import { ProblemSchema } from './problems';
@@ -28,4 +29,16 @@ export function contractJsonSchemas(): Record<string, unknown> {
     out[name] = z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' });
   }
   return out;
+}
+
+/** Where the generated schemas are committed for the Python side (relative to the repository root). */
+export const BACKEND_SCHEMA_DIR = 'backend/tracelift_backend/schemas';
+
+/** The schema files exactly as written: file name → text (stable key order, trailing newline). */
+export function contractSchemaFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const [name, schema] of Object.entries(contractJsonSchemas())) {
+    files[`${name}.schema.json`] = `${JSON.stringify(schema, null, 2)}\n`;
+  }
+  return files;
 }
