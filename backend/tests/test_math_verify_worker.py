@@ -61,8 +61,13 @@ def test_not_equivalent(checker, prediction, reference):
 
 
 def test_bad_lines_never_raise(checker):
-    for line in ["not json", "[1, 2]", '{"id": 3}', '{"id": 4, "prediction": null, "reference": "1"}',
-                 '{"id": 5, "prediction": "1", "reference": ""}']:
+    for line in [
+        "not json",
+        "[1, 2]",
+        '{"id": 3}',
+        '{"id": 4, "prediction": null, "reference": "1"}',
+        '{"id": 5, "prediction": "1", "reference": ""}',
+    ]:
         res = mvw.handle_line(checker, line)
         assert res["correct"] is False
         assert isinstance(res["error"], str)
@@ -75,12 +80,14 @@ def test_timeout_is_reported(checker):
 
 
 def test_main_loop_one_line_per_input():
-    inp = io.BytesIO(b'{"id": "a", "prediction": "\\\\boxed{1}", "reference": "1"}\n\nnot json\n'
-                     b'{"id": "b", "prediction": "2", "reference": "3"}\n')
+    inp = io.BytesIO(
+        b'{"id": "a", "prediction": "\\\\boxed{1}", "reference": "1"}\n\nnot json\n'
+        b'{"id": "b", "prediction": "2", "reference": "3"}\n'
+    )
     out = io.StringIO()
     assert mvw.main(stdin=inp, stdout=out) == 0
-    lines = [json.loads(l) for l in out.getvalue().splitlines()]
-    assert [(l["id"], l["correct"]) for l in lines] == [("a", True), (None, False), ("b", False)]
+    lines = [json.loads(row) for row in out.getvalue().splitlines()]
+    assert [(row["id"], row["correct"]) for row in lines] == [("a", True), (None, False), ("b", False)]
 
 
 def test_subprocess_protocol():
@@ -88,7 +95,16 @@ def test_subprocess_protocol():
     proc = subprocess.run(
         [sys.executable, "-u", "-m", "tracelift_backend.math_verify_worker"],
         input='{"id": 1, "prediction": "\\\\boxed{\\\\frac{1}{2}}", "reference": "0.5"}\n',
-        capture_output=True, text=True, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout) == {"id": 1, "correct": True, "extracted": "\\frac{1}{2}", "error": None}
+    assert json.loads(proc.stdout) == {
+        "id": 1,
+        "correct": True,
+        "extracted": "\\frac{1}{2}",
+        "error": None,
+        "hedged": False,
+    }

@@ -3,7 +3,8 @@
 Protocol (one JSON object per line, UTF-8):
 
     stdin : {"id": ..., "prediction": str, "reference": str}
-    stdout: {"id": ..., "correct": bool, "extracted": str | null, "error": str | null}
+    stdout: {"id": ..., "correct": bool, "extracted": str | null, "error": str | null,
+             "hedged": bool}
 
 Exactly one output line is written (and flushed) per non-blank input line, in
 input order. The worker never exits because of a bad line: every line is
@@ -11,11 +12,14 @@ handled inside a catch-all, with math-verify's own parse/verify timeouts plus an
 outer per-item CPU-time limit, so a pathological expression costs at most
 ``TRACELIFT_MV_ITEM_TIMEOUT`` CPU seconds.
 
-The reference is a MATH-style ``answer`` field (e.g. ``\\frac{1}{2}``); it is
-wrapped as ``\\boxed{...}`` for gold parsing unless it already has a
-``\\boxed{}`` or ``$`` delimiters. The prediction is free model text: a
-``\\boxed{}`` answer is preferred, else math-verify's "final answer is" style
-anchors, else the last LaTeX / plain expression in the text.
+The reference is a MATH-style ``answer`` field (e.g. ``\\frac{1}{2}``), read as
+if written inside ``\\boxed{}``. The prediction is free model text; its final
+answer is, in this order: the last ``\\boxed{}``; what follows the last
+"answer is" / "Answer:" / "Final answer:"; the whole text (or its last line)
+when it is a bare answer such as ``11\\sqrt2`` or ``(-\\infty, 0]``, read
+exactly like the reference; otherwise math-verify's own extraction from the
+text. A final answer offering alternatives ("18 or 19", "either 3 or 4") for a
+single-valued reference is wrong and reported with ``hedged: true``.
 
 Exit codes: 0 on end of input, 3 when math-verify cannot be imported (the
 message on stderr says how to install it).
@@ -31,6 +35,7 @@ import os
 import re
 import signal
 import sys
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 EXIT_MISSING_DEPENDENCY = 3
@@ -93,55 +98,268 @@ def _import_math_verify() -> Any:
     return parse, verify, LatexExtractionConfig, ExprExtractionConfig
 
 
+@dataclass(frozen=True)
+class Verdict:
+    correct: bool
+    #: The prediction's final answer as it was read (None when none was found).
+    extracted: str | None
+    #: The final answer offers alternatives ("18 or 19") while the reference is one value.
+    hedged: bool = False
+
+
+@dataclass(frozen=True)
+class FinalAnswer:
+    """Where the prediction's final answer is and how to read it.
+
+    kind: ``boxed`` (a ``\\boxed{}`` answer), ``anchored`` (after "answer is" /
+    "Final answer:"), ``bare`` (the text, or its last line, is itself an answer
+    written without ``$`` delimiters), ``delimited`` (prose with ``$...$``),
+    ``prose`` (plain text). ``text`` is the answer segment: boxed content,
+    anchor payload, bare answer, or the prediction's tail.
+    """
+
+    kind: str
+    text: str
+    #: What math-verify should read (the whole prediction, or from the anchor on).
+    source: str
+
+
 class Checker:
+    """Reads a prediction's final answer the way a grader would and asks
+    math-verify whether it equals the reference.
+
+    math-verify does the mathematics (LaTeX and plain expressions, sets,
+    intervals, matrices, complex numbers, units). In front of it, this class
+    only decides *which* text is the final answer: a bare LaTeX answer
+    ("11\\sqrt2", "\\text{even}", "(-\\infty, 0]") is wrapped in ``\\boxed{}`` the
+    same way the reference is, because math-verify's extractor only sees LaTeX
+    inside delimiters; and an answer that offers alternatives for a
+    single-valued reference is refused.
+    """
+
     def __init__(self) -> None:
-        parse, verify, LatexExtractionConfig, ExprExtractionConfig = _import_math_verify()
+        parse, verify, latex_config, expr_config = _import_math_verify()
         self._parse = parse
         self._verify = verify
-        self._gold_config = [LatexExtractionConfig(), ExprExtractionConfig()]
+        self._gold_config = [latex_config(), expr_config()]
         # boxed_match_priority=0: a \boxed{} answer wins over anchors/last match.
-        self._pred_config = [
-            LatexExtractionConfig(boxed_match_priority=0),
-            ExprExtractionConfig(),
-        ]
+        self._pred_config = [latex_config(boxed_match_priority=0), expr_config()]
 
-    # -- gold / prediction parsing ------------------------------------------
+    # -- parsing --------------------------------------------------------------
+    def _parse_with(self, text: str, config: list[Any]) -> list[Any]:
+        return self._parse(text, extraction_config=config, parsing_timeout=PARSE_TIMEOUT_S)
+
     def parse_gold(self, reference: str) -> list[Any]:
         ref = reference.strip()
         if "\\boxed" in ref or ref.startswith("$"):
-            wrapped = ref
-        else:
-            wrapped = "\\boxed{" + ref + "}"
-        gold = self._parse(wrapped, extraction_config=self._gold_config, parsing_timeout=PARSE_TIMEOUT_S)
-        if not gold and wrapped != ref:
-            gold = self._parse("$" + ref + "$", extraction_config=self._gold_config, parsing_timeout=PARSE_TIMEOUT_S)
+            return self._parse_with(ref, self._gold_config)
+        gold = self._parse_with(_boxed(_bare_to_latex(ref)), self._gold_config)
+        if not _has_value(gold):
+            gold = self._parse_with("$" + ref + "$", self._gold_config) or gold
         return gold
 
-    def parse_prediction(self, prediction: str) -> list[Any]:
-        return self._parse(prediction, extraction_config=self._pred_config, parsing_timeout=PARSE_TIMEOUT_S)
+    def parse_bare(self, answer: str) -> list[Any]:
+        """A bare answer is read exactly like a bare reference."""
+        latex = _bare_to_latex(answer)
+        parsed = self._parse_with(_boxed(latex), self._pred_config)
+        if not _has_value(parsed) and "$" not in latex and "\n" not in latex:
+            parsed = self._parse_with("$" + latex + "$", self._pred_config) or parsed
+        return parsed
 
-    def check(self, prediction: str, reference: str) -> tuple[bool, str | None]:
+    # -- checking -------------------------------------------------------------
+    def check(self, prediction: str, reference: str) -> Verdict:
         gold = self.parse_gold(reference)
-        pred = self.parse_prediction(prediction)
-        extracted = _extracted_text(pred)
+        final = locate_final_answer(prediction)
+        if final is None:
+            return Verdict(False, None)
+        multi_valued_gold = _is_multi_valued(gold)
+        if not multi_valued_gold and _is_hedged(final):
+            return Verdict(False, _clip(final.text), hedged=True)
+
+        if final.kind in ("anchored", "bare") and not _has_delimiters(final.text):
+            text = final.text
+            if multi_valued_gold:
+                text = _EITHER.sub("", text)
+            pred = self.parse_bare(text)
+        else:
+            pred = self._parse_with(final.source, self._pred_config)
+        extracted = _extracted_text(pred) or _clip(final.text)
+
         correct = False
         if gold and pred:
             correct = bool(self._verify(gold, pred, timeout_seconds=VERIFY_TIMEOUT_S))
+        if correct and _bases(final.text) - _bases(reference) and _bases(reference):
+            # math-verify drops base subscripts: 4210_6 would equal 4210_5.
+            return Verdict(False, extracted)
         if not correct:
-            # Text answers (\text{Evelyn}, "(C)", "\text{odd}") are often not
-            # parsed to anything comparable: fall back to a normalised string
-            # match between the reference and the prediction's final answer.
+            # Word answers ("\\text{Evelyn}", "(C)") that math-verify turns into
+            # products of symbols: compare normalised strings of the final answer.
             ref_norm = _norm_text(reference)
-            for final in (last_boxed(prediction), extracted, _anchored_answer(prediction)):
-                if final is not None and ref_norm != "" and _norm_text(final) == ref_norm:
-                    correct = True
-                    if extracted is None:
-                        extracted = final.strip()
-                    break
-        return correct, extracted
+            if ref_norm and _norm_text(final.text) == ref_norm:
+                correct = True
+        return Verdict(correct, extracted)
 
 
-# -- helpers ------------------------------------------------------------------
+# -- locating the final answer ---------------------------------------------------
+
+#: "The final answer is", "Answer:", "**Final Answer:**", "the answer is".
+_ANCHOR = re.compile(r"(?:\bfinal\s+answer|\banswer)\s*(?:\*\*)?\s*(?:is\b|:)\s*(?:\*\*)?:?[ \t]*", re.IGNORECASE)
+_I_HOPE = re.compile(r"\.?\s*I hope it is correct\.?\s*$", re.IGNORECASE)
+_DELIMITER = re.compile(r"(?<!\\)\$|\\\(|\\\[")
+#: Two words of two or more letters in a row (outside LaTeX commands): prose, not an answer.
+_PROSE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}[ \t]+[A-Za-z]{2,}(?![A-Za-z])")
+_TEXT_GROUP = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mbox|operatorname)\s*\{[^{}]*\}")
+MAX_BARE_CHARS = 400
+
+
+def _has_delimiters(text: str) -> bool:
+    return bool(_DELIMITER.search(text))
+
+
+def _looks_bare(text: str) -> bool:
+    """True for an answer written on its own ("2\\pi", "x \\in [-2,7]",
+    "18 dollars", "Evelyn"), false for sentences."""
+    t = text.strip()
+    if not t or len(t) > MAX_BARE_CHARS or _has_delimiters(t) or "\\boxed" in t:
+        return False
+    # "either 3 or 4" is a (hedged) answer, not a sentence.
+    return not _PROSE.search(_OR_WORD.sub(" ", _TEXT_GROUP.sub(" ", t)))
+
+
+def _clean_payload(text: str) -> str:
+    t = _I_HOPE.sub("", text.strip())
+    t = t.strip().strip("*").strip()
+    if t.endswith(".") and not t.endswith("..."):
+        t = t[:-1].rstrip()
+    return t
+
+
+#: A TeX-escaped dollar sign is a currency sign; math-verify's extractor would
+#: otherwise see neither a number nor a delimiter there.
+_ESCAPED_DOLLAR = re.compile(r"(?<!\\)\\\$")
+
+
+def locate_final_answer(prediction: str) -> FinalAnswer | None:
+    text = _ESCAPED_DOLLAR.sub("", prediction.replace("\r\n", "\n")).strip()
+    if not text:
+        return None
+    boxed = last_boxed(text)
+    if boxed is not None:
+        return FinalAnswer("boxed", boxed, text)
+    anchors = list(_ANCHOR.finditer(text))
+    if anchors:
+        a = anchors[-1]
+        rest = text[a.end() :]
+        lines = [ln for ln in rest.split("\n") if ln.strip()]
+        if lines:
+            payload = _clean_payload(rest.split("\n", 1)[0] if rest.split("\n", 1)[0].strip() else lines[0])
+            if payload:
+                return FinalAnswer("anchored", payload, text[a.start() :])
+    if _looks_bare(text):
+        return FinalAnswer("bare", _clean_payload(text), text)
+    last_line = text.rsplit("\n", 1)[-1]
+    if last_line != text and _looks_bare(last_line):
+        return FinalAnswer("bare", _clean_payload(last_line), text)
+    cut = text.rfind("\n", 0, max(len(text) - 300, 0))
+    tail = text[cut + 1 :] if len(text) > 300 else text
+    return FinalAnswer("delimited" if _has_delimiters(text) else "prose", tail, text)
+
+
+# -- hedges -----------------------------------------------------------------------
+
+#: A disjunction inside an answer segment: "18 or 19", "either 3 or 4", "3 \\text{ or } 4".
+_OR_WORD = re.compile(r"(?<![A-Za-z\\])(?:or|either)(?![A-Za-z])|\\lor(?![A-Za-z])|\band/or\b", re.IGNORECASE)
+_EITHER = re.compile(r"(?<![A-Za-z\\])either(?![A-Za-z])\s*", re.IGNORECASE)
+_NUMBERISH = r"-?\\?\$?\d[\d,]*(?:\.\d+)?(?:/\d+)?"
+_VALUE = (
+    rf"(?:{_NUMBERISH}|(?<!\\)\$[^$\n]+(?<!\\)\$|\\\([^\n]*?\\\)"
+    r"|\\(?:boxed|text|mathrm|textbf)\{[^{}\n]*\}|\([A-Za-z]\))"
+)
+#: Alternatives at the end of prose: "... 18 or 19 apples.", "$3$ or maybe $4$".
+_VALUE_OR_VALUE = re.compile(
+    rf"(?:{_VALUE}\s*(?:[A-Za-z]+\s*)?,?\s*\(?\s*(?:or|and/or)|\beither)\s+"
+    rf"(?:(?:maybe|perhaps|possibly|even|else)\s+)?(?:[A-Za-z]\s*=\s*)?{_VALUE}",
+    re.IGNORECASE,
+)
+
+
+#: Inline or display math spans, to find the last one in prose.
+_MATH_SPAN = re.compile(
+    r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$([^$]+?)(?<!\\)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
+)
+
+
+def _is_hedged(final: FinalAnswer) -> bool:
+    if final.kind in ("boxed", "anchored", "bare"):
+        return bool(_OR_WORD.search(final.text))
+    if final.kind == "delimited":
+        spans = list(_MATH_SPAN.finditer(final.text))
+        if spans and _OR_WORD.search(next(g for g in spans[-1].groups() if g is not None)):
+            return True
+    # Prose: alternatives count only when nothing numeric follows them (the
+    # reasoning "x = 3 or x = -3, and x > 0, so x = 3" is not a hedge).
+    for m in _VALUE_OR_VALUE.finditer(final.text):
+        after = final.text[m.end() :]
+        if not re.search(r"\d", after):
+            return True
+    return False
+
+
+# -- helpers ------------------------------------------------------------------------
+
+#: Trailing unit words written without \\text ("18 dollars", "5 cm").
+_TRAILING_WORDS = re.compile(r"(?<=[\d}\s])\s*((?<![\\A-Za-z])[A-Za-z]{2,}(?:\s+[A-Za-z]{2,})*)\s*$")
+_WORDS_ONLY = re.compile(r"[A-Za-z]{2,}(?:[ '\-]+[A-Za-z]{2,})*")
+
+
+def _bare_to_latex(answer: str) -> str:
+    """LaTeX for a bare answer: word answers become ``\\text{}`` (as the
+    references write them), trailing unit words ``\\text{ unit}``, and a
+    plain-text currency sign is dropped."""
+    t = answer.strip()
+    if _WORDS_ONLY.fullmatch(t):
+        return "\\text{" + t + "}"
+    m = _TRAILING_WORDS.search(t)
+    if m and m.start(1) > 0:
+        t = t[: m.start(1)].rstrip() + "\\text{ " + m.group(1) + "}"
+    return t
+
+
+_BASE_SUBSCRIPT = re.compile(r"(?<![A-Za-z\\_])[0-9A-F]+_\{?(\d+)\}?")
+
+
+def _bases(text: str) -> set[str]:
+    """Number-base subscripts written in an answer (4210_{5} -> {"5"})."""
+    return {m.group(1) for m in _BASE_SUBSCRIPT.finditer(text)}
+
+
+def _boxed(latex: str) -> str:
+    return "\\boxed{" + latex + "}"
+
+
+def _has_value(parsed: list[Any]) -> bool:
+    """math-verify returns [sympy_value, matched_string]; a list of strings
+    only means nothing was parsed."""
+    return any(not isinstance(x, str) for x in parsed)
+
+
+def _is_multi_valued(gold: list[Any]) -> bool:
+    for value in gold:
+        if isinstance(value, str):
+            continue
+        if type(value).__name__ == "FiniteSet":
+            try:
+                return len(value.args) > 1
+            except Exception:  # noqa: BLE001
+                return False
+        return False
+    return False
+
+
+def _clip(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= MAX_EXTRACTED_CHARS else text[:MAX_EXTRACTED_CHARS] + "..."
+
 
 def _extracted_text(parsed: list[Any]) -> str | None:
     """math-verify returns [sympy_object, matched_string]; report the string."""
@@ -155,12 +373,9 @@ def _extracted_text(parsed: list[Any]) -> str | None:
     if text is None:
         try:
             text = str(parsed[0])
-        except Exception:
+        except Exception:  # noqa: BLE001
             return None
-    text = text.strip()
-    if len(text) > MAX_EXTRACTED_CHARS:
-        text = text[:MAX_EXTRACTED_CHARS] + "..."
-    return text
+    return _clip(text)
 
 
 def last_boxed(text: str) -> str | None:
@@ -183,20 +398,6 @@ def last_boxed(text: str) -> str | None:
             if depth == 0:
                 return text[i + 1 : j]
     return None
-
-
-_ANCHOR = re.compile(
-    r"(?:final answer is|answer is|answer:)\s*(?:\$)?([^\n$]{1,200}?)(?:\$|\.?\s*$|\.\s|\n)",
-    re.IGNORECASE,
-)
-
-
-def _anchored_answer(text: str) -> str | None:
-    """Text after the last 'answer is' / 'Answer:' marker (for word answers)."""
-    matches = list(_ANCHOR.finditer(text[-5000:]))
-    if not matches:
-        return None
-    return matches[-1].group(1).strip()
 
 
 _TEXT_CMD = re.compile(r"\\(?:text|textbf|textit|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
@@ -246,21 +447,31 @@ def handle_line(checker: Checker, line: str) -> dict[str, Any]:
         TIMEOUTS.events.clear()
         signal.setitimer(signal.ITIMER_VIRTUAL, ITEM_TIMEOUT_S)
         try:
-            correct, extracted = checker.check(prediction, reference)
+            verdict = checker.check(prediction, reference)
         finally:
             signal.setitimer(signal.ITIMER_VIRTUAL, 0)
         error = None
-        if TIMEOUTS.events and not correct:
+        if TIMEOUTS.events and not verdict.correct:
             kinds = sorted(set(TIMEOUTS.events))
             error = "math-verify timeout during " + " and ".join(kinds)
-        return {"id": item_id, "correct": correct, "extracted": extracted, "error": error}
+        return {
+            "id": item_id,
+            "correct": verdict.correct,
+            "extracted": verdict.extracted,
+            "error": error,
+            "hedged": verdict.hedged,
+        }
     except ItemTimeout:
-        return {"id": item_id, "correct": False, "extracted": None, "error": f"timeout after {ITEM_TIMEOUT_S:g}s CPU"}
+        return _failure(item_id, f"timeout after {ITEM_TIMEOUT_S:g}s CPU")
     except RecursionError:
-        return {"id": item_id, "correct": False, "extracted": None, "error": "RecursionError: expression too deep"}
+        return _failure(item_id, "RecursionError: expression too deep")
     except Exception as exc:  # noqa: BLE001 - the worker must survive any line
-        msg = f"{type(exc).__name__}: {exc}"
-        return {"id": item_id, "correct": False, "extracted": None, "error": msg[:500]}
+        return _failure(item_id, f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _failure(item_id: Any, error: str) -> dict[str, Any]:
+    """An item that could not be checked: never correct, always with a reason."""
+    return {"id": item_id, "correct": False, "extracted": None, "error": error, "hedged": False}
 
 
 def _json_line(obj: dict[str, Any]) -> str:
@@ -320,7 +531,7 @@ def main(stdin: Any = None, stdout: TextIO | None = None) -> int:
         except BaseException as exc:  # noqa: BLE001 - e.g. a late ItemTimeout
             if isinstance(exc, (SystemExit, KeyboardInterrupt)):
                 raise
-            result = {"id": None, "correct": False, "extracted": None, "error": f"internal error: {type(exc).__name__}"}
+            result = _failure(None, f"internal error: {type(exc).__name__}")
         out.write(_json_line(result))
         out.flush()
 
