@@ -11,7 +11,7 @@ import * as readline from 'node:readline';
 import * as zlib from 'node:zlib';
 import type { z } from 'zod';
 import { GroupRecordSchema, type GroupRecord } from '../contract';
-import { DataFileError, describeZodError, parseJsonl, readTextFile } from '../util/jsonl';
+import { DataFileError, describeZodError, readTextFile } from '../util/jsonl';
 
 export type GroupRecordInput = z.input<typeof GroupRecordSchema>;
 
@@ -96,11 +96,13 @@ export async function readGroupRecordAt(file: string, recordIndex: number): Prom
 
 /** All records of a (small) groups file at once; the first bad line throws. */
 export function readGroupsFile(file: string): GroupRecord[] {
-  return parseJsonl(readTextFile(file), file).map(({ line, value }) => {
-    const result = validateGroupRecord(value);
-    if (!result.ok) throw new DataFileError(file, line, result.message);
-    return result.record;
-  });
+  const records: GroupRecord[] = [];
+  readTextFile(file)
+    .split('\n')
+    .forEach((raw, i) => {
+      if (raw.trim()) records.push(parseGroupLine(raw, file, i + 1));
+    });
+  return records;
 }
 
 /** 0-based index of the record on 0-based `line` of `text`: the non-blank lines before it. */
