@@ -17,6 +17,7 @@ import { listTasks } from '../engine/tasks/registry';
 import { AnnotationProvider } from './views/annotations';
 import { ActiveRuns } from './services/activeRuns';
 import { ApiKeys } from './services/apiKeys';
+import { RunStoreRegistry } from './services/runs/runStore';
 import { registerCommands } from './commands';
 import { loadWebviews } from './views/webviewApi';
 import { registerExplorer } from './views/explorer';
@@ -35,8 +36,11 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const active = new ActiveRuns();
   context.subscriptions.push(active);
-  const webviews = loadWebviews(context, output);
-  const explorer = registerExplorer(context, active, log);
+  // One index per run, shared by the explorer, the annotations and the webviews.
+  const stores = new RunStoreRegistry();
+  context.subscriptions.push(stores);
+  const webviews = loadWebviews(context, output, stores);
+  const explorer = registerExplorer(context, active, log, stores);
   const statusBar = new LiveRunsStatusBar(explorer.runs, active);
   const annotations = new AnnotationProvider(explorer.runs);
   context.subscriptions.push(statusBar, annotations);

@@ -5,7 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunWriter, sampleRows } from '../../src/engine/run/runDir';
 import { SummaryBuilder } from '../../src/engine/run/summary';
-import { describeRun, lastCompleteLine, listRunDirs, readSampleRow, RunSamplesReader, scanRun } from '../../src/extension/services/runScan';
+import { lastCompleteLine } from '../../src/engine/run/runReader';
+import { RunIndex } from '../../src/extension/services/runs/runIndex';
+import { describeRun, listRunDirs, scanRun } from '../../src/extension/services/runScan';
 import { rolloutGroup } from '../helpers/runFixtures';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tl-ext-runs-'));
@@ -69,47 +71,58 @@ test('a damaged summary is named and the run still lists', () => {
   assert.match(info.issues[0]!, /summary\.json/);
 });
 
-test('samples are read incrementally; bad lines are named; a cut line waits', () => {
+/** Reads what the run's events.jsonl holds now into the index, chunk by chunk (as the run store does). */
+async function catchUp(index: RunIndex): Promise<number> {
+  const before = index.rowCount;
+  for (;;) {
+    const batch = await index.readMore(200);
+    if (batch.consumed === 0 || index.pendingBytes === 0) return index.rowCount - before;
+  }
+}
+
+test("the explorer's problems and samples come from the shared run index, read incrementally; bad lines named; a cut line waits", async () => {
   const dir = path.join(tmp(), 'r');
   writeRun(dir, 2, false);
-  const reader = new RunSamplesReader(dir);
-  assert.equal(reader.refresh(), 4);
-  assert.deepEqual(reader.problems().map((p) => p.problem_id), ['p0', 'p1']);
-  const s = reader.problem('p0')!.samples[0]!;
-  assert.equal(s.sample_id, 'p0#pos0');
-  assert.equal(s.with_trace_successes, 2);
-  assert.equal(s.line, 1);
+  const index = new RunIndex(dir);
+  assert.equal(await catchUp(index), 4);
+  assert.deepEqual(
+    index.problems().map((p) => p.problemId),
+    ['p0', 'p1'],
+  );
+  const s = index.problemsWithId('p0')[0]!.samples[0]!;
+  assert.equal(s.sampleId, 'p0#pos0');
+  assert.equal(s.k, 2);
+  assert.equal(s.line, 2, 'line of its group in events.jsonl (after run_started)');
   assert.ok(!('trace' in s), 'trace texts are not kept');
 
-  const rows = sampleRows(rolloutGroup('p2')).map((r) => JSON.stringify(r));
-  fs.appendFileSync(path.join(dir, 'samples.jsonl'), `{"sample_id": 1}\n${rows[0]}\n${rows[1]!.slice(0, 30)}`);
-  assert.equal(reader.refresh(), 1);
-  assert.equal(reader.malformedCount, 1);
-  assert.equal(reader.issues[0]!.line, 5);
-  assert.match(reader.issues[0]!.message, /field "sample_id"/);
-  fs.appendFileSync(path.join(dir, 'samples.jsonl'), `${rows[1]!.slice(30)}\n`);
-  assert.equal(reader.refresh(), 1);
-  assert.equal(reader.problem('p2')!.samples.length, 2);
-  assert.equal(reader.problem('p2')!.samples[1]!.line, 7);
-  assert.equal(reader.refresh(), 0);
+  const events = path.join(dir, 'events.jsonl');
+  const g2 = JSON.stringify(rolloutGroup('p2', 2));
+  fs.appendFileSync(events, `{"type": "rollout_group"}\n${g2.slice(0, 30)}`);
+  assert.equal(await catchUp(index), 0, 'a cut line waits');
+  assert.equal(index.issueCount, 1);
+  assert.equal(index.recentIssues[0]!.line, 4);
+  assert.match(index.recentIssues[0]!.message, /field "/);
+  fs.appendFileSync(events, `${g2.slice(30)}\n`);
+  assert.equal(await catchUp(index), 2);
+  assert.equal(index.problemsWithId('p2')[0]!.samples[1]!.line, 5);
+  assert.equal(index.problemCount, 3);
+  assert.deepEqual(
+    index.problems(1, 1).map((p) => p.problemId),
+    ['p1'],
+    'a page of problems',
+  );
 });
 
-test('a run with only events.jsonl lists its samples from the rollout groups', () => {
+test('a sample row is read back whole (with its trace) from its group', async () => {
   const dir = path.join(tmp(), 'r');
   writeRun(dir, 2, true);
-  fs.rmSync(path.join(dir, 'samples.jsonl'));
-  const reader = new RunSamplesReader(dir);
-  assert.equal(reader.refresh(), 4);
-  assert.equal(reader.problems().length, 2);
-});
-
-test('a sample row is read back whole (with its trace) from its byte range', () => {
-  const dir = path.join(tmp(), 'r');
-  writeRun(dir, 2, true);
-  const reader = new RunSamplesReader(dir);
-  reader.refresh();
-  const lite = reader.problem('p1')!.samples[1]!;
-  const row = readSampleRow(dir, lite)!;
+  fs.rmSync(path.join(dir, 'samples.jsonl')); // the index reads events.jsonl only
+  const index = new RunIndex(dir);
+  await catchUp(index);
+  const neg = index.problemsWithId('p1')[0]!.samples[1]!;
+  const row = index.sampleRow(neg.rowId);
   assert.equal(row.sample_id, 'p1#neg0');
   assert.equal(row.trace, 'trace neg0 <b>bold</b>');
+  assert.equal(row.with_trace_successes, 0);
+  assert.deepEqual(row, sampleRows(rolloutGroup('p1', 1))[1]);
 });

@@ -12,7 +12,9 @@ import { flat } from '../services/annotate';
 import { readCapped, type DataFileEntry } from '../services/dataFiles';
 import type { DataNode } from '../views/dataFilesTree';
 import { describeCounts, detectText, type DataKind } from '../services/detect';
-import { describeRun, readSampleRow, type RunInfo } from '../services/runScan';
+import type { RunIndex } from '../services/runs/runIndex';
+import type { RunRow } from '../services/runs/runRows';
+import { describeRun, type RunInfo } from '../services/runScan';
 import type { RunsNode, RunsTreeProvider } from '../views/runsTree';
 import { describeSample, sampleLabel } from '../views/runsTree';
 import type { LiveRunsStatusBar } from '../views/statusBar';
@@ -86,19 +88,16 @@ async function inspectSample(deps: CommandDeps, arg: unknown): Promise<void> {
     return;
   }
   if (isRunsNode(arg) && arg.type === 'sample') {
-    deps.webviews.openInspector(arg.runDir, arg.sample.problem_id, arg.sample.sample_id);
+    deps.webviews.openInspector(arg.runDir, arg.sample.problemId, arg.sample.sampleId);
     return;
   }
   const runDir = runDirOf(arg) ?? (await pickRun(deps, 'Inspect a sample of which run?'));
   if (!runDir || !requireDir(runDir)) return;
-  const reader = deps.runs.reader(runDir);
-  const problems = isRunsNode(arg) && arg.type === 'problem' ? [arg.problem] : reader.problems();
+  const MAX_ITEMS = 5000;
+  const problems = isRunsNode(arg) && arg.type === 'problem' ? [arg.problem] : (await deps.runs.index(runDir)).problems(0, MAX_ITEMS);
   const items: Item<{ problemId: string; sampleId: string }>[] = [];
-  for (const p of problems) {
-    for (const s of p.samples) {
-      items.push({ label: `${p.problem_id} · ${sampleLabel(s)}`, description: describeSample(s), value: { problemId: p.problem_id, sampleId: s.sample_id } });
-      if (items.length >= 5000) break;
-    }
+  for (const s of problems.flatMap((p) => p.samples).slice(0, MAX_ITEMS)) {
+    items.push({ label: `${s.problemId} · ${sampleLabel(s)}`, description: describeSample(s), value: { problemId: s.problemId, sampleId: s.sampleId } });
   }
   if (!items.length) {
     void vscode.window.showInformationMessage(`TraceLift: ${path.basename(runDir)} has no scored samples yet.`);
@@ -173,15 +172,17 @@ async function diffSampleVsReference(deps: CommandDeps, arg: unknown): Promise<v
     await diffTraces(deps, arg);
     return;
   }
-  const problem = deps.runs.reader(arg.runDir).problem(arg.sample.problem_id);
+  const sample = arg.sample;
+  const index = await deps.runs.index(arg.runDir);
+  const problem = index.problemsWithId(sample.problemId).find((p) => p.task === sample.task);
   const ref = problem?.samples.find((s) => s.source === 'reference' || s.source === 'positive');
-  if (!ref || ref.sample_id === arg.sample.sample_id) {
-    void vscode.window.showInformationMessage(`TraceLift: problem ${arg.sample.problem_id} has no other reference trace in this run to diff against.`);
+  if (!ref || ref.sampleId === sample.sampleId) {
+    void vscode.window.showInformationMessage(`TraceLift: problem ${sample.problemId} has no other reference trace in this run to diff against.`);
     return;
   }
-  const [left, right] = [readSampleRow(arg.runDir, ref), readSampleRow(arg.runDir, arg.sample)];
+  const [left, right] = [fullSample(index, ref), fullSample(index, sample)];
   if (!left || !right) {
-    void vscode.window.showErrorMessage('TraceLift: could not read the traces back from samples.jsonl (was the file rewritten?).');
+    void vscode.window.showErrorMessage('TraceLift: could not read the traces back from events.jsonl (was the file rewritten?).');
     return;
   }
   const meta = (r: typeof left) => ({ sample_id: r.sample_id, uplift: r.uplift, reward: r.reward?.value ?? null, label: r.label });
@@ -189,6 +190,17 @@ async function diffSampleVsReference(deps: CommandDeps, arg: unknown): Promise<v
     { title: `${sampleLabel(ref)} (reference)`, text: left.trace, meta: meta(left) },
     { title: sampleLabel(arg.sample), text: right.trace, meta: meta(right) },
   );
+}
+
+/** A sample's whole row (with its trace), re-read from its group; null when the run changed under the index. */
+function fullSample(index: RunIndex, row: RunRow) {
+  const id = index.findSample(row.problemId, row.sampleId, row.line);
+  if (id < 0) return null;
+  try {
+    return index.sampleRow(id);
+  } catch {
+    return null;
+  }
 }
 
 /** A record of a groups file, as its line number: from CodeLens arguments, or picked. */

@@ -1,16 +1,16 @@
 /**
  * Cheap reads of run directories for the explorer: what a run is and whether
- * it is live (from config.json, summary.json and the last line of
- * events.jsonl — never the whole log), and its problems and samples read
- * incrementally from samples.jsonl (only the bytes appended since the last
- * read; trace texts are not kept). No `vscode` import.
+ * it is live, from config.json, summary.json and the first and last lines of
+ * events.jsonl — never the whole log (the engine's run reader does the
+ * reading). A run's problems and samples come from its shared run index
+ * (runsModel.ts), built only when they are asked for. No `vscode` import.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunSummarySchema, TraceSampleRowSchema, type RunSummary, type TraceSampleRow } from '../../engine/contract';
-import { CONFIG_FILE, EVENTS_FILE, SAMPLES_FILE, SUMMARY_FILE, readEvents, sampleRows } from '../../engine/run/runDir';
-import { describeZodError } from '../../engine/util/jsonl';
-import type { LineIssue } from './detect';
+import type { RunSummary } from '../../engine/contract';
+import { EVENTS_FILE, mtimeMs, readRunConfig, readRunEdges, readRunSummary, SUMMARY_FILE } from '../../engine/run/runReader';
+
+export { isRunDir, listRunDirs } from '../../engine/run/runReader';
 
 export type RunStatus = 'running' | 'completed' | 'failed' | 'cancelled' | 'interrupted' | 'unknown';
 
@@ -40,71 +40,6 @@ export interface RunInfo {
 /** A run that has not ended and whose log was written within this window counts as live. */
 export const LIVE_WINDOW_MS = 5 * 60_000;
 
-export function isRunDir(dir: string): boolean {
-  return fs.existsSync(path.join(dir, EVENTS_FILE)) || fs.existsSync(path.join(dir, SUMMARY_FILE));
-}
-
-/** Run directories directly under `folder` (unsorted: callers sort by updatedMs). */
-export function listRunDirs(folder: string): string[] {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(folder, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => path.join(folder, e.name)).filter(isRunDir);
-}
-
-function mtimeMs(file: string): number {
-  try {
-    return fs.statSync(file).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
-/** Reads up to `maxBytes` at `position` (clamped to the file). */
-function readSlice(file: string, position: number, maxBytes: number): Buffer {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const size = fs.fstatSync(fd).size;
-    const start = Math.max(0, Math.min(position, size));
-    const buf = Buffer.alloc(Math.min(maxBytes, size - start));
-    const n = fs.readSync(fd, buf, 0, buf.length, start);
-    return buf.subarray(0, n);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** The last newline-terminated line of a file (a cut tail is ignored), or null. */
-export function lastCompleteLine(file: string, maxBytes = 1024 * 1024): string | null {
-  let size: number;
-  try {
-    size = fs.statSync(file).size;
-  } catch {
-    return null;
-  }
-  const buf = readSlice(file, Math.max(0, size - maxBytes), maxBytes);
-  const text = buf.toString('utf8');
-  const end = text.lastIndexOf('\n');
-  if (end < 0) return null;
-  const start = text.lastIndexOf('\n', end - 1);
-  if (start < 0 && size > buf.length) return null; // the line is longer than the window
-  return text.slice(start + 1, end).trim() || null;
-}
-
-/** The first line of a file when it ends within `maxBytes`. */
-export function firstLine(file: string, maxBytes = 1024 * 1024): string | null {
-  try {
-    const text = readSlice(file, 0, maxBytes).toString('utf8');
-    const end = text.indexOf('\n');
-    return end < 0 ? null : text.slice(0, end).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
 function parseObj(text: string | null): Record<string, unknown> | null {
   if (!text) return null;
   try {
@@ -128,50 +63,29 @@ function describeTraceSource(source: unknown): { text: string | null; file: stri
 export function scanRun(dir: string, opts: { now?: number; liveWindowMs?: number; activeDirs?: ReadonlySet<string> } = {}): RunInfo {
   const now = opts.now ?? Date.now();
   const issues: string[] = [];
-  const eventsFile = path.join(dir, EVENTS_FILE);
-  const summaryFile = path.join(dir, SUMMARY_FILE);
-
-  let summary: RunSummary | null = null;
-  if (fs.existsSync(summaryFile)) {
-    try {
-      const parsed = RunSummarySchema.safeParse(JSON.parse(fs.readFileSync(summaryFile, 'utf8')));
-      if (parsed.success) summary = parsed.data;
-      else issues.push(`${SUMMARY_FILE}: ${describeZodError(parsed.error)}`);
-    } catch (err) {
-      issues.push(`${SUMMARY_FILE}: ${(err as Error).message}`);
-    }
-  }
-
-  let config: Record<string, unknown> | null = null;
-  const configFile = path.join(dir, CONFIG_FILE);
-  if (fs.existsSync(configFile)) {
-    try {
-      config = parseObj(fs.readFileSync(configFile, 'utf8'));
-      if (!config) issues.push(`${CONFIG_FILE}: not a JSON object`);
-    } catch (err) {
-      issues.push(`${CONFIG_FILE}: ${(err as Error).message}`);
-    }
-  }
-
-  const started = parseObj(firstLine(eventsFile));
-  const last = parseObj(lastCompleteLine(eventsFile));
-  const updatedMs = Math.max(mtimeMs(eventsFile), mtimeMs(summaryFile));
+  const { summary, issue: summaryIssue } = readRunSummary(dir);
+  if (summaryIssue) issues.push(summaryIssue);
+  const { config, issue: configIssue } = readRunConfig(dir);
+  if (configIssue) issues.push(configIssue);
+  const { first, last, hasLastLine } = readRunEdges(dir);
+  const updatedMs = Math.max(mtimeMs(path.join(dir, EVENTS_FILE)), mtimeMs(path.join(dir, SUMMARY_FILE)));
 
   let status: RunStatus;
-  if (last?.type === 'run_ended' && typeof last.status === 'string') status = last.status as RunStatus;
-  else if (last) status = 'running';
+  if (last?.type === 'run_ended') status = last.status;
+  else if (hasLastLine) status = 'running';
   else status = summary?.status ?? 'unknown';
   const active = opts.activeDirs?.has(path.resolve(dir)) ?? false;
   const recent = now - updatedMs < (opts.liveWindowMs ?? LIVE_WINDOW_MS);
   const live = active || (status === 'running' && recent);
   if (status === 'running' && !live) status = 'interrupted';
 
-  const runKind = started?.type === 'run_started' ? started.run_kind : config && 'trace_source' in config ? 'eval' : null;
+  const started = first?.type === 'run_started' ? first : null;
+  const runKind = started ? started.run_kind : config && 'trace_source' in config ? 'eval' : null;
   const source = describeTraceSource(config?.trace_source);
   return {
     dir,
     name: path.basename(dir),
-    runId: (typeof started?.run_id === 'string' ? started.run_id : null) ?? summary?.run_id ?? null,
+    runId: started?.run_id ?? summary?.run_id ?? null,
     kind: runKind === 'eval' || runKind === 'train' ? runKind : null,
     status,
     live,
@@ -184,207 +98,6 @@ export function scanRun(dir: string, opts: { now?: number; liveWindowMs?: number
     updatedMs,
     issues,
   };
-}
-
-/** A sample row without its trace text: what the tree shows. */
-export interface SampleLite {
-  /** 1-based line in samples.jsonl (or events.jsonl when the run has no samples file). */
-  line: number;
-  /** Byte range of the row in samples.jsonl (null when read from events.jsonl): `readSampleRow` reads it back whole. */
-  offset: number | null;
-  bytes: number;
-  sample_id: string;
-  problem_id: string;
-  task: string;
-  source: string;
-  label: string | null;
-  uplift: number | null;
-  reward: number | null;
-  rubric_total: number | null;
-  with_trace_successes: number;
-  with_trace_valid: number;
-  baseline_rate: number | null;
-  baseline_valid: number;
-  failed_calls: number;
-  errors: number;
-}
-
-export interface ProblemLite {
-  problem_id: string;
-  task: string;
-  samples: SampleLite[];
-}
-
-function lite(row: TraceSampleRow, line: number, offset: number | null, bytes: number): SampleLite {
-  return {
-    line,
-    offset,
-    bytes,
-    sample_id: row.sample_id,
-    problem_id: row.problem_id,
-    task: row.task,
-    source: row.source,
-    label: row.label,
-    uplift: row.uplift,
-    reward: row.reward?.value ?? null,
-    rubric_total: row.rubric_total,
-    with_trace_successes: row.with_trace_successes,
-    with_trace_valid: row.with_trace_valid,
-    baseline_rate: row.baseline_rate,
-    baseline_valid: row.baseline_valid,
-    failed_calls: row.failed_calls,
-    errors: row.errors.length,
-  };
-}
-
-const CHUNK = 8 * 1024 * 1024;
-
-/**
- * Problems and samples of one run, read incrementally: each `refresh()` reads
- * only the complete lines appended since the last one. Bad lines are counted
- * and named; a cut last line waits for the next refresh.
- */
-export class RunSamplesReader {
-  private offset = 0;
-  private lineNo = 0;
-  private readonly byProblem = new Map<string, ProblemLite>();
-  private readonly order: ProblemLite[] = [];
-  private fromEvents = false;
-  malformedCount = 0;
-  readonly issues: LineIssue[] = [];
-
-  constructor(readonly dir: string) {}
-
-  get sampleCount(): number {
-    return this.order.reduce((n, p) => n + p.samples.length, 0);
-  }
-
-  problems(): readonly ProblemLite[] {
-    return this.order;
-  }
-
-  problem(id: string): ProblemLite | undefined {
-    return this.byProblem.get(id);
-  }
-
-  private reset(): void {
-    this.offset = 0;
-    this.lineNo = 0;
-    this.byProblem.clear();
-    this.order.length = 0;
-    this.malformedCount = 0;
-    this.issues.length = 0;
-  }
-
-  private add(row: TraceSampleRow, line: number, offset: number | null = null, bytes = 0): void {
-    let p = this.byProblem.get(row.problem_id);
-    if (!p) {
-      p = { problem_id: row.problem_id, task: row.task, samples: [] };
-      this.byProblem.set(row.problem_id, p);
-      this.order.push(p);
-    }
-    p.samples.push(lite(row, line, offset, bytes));
-  }
-
-  private issue(line: number, message: string): void {
-    this.malformedCount++;
-    if (this.issues.length < 20) this.issues.push({ line, message });
-  }
-
-  /** Reads what was appended; returns how many samples were added. */
-  refresh(): number {
-    const samplesFile = path.join(this.dir, SAMPLES_FILE);
-    const before = this.sampleCount;
-    if (fs.existsSync(samplesFile)) {
-      if (this.fromEvents) {
-        this.reset();
-        this.fromEvents = false;
-      }
-      this.readSamples(samplesFile);
-    } else if (fs.existsSync(path.join(this.dir, EVENTS_FILE))) {
-      if (!this.fromEvents) {
-        this.reset();
-        this.fromEvents = true;
-      }
-      this.readEventGroups();
-    }
-    return this.sampleCount - before;
-  }
-
-  private readSamples(file: string): void {
-    let size: number;
-    try {
-      size = fs.statSync(file).size;
-    } catch {
-      return;
-    }
-    if (size < this.offset) this.reset(); // rewritten
-    let want = CHUNK;
-    while (this.offset < size) {
-      const buf = readSlice(file, this.offset, want);
-      const end = buf.lastIndexOf(0x0a);
-      if (end < 0) {
-        if (this.offset + buf.length >= size) return; // only a cut line so far: wait for its newline
-        want *= 2; // one line longer than the chunk
-        continue;
-      }
-      this.consume(buf.subarray(0, end + 1).toString('utf8'), this.offset);
-      this.offset += end + 1;
-      want = CHUNK;
-    }
-  }
-
-  private consume(text: string, base: number): void {
-    const lines = text.split('\n');
-    lines.pop(); // after the final newline
-    let at = base;
-    for (const raw of lines) {
-      const line = ++this.lineNo;
-      const start = at;
-      const bytes = Buffer.byteLength(raw, 'utf8');
-      at += bytes + 1;
-      if (!raw.trim()) continue;
-      let value: unknown;
-      try {
-        value = JSON.parse(raw);
-      } catch (err) {
-        this.issue(line, `invalid JSON (${(err as Error).message})`);
-        continue;
-      }
-      const parsed = TraceSampleRowSchema.safeParse(value);
-      if (parsed.success) this.add(parsed.data, line, start, bytes);
-      else this.issue(line, describeZodError(parsed.error));
-    }
-  }
-
-  private readEventGroups(): void {
-    const { events, issues, offset } = readEvents(this.dir, this.offset, this.lineNo + 1);
-    const consumed = readSlice(path.join(this.dir, EVENTS_FILE), this.offset, offset - this.offset).toString('utf8');
-    const startLine = this.lineNo + 1;
-    this.lineNo += (consumed.match(/\n/g) ?? []).length;
-    this.offset = offset;
-    for (const i of issues) this.issue(i.line, i.message);
-    for (const e of events) if (e.type === 'rollout_group') for (const row of sampleRows(e)) this.add(row, startLine);
-  }
-}
-
-/** The whole samples.jsonl row of a sample (with its trace), or null when it cannot be read back. */
-export function readSampleRow(dir: string, sample: SampleLite): TraceSampleRow | null {
-  if (sample.offset === null) {
-    for (const e of readEvents(dir).events) {
-      if (e.type !== 'rollout_group' || e.problem_id !== sample.problem_id) continue;
-      const row = sampleRows(e).find((r) => r.sample_id === sample.sample_id);
-      if (row) return row;
-    }
-    return null;
-  }
-  try {
-    const raw = readSlice(path.join(dir, SAMPLES_FILE), sample.offset, sample.bytes).toString('utf8');
-    const parsed = TraceSampleRowSchema.safeParse(JSON.parse(raw));
-    return parsed.success && parsed.data.sample_id === sample.sample_id ? parsed.data : null;
-  } catch {
-    return null;
-  }
 }
 
 /** Written beside a run by "Measure Uplift": which groups file and record it measured. */

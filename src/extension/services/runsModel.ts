@@ -1,16 +1,25 @@
 /**
  * The workspace's runs as one model for the explorer, the annotations, the
  * status bar and the commands: the run list (rescanned on file events,
- * debounced; polled while a run is live), and one incremental samples reader
- * per run.
+ * debounced; polled while a run is live) from cheap reads only (runScan.ts),
+ * and — for a run whose problems and samples are asked for — its run index,
+ * the same one the webviews use (shared and ref-counted by the run stores).
+ *
+ * Listing runs never indexes them: an index is acquired when a run is
+ * expanded in the tree, a command needs its samples, or an open groups file
+ * was measured by it; it is released when the run's node is collapsed or the
+ * run leaves the list (the store keeps it a grace period for a quick return).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ActiveRuns } from './activeRuns';
-import { onSettingsChanged, runsFolders } from './settings';
-import { listRunDirs, readOrigin, RunSamplesReader, scanRun, type RunInfo, type RunOrigin } from './runScan';
 import type { Measured } from './annotate';
+import type { Lease } from './runs/refCounted';
+import type { RunIndex } from './runs/runIndex';
+import type { RunStore, RunStoreRegistry } from './runs/runStore';
+import { listRunDirs, readOrigin, scanRun, type RunInfo, type RunOrigin } from './runScan';
+import { onSettingsChanged, runsFolders } from './settings';
 
 const POLL_MS = 3000;
 const DEBOUNCE_MS = 400;
@@ -19,7 +28,8 @@ export class RunsModel implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
   private list: RunInfo[] = [];
-  private readonly readers = new Map<string, RunSamplesReader>();
+  private readonly held = new Map<string, { lease: Lease<RunStore>; sub: vscode.Disposable }>();
+  private indexChanged: NodeJS.Timeout | undefined;
   private readonly origins = new Map<string, RunOrigin | null>();
   private watchers: vscode.Disposable[] = [];
   private readonly disposables: vscode.Disposable[] = [];
@@ -29,6 +39,7 @@ export class RunsModel implements vscode.Disposable {
   constructor(
     private readonly active: ActiveRuns,
     private readonly log: (line: string) => void,
+    private readonly stores: RunStoreRegistry,
   ) {
     this.watch();
     this.rescan();
@@ -64,20 +75,46 @@ export class RunsModel implements vscode.Disposable {
     return this.list.filter((r) => r.live);
   }
 
-  /** The run's samples reader, brought up to date (reads only what was appended). */
-  reader(dir: string): RunSamplesReader {
+  /** The run's index as it is now (held from here on: it fills in the background and fires onDidChange). */
+  indexNow(dir: string): RunIndex {
+    return this.hold(dir).index;
+  }
+
+  /** The run's index once everything written so far is read. */
+  async index(dir: string): Promise<RunIndex> {
+    const store = this.hold(dir);
+    await store.whenIdle();
+    return store.index;
+  }
+
+  /** The explorer no longer shows this run's problems: let its index go (unless a view still holds it). */
+  release(dir: string): void {
     const abs = path.resolve(dir);
-    let r = this.readers.get(abs);
-    if (!r) {
-      r = new RunSamplesReader(abs);
-      this.readers.set(abs, r);
+    const h = this.held.get(abs);
+    if (!h) return;
+    this.held.delete(abs);
+    h.sub.dispose();
+    h.lease.dispose();
+  }
+
+  private hold(dir: string): RunStore {
+    const abs = path.resolve(dir);
+    let h = this.held.get(abs);
+    if (!h) {
+      const lease = this.stores.acquire(abs);
+      h = { lease, sub: lease.value.onDidChange(() => this.scheduleIndexChange()) };
+      this.held.set(abs, h);
     }
-    try {
-      r.refresh();
-    } catch (err) {
-      this.log(`reading samples of ${abs}: ${(err as Error).message}`);
-    }
-    return r;
+    return h.lease.value;
+  }
+
+  /** New rows in a held index: one change notification per debounce window. */
+  private scheduleIndexChange(): void {
+    if (this.indexChanged) return;
+    this.indexChanged = setTimeout(() => {
+      this.indexChanged = undefined;
+      this.emitter.fire();
+    }, DEBOUNCE_MS);
   }
 
   origin(dir: string): RunOrigin | null {
@@ -99,8 +136,9 @@ export class RunsModel implements vscode.Disposable {
     for (const r of [...runs].sort((a, b) => a.updatedMs - b.updatedMs)) {
       const origin = this.origin(r.dir);
       if (origin && origin.problem_id !== problemId) continue;
-      const p = this.reader(r.dir).problem(problemId);
-      for (const s of p?.samples ?? []) out.set(s.sample_id, { uplift: s.uplift, reward: s.reward, run: r.name });
+      for (const p of this.indexNow(r.dir).problemsWithId(problemId)) {
+        for (const s of p.samples) out.set(s.sampleId, { uplift: s.uplift, reward: s.reward, run: r.name });
+      }
     }
     return out.size ? out : undefined;
   }
@@ -151,7 +189,7 @@ export class RunsModel implements vscode.Disposable {
     for (const dir of activeDirs) if (!seen.has(dir) && fs.existsSync(dir)) list.push(scanRun(dir, { activeDirs }));
     list.sort((a, b) => b.updatedMs - a.updatedMs);
     this.list = list;
-    for (const dir of [...this.readers.keys()]) if (!seen.has(dir) && !activeDirs.has(dir)) this.readers.delete(dir);
+    for (const dir of [...this.held.keys()]) if (!seen.has(dir) && !activeDirs.has(dir)) this.release(dir);
     this.origins.clear();
     void vscode.commands.executeCommand('setContext', 'tracelift.hasRuns', list.length > 0);
     void vscode.commands.executeCommand('setContext', 'tracelift.hasTwoRuns', list.length > 1);
@@ -168,6 +206,8 @@ export class RunsModel implements vscode.Disposable {
   dispose(): void {
     if (this.debounce) clearTimeout(this.debounce);
     if (this.poll) clearTimeout(this.poll);
+    if (this.indexChanged) clearTimeout(this.indexChanged);
+    for (const dir of [...this.held.keys()]) this.release(dir);
     for (const d of [...this.watchers, ...this.disposables]) d.dispose();
     this.emitter.dispose();
   }

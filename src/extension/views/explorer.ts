@@ -1,6 +1,7 @@
 /** The TraceLift activity-bar container: the Runs view and the Trace & Data Files view. */
 import * as vscode from 'vscode';
 import type { ActiveRuns } from '../services/activeRuns';
+import type { RunStoreRegistry } from '../services/runs/runStore';
 import { DataFileIndex } from '../services/dataFiles';
 import { DataFilesTreeProvider } from './dataFilesTree';
 import { RunsModel } from '../services/runsModel';
@@ -15,8 +16,9 @@ export interface Explorer {
   dataFiles: DataFileIndex;
 }
 
-export function registerExplorer(context: vscode.ExtensionContext, active: ActiveRuns, log: (line: string) => void): Explorer {
-  const runs = new RunsModel(active, log);
+/** `stores` are the run indexes shared with the webviews. */
+export function registerExplorer(context: vscode.ExtensionContext, active: ActiveRuns, log: (line: string) => void, stores: RunStoreRegistry): Explorer {
+  const runs = new RunsModel(active, log, stores);
   const runsTree = new RunsTreeProvider(runs);
   const dataFiles = new DataFileIndex(log);
   const dataTree = new DataFilesTreeProvider(dataFiles);
@@ -26,6 +28,10 @@ export function registerExplorer(context: vscode.ExtensionContext, active: Activ
     const live = runs.live().length;
     runsView.badge = live ? { value: live, tooltip: `${live} live run${live > 1 ? 's' : ''}` } : undefined;
   };
-  context.subscriptions.push(runs, runsTree, dataFiles, dataTree, runsView, dataView, runs.onDidChange(badge));
+  // A collapsed run no longer needs its index (the webviews keep theirs).
+  const collapsed = runsView.onDidCollapseElement((e) => {
+    if (e.element.type === 'run') runs.release(e.element.run.dir);
+  });
+  context.subscriptions.push(runs, runsTree, dataFiles, dataTree, runsView, dataView, collapsed, runs.onDidChange(badge));
   return { runs, runsTree, dataFiles };
 }

@@ -1,20 +1,24 @@
 /**
  * The "Runs" view: runs and evals of the workspace's runs folder(s), newest
  * first, live ones marked; each expands to its problems (a page at a time)
- * and each problem to its scored traces.
+ * and each problem to its scored traces. Expanding a run reads it into its
+ * run index (shared with the webviews); listing runs does not.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readSettings } from '../services/settings';
-import { describeRun, pct, signed, type ProblemLite, type RunInfo, type SampleLite } from '../services/runScan';
+import { EVENTS_FILE } from '../../engine/run/runReader';
+import type { ProblemSamples } from '../services/runs/runIndex';
+import type { RunRow } from '../services/runs/runRows';
+import { describeRun, pct, signed, type RunInfo } from '../services/runScan';
 import type { RunsModel } from '../services/runsModel';
+import { readSettings } from '../services/settings';
 import { escapeMarkdown } from '../services/annotate';
 import { hoverMarkdown, safeMarkdown } from './markdown';
 
 export type RunsNode =
   | { type: 'run'; run: RunInfo }
-  | { type: 'problem'; runDir: string; problem: ProblemLite }
-  | { type: 'sample'; runDir: string; sample: SampleLite }
+  | { type: 'problem'; runDir: string; problem: ProblemSamples }
+  | { type: 'sample'; runDir: string; sample: RunRow }
   | { type: 'more'; runDir: string; shown: number; total: number }
   | { type: 'message'; text: string; detail?: string; icon: string; runDir?: string; line?: number };
 
@@ -28,22 +32,22 @@ const STATUS_ICONS: Record<RunInfo['status'], [string, string | undefined]> = {
 };
 
 /** "reference" for "gsm8k/test/0#reference" under its problem. */
-export function sampleLabel(s: SampleLite): string {
-  return s.sample_id.startsWith(`${s.problem_id}#`) ? s.sample_id.slice(s.problem_id.length + 1) : s.sample_id;
+export function sampleLabel(s: RunRow): string {
+  return s.sampleId.startsWith(`${s.problemId}#`) ? s.sampleId.slice(s.problemId.length + 1) : s.sampleId;
 }
 
-export function describeSample(s: SampleLite): string {
-  const parts = [`uplift ${signed(s.uplift)}`, `reward ${s.reward === null ? 'n/a' : s.reward.toFixed(3)}`, `${s.with_trace_successes}/${s.with_trace_valid}`];
+export function describeSample(s: RunRow): string {
+  const parts = [`uplift ${signed(s.uplift)}`, `reward ${s.reward === null ? 'n/a' : s.reward.toFixed(3)}`, `${s.k}/${s.K}`];
   if (s.label && s.label !== sampleLabel(s)) parts.push(s.label);
-  if (s.failed_calls || s.errors) parts.push('⚠');
+  if (s.errorCount) parts.push('⚠'); // sample errors or failed calls
   return parts.join(' · ');
 }
 
-function describeProblem(p: ProblemLite): string {
+function describeProblem(p: ProblemSamples): string {
   const ups = p.samples.map((s) => s.uplift).filter((u): u is number => u !== null);
   const base = p.samples[0];
   const parts = [`${p.samples.length} trace${p.samples.length === 1 ? '' : 's'}`];
-  if (base) parts.push(`base ${pct(base.baseline_rate)}`);
+  if (base) parts.push(`base ${pct(base.baselineRate)}`);
   if (ups.length) parts.push(`best ${signed(Math.max(...ups))}`);
   return parts.join(' · ');
 }
@@ -80,8 +84,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         return item;
       }
       case 'problem': {
-        const item = new vscode.TreeItem(node.problem.problem_id, vscode.TreeItemCollapsibleState.Collapsed);
-        item.id = `problem:${node.runDir}:${node.problem.problem_id}`;
+        const item = new vscode.TreeItem(node.problem.problemId, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `problem:${node.runDir}:${node.problem.task}:${node.problem.problemId}`;
         item.description = describeProblem(node.problem);
         item.iconPath = new vscode.ThemeIcon('symbol-field');
         item.contextValue = 'tracelift.problem';
@@ -90,14 +94,14 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
       case 'sample': {
         const s = node.sample;
         const item = new vscode.TreeItem(sampleLabel(s), vscode.TreeItemCollapsibleState.None);
-        item.id = `sample:${node.runDir}:${s.sample_id}`;
+        item.id = `sample:${node.runDir}:${s.line}:${s.sampleId}`;
         item.description = describeSample(s);
         const icon = s.uplift === null ? 'circle-outline' : s.uplift > 0 ? 'arrow-up' : s.uplift < 0 ? 'arrow-down' : 'dash';
         const color = s.uplift === null ? undefined : s.uplift > 0 ? 'testing.iconPassed' : s.uplift < 0 ? 'testing.iconFailed' : undefined;
         item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
         item.contextValue = 'tracelift.sample';
         item.tooltip = safeMarkdown(
-          [`**${escapeMarkdown(s.sample_id)}**`, '', escapeMarkdown(`${s.source}${s.label ? ` (${s.label})` : ''}`), '', escapeMarkdown(describeSample(s))].join('\n'),
+          [`**${escapeMarkdown(s.sampleId)}**`, '', escapeMarkdown(`${s.source}${s.label ? ` (${s.label})` : ''}`), '', escapeMarkdown(describeSample(s))].join('\n'),
         );
         item.command = { command: 'tracelift.inspectSample', title: 'Inspect Sample', arguments: [node] };
         return item;
@@ -117,7 +121,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
           item.command = {
             command: 'vscode.open',
             title: 'Open',
-            arguments: [vscode.Uri.file(path.join(node.runDir, 'samples.jsonl')), { selection: new vscode.Range(node.line - 1, 0, node.line - 1, 0) }],
+            arguments: [vscode.Uri.file(path.join(node.runDir, EVENTS_FILE)), { selection: new vscode.Range(node.line - 1, 0, node.line - 1, 0) }],
           };
         }
         item.contextValue = 'tracelift.message';
@@ -126,7 +130,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
   }
 
-  getChildren(node?: RunsNode): RunsNode[] {
+  async getChildren(node?: RunsNode): Promise<RunsNode[]> {
     if (!node) return this.model.runs().map((run) => ({ type: 'run', run }));
     if (node.type === 'run') return this.runChildren(node.run);
     if (node.type === 'problem') return node.problem.samples.map((sample) => ({ type: 'sample', runDir: node.runDir, sample }));
@@ -141,29 +145,30 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     return undefined;
   }
 
-  private runChildren(run: RunInfo): RunsNode[] {
+  private async runChildren(run: RunInfo): Promise<RunsNode[]> {
     const out: RunsNode[] = [];
     for (const issue of run.issues) out.push({ type: 'message', text: issue, icon: 'warning' });
-    const reader = this.model.reader(run.dir);
-    if (reader.malformedCount) {
-      const first = reader.issues[0];
+    const index = await this.model.index(run.dir);
+    if (index.readError) out.push({ type: 'message', text: index.readError, icon: 'error' });
+    if (index.issueCount) {
+      const first = index.recentIssues[0];
       out.push({
         type: 'message',
-        text: `${reader.malformedCount} malformed line${reader.malformedCount > 1 ? 's' : ''} skipped`,
-        detail: reader.issues.map((i) => `line ${i.line}: ${i.message}`).join('\n'),
+        text: `${index.issueCount} malformed line${index.issueCount > 1 ? 's' : ''} skipped`,
+        detail: index.recentIssues.map((i) => `line ${i.line}: ${i.message}`).join('\n'),
         icon: 'warning',
         runDir: run.dir,
         line: first?.line ?? undefined,
       });
     }
-    const problems = reader.problems();
-    if (!problems.length) {
+    const total = index.problemCount;
+    if (!total) {
       out.push({ type: 'message', text: run.live ? 'Waiting for the first scored problem…' : 'No scored problems', icon: run.live ? 'loading~spin' : 'info' });
       return out;
     }
     const limit = this.shown.get(run.dir) ?? readSettings().problemsPageSize;
-    for (const problem of problems.slice(0, limit)) out.push({ type: 'problem', runDir: run.dir, problem });
-    if (problems.length > limit) out.push({ type: 'more', runDir: run.dir, shown: limit, total: problems.length });
+    for (const problem of index.problems(0, limit)) out.push({ type: 'problem', runDir: run.dir, problem });
+    if (total > limit) out.push({ type: 'more', runDir: run.dir, shown: limit, total });
     return out;
   }
 

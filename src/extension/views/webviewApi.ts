@@ -4,13 +4,14 @@
  * extension keeps working and each panel action says why instead.
  */
 import * as vscode from 'vscode';
+import type { RunStoreRegistry } from '../services/runs/runStore';
 import { registerWebviews, type TraceText, type WebviewApi } from './webviews';
 
 export type { TraceText, WebviewApi };
 
-export function loadWebviews(context: vscode.ExtensionContext, output: vscode.OutputChannel): WebviewApi {
+export function loadWebviews(context: vscode.ExtensionContext, output: vscode.OutputChannel, stores: RunStoreRegistry): WebviewApi {
   try {
-    return registerWebviews(context, output);
+    return registerWebviews(context, output, stores);
   } catch (err) {
     const reason = (err as Error).message;
     output.appendLine(`webviews unavailable: ${(err as Error).stack ?? reason}`);

@@ -22,7 +22,7 @@ import { RolloutGroupSchema, type RolloutGroup, type RunEvent, type TraceSampleR
 import { sampleRows } from '../../../engine/run/runDir';
 import { EVENTS_FILE, eventsTail, readLineAt, type JsonlBatch, type JsonlRecord, type JsonlTail } from '../../../engine/run/runReader';
 import { summaryRow } from '../../../engine/run/summary';
-import { RunAggregates } from './runAggregates';
+import { RunAggregates, type ProblemAgg } from './runAggregates';
 import { RunQueries, type QueryView, type RowQuery } from './runQueries';
 import { RunRows, type GroupLocation, type RunRow } from './runRows';
 import { RunSearches, type CompiledSearch, type SearchEntry, type SearchProgress } from './runSearch';
@@ -35,6 +35,13 @@ export type { SearchEntry, SearchProgress } from './runSearch';
 const RECENT = 50;
 
 export type IndexStatus = 'missing' | 'waiting' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** One problem of the run with its samples, in arrival order. */
+export interface ProblemSamples {
+  task: string;
+  problemId: string;
+  samples: RunRow[];
+}
 
 export interface IndexIssue {
   line: number;
@@ -243,6 +250,31 @@ export class RunIndex {
   /** The run's figures with summary.json's semantics (the engine's accumulator). */
   summary(): ReturnType<typeof summaryRow> {
     return summaryRow(this.aggregates.micro);
+  }
+
+  get problemCount(): number {
+    return this.aggregates.problems.size;
+  }
+
+  /** Problems in order of first arrival with their samples as rows: `count` of them from `offset` (rows are built, so page). */
+  problems(offset = 0, count = Infinity): ProblemSamples[] {
+    const out: ProblemSamples[] = [];
+    let i = 0;
+    for (const p of this.aggregates.problems.values()) {
+      if (out.length >= count) break;
+      if (i++ < offset) continue;
+      out.push(this.problemSamples(p));
+    }
+    return out;
+  }
+
+  /** Problems with this id (any task), with their samples. */
+  problemsWithId(problemId: string): ProblemSamples[] {
+    return this.aggregates.problemsWithId(problemId).map((p) => this.problemSamples(p));
+  }
+
+  private problemSamples(p: ProblemAgg): ProblemSamples {
+    return { task: p.task, problemId: p.problemId, samples: p.rows.map((r) => this.row(r)) };
   }
 
   taskNames(): string[] {

@@ -6,6 +6,7 @@
  * See docs/webviews.md for the protocol and the DOM each view builds.
  */
 import type * as vscode from 'vscode';
+import type { RunStoreRegistry } from '../../services/runs/runStore';
 import { WebviewManager } from './panels';
 import type { TraceText as TraceTextType } from './types';
 
@@ -33,8 +34,9 @@ export interface WebviewApi {
 export { VIEW_TYPES } from '../../../webviewProtocol';
 export { TRACE_SCHEME } from './traceDocuments';
 
-export function registerWebviews(context: vscode.ExtensionContext, log: vscode.OutputChannel): WebviewApi {
-  const manager = new WebviewManager(context, log);
+/** `stores` hold one index per run, shared with the explorer. */
+export function registerWebviews(context: vscode.ExtensionContext, log: vscode.OutputChannel, stores: RunStoreRegistry): WebviewApi {
+  const manager = new WebviewManager(context, log, stores);
   context.subscriptions.push(manager);
   return {
     openRunView: (runDir) => manager.openRunView(runDir),

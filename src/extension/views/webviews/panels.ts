@@ -19,7 +19,7 @@ import {
   type TraceDiffRestore,
 } from '../../../webviewProtocol';
 import type { Lease } from '../../services/runs/refCounted';
-import { RunStoreRegistry, type RunStore } from '../../services/runs/runStore';
+import type { RunStore, RunStoreRegistry } from '../../services/runs/runStore';
 import { CompareController, compareTitle } from './compareController';
 import { buildMessageHtml, buildWebviewHtml, makeNonce, type WebviewName } from './html';
 import { InspectorController, inspectorTitle } from './inspectorController';
@@ -49,7 +49,6 @@ const VIEW_NAMES: Record<WebviewName, string> = {
 };
 
 export class WebviewManager implements ViewActions, vscode.Disposable {
-  readonly stores = new RunStoreRegistry();
   private readonly docs = new TraceDocuments();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly runViews = new Map<string, Open<RunViewController>>();
@@ -61,8 +60,10 @@ export class WebviewManager implements ViewActions, vscode.Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly log: vscode.OutputChannel,
+    /** One store per run, shared with the explorer (the extension disposes it). */
+    readonly stores: RunStoreRegistry,
   ) {
-    this.disposables.push(this.stores, this.docs, vscode.workspace.registerTextDocumentContentProvider(TRACE_SCHEME, this.docs));
+    this.disposables.push(this.docs, vscode.workspace.registerTextDocumentContentProvider(TRACE_SCHEME, this.docs));
     this.registerSerializer(VIEW_TYPES.runView, RunViewRestoreSchema, (panel, r) => this.attachRunView(panel, r.runDir));
     this.registerSerializer(VIEW_TYPES.inspector, InspectorRestoreSchema, (panel, r) => this.attachInspector(panel, r));
     this.registerSerializer(VIEW_TYPES.traceDiff, TraceDiffRestoreSchema, (panel, r) => this.attachTraceDiff(panel, r));
