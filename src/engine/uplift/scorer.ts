@@ -7,23 +7,35 @@
  * calls of the group go out together, bounded by the client's concurrency.
  * The e2e term comes from the K with-trace samples, never from an extra call.
  *
+ * The official protocol (options.protocol, src/engine/contract/protocol.ts)
+ * changes three things here: `baseline: per_trace` draws K fresh no-trace
+ * samples for every trace instead (the group's baseline record then pools
+ * them); `e2e_source: extra_call` spends one more with-trace call per trace
+ * on e2e (and on the code verdict that is shaped); `code_outcome:
+ * first_failure` classifies programs by their first failing test. Problems
+ * and traces are cut to the protocol's budgets before prompting.
+ *
  * Failed executor calls are recorded on their attempt, excluded from rates
  * and counted; they are never scored as wrong answers.
  */
-import type {
-  Baseline,
-  ExecutorAttempt,
-  Problem,
-  RewardConfig,
-  RolloutGroup,
-  Sampling,
-  SuccessTally,
-  TraceSample,
+import {
+  TRACELIFT_PROTOCOL,
+  type Baseline,
+  type ExecutorAttempt,
+  type Problem,
+  type Protocol,
+  type RewardConfig,
+  type RolloutGroup,
+  type Sampling,
+  type SuccessTally,
+  type TraceSample,
+  type Verdict,
 } from '../contract';
 import type { ExecutorClient, Generation } from '../executor/client';
 import { executorMessages, type PromptSet } from '../prompts/templates';
+import { wouldTruncate } from '../prompts/truncate';
 import type { OutputVerifier } from '../verify';
-import { computeReward, missingSignals, type ExecVerdictSummary, type RewardOptions } from '../reward/rewards';
+import { computeReward, missingSignals, type ExecVerdictSummary, type RewardOptions, type TestFailure } from '../reward/rewards';
 import { scoreTraces } from '../reward/rmClient';
 import type { LlmJudge } from '../reward/judge';
 import { baselineKey, validAttempts, type BaselineCache } from './baselineCache';
@@ -50,7 +62,31 @@ export interface ScorerOptions {
   rewardOptions?: RewardOptions;
   judge?: LlmJudge | null;
   log?: (line: string) => void;
+  /**
+   * The protocol knobs applied here: baseline estimator, e2e source,
+   * truncation, empty-trace prompt, code outcome rule. Default: ours
+   * (TRACELIFT_PROTOCOL). `prompts` stays the caller's choice (PROMPT_SETS[protocol.prompt_set]).
+   */
+  protocol?: Protocol;
 }
+
+/** Executor attempts and their tally. */
+export interface AttemptSet {
+  tally: SuccessTally;
+  attempts: ExecutorAttempt[];
+}
+
+/**
+ * A trace sample with what the official protocol adds. TODO(contract): these
+ * two fields belong in TraceSampleSchema (src/engine/contract/events.ts);
+ * until they are there the run writer drops them.
+ */
+export type ScoredTraceSample = TraceSample & {
+  /** The extra e2e executor call (e2e_source: extra_call). */
+  e2e_attempt?: ExecutorAttempt | null;
+  /** This trace's own no-trace samples (baseline: per_trace). */
+  no_trace?: AttemptSet | null;
+};
 
 export function tally(attempts: ExecutorAttempt[], requested = attempts.length): SuccessTally {
   const valid = validAttempts(attempts);
@@ -69,21 +105,38 @@ export class GroupScorer {
   private readonly inFlight = new Map<string, Promise<Baseline>>();
   generations = 0;
 
-  constructor(readonly opts: ScorerOptions) {}
+  readonly protocol: Protocol;
+
+  constructor(readonly opts: ScorerOptions) {
+    this.protocol = opts.protocol ?? TRACELIFT_PROTOCOL;
+  }
 
   async scoreGroup(problem: Problem, traces: TraceInput[], where: { groupIndex: number; step?: number | null }): Promise<RolloutGroup> {
-    const baselinePromise = this.baseline(problem);
-    const withTracePromises = traces.map((t) => this.attempts(problem, t.trace, this.opts.k));
+    const k = this.opts.k;
+    const perTrace = this.protocol.baseline === 'per_trace';
+    // Per-trace baselines: K fresh no-trace samples for every trace. All of
+    // them share one prompt, so they travel as one batch (distinct samples
+    // even under a fixed seed) and are dealt out K per trace.
+    const baselinePromise = perTrace
+      ? this.attempts(problem, null, k * traces.length).then((all) => this.pooledBaseline(problem, all, k * traces.length))
+      : this.baseline(problem);
+    const withTracePromises = traces.map((t) => this.attempts(problem, t.trace, k));
+    const e2ePromises = this.protocol.e2e_source === 'extra_call' ? traces.map((t) => this.attempts(problem, t.trace, 1)) : [];
     const rmPromise = this.rmScores(problem, traces);
     const judgePromise = this.judgeScores(problem, traces);
-    const [baseline, withTrace, rm, judge] = await Promise.all([
+    const [baseline, withTrace, e2eCalls, rm, judge] = await Promise.all([
       baselinePromise,
       Promise.all(withTracePromises),
+      Promise.all(e2ePromises),
       rmPromise,
       judgePromise,
     ]);
 
-    const samples = traces.map((t, i) => this.sample(problem, t, withTrace[i]!, baseline, rm[i]!, judge[i]!));
+    const samples = traces.map((t, i) => {
+      const noTrace = perTrace ? baseline.attempts.slice(i * k, (i + 1) * k) : null;
+      const e2eAttempt = this.protocol.e2e_source === 'extra_call' ? (e2eCalls[i]![0] ?? null) : undefined;
+      return this.sample(problem, t, withTrace[i]!, baseline, rm[i]!, judge[i]!, noTrace, e2eAttempt);
+    });
     return {
       time: new Date().toISOString(),
       type: 'rollout_group',
@@ -106,44 +159,71 @@ export class GroupScorer {
     baseline: Baseline,
     rm: { score: number | null; error: string | null },
     judge: { score: number | null; error: string | null },
-  ): TraceSample {
+    /** This trace's own no-trace attempts (per-trace baseline), or null for the problem's baseline. */
+    noTraceAttempts: ExecutorAttempt[] | null,
+    /** The extra e2e call's attempt (null when it was not answered), or undefined when e2e comes from the K samples. */
+    e2eAttempt: ExecutorAttempt | null | undefined,
+  ): ScoredTraceSample {
     const errors: string[] = [];
     const withTally = tally(attempts, this.opts.k);
     if (withTally.failed) errors.push(`${withTally.failed} of ${withTally.requested} with-trace executor calls failed`);
+    const noTrace = noTraceAttempts ? { tally: tally(noTraceAttempts, this.opts.k), attempts: noTraceAttempts } : null;
+    if (noTrace?.tally.failed) errors.push(`${noTrace.tally.failed} of ${noTrace.tally.requested} no-trace executor calls failed`);
     if (rm.error) errors.push(rm.error);
     if (judge.error) errors.push(judge.error);
-    const baseRate = baseline.tally.rate;
+    const baseTally = noTrace ? noTrace.tally : baseline.tally;
+    const baseRate = baseTally.rate;
     const uplift = withTally.rate !== null && baseRate !== null ? withTally.rate - baseRate : null;
     const valid = validAttempts(attempts);
-    const e2e =
-      valid.length === 0 ? null : this.opts.reward.e2e === 'mean' ? withTally.rate : valid[0]!.verdict!.correct ? 1 : 0;
+
+    // The e2e sample: the extra call, or the first (or mean) of the K.
+    let e2e: number | null;
+    let e2eProgram: ExecutorAttempt | null;
+    if (e2eAttempt !== undefined) {
+      const answered = e2eAttempt !== null && e2eAttempt.verdict !== null;
+      if (!answered) errors.push(`the e2e executor call failed: ${e2eAttempt?.error ?? 'no output'}`);
+      e2eProgram = answered ? e2eAttempt : null;
+      e2e = e2eProgram ? (e2eProgram.verdict!.correct ? 1 : 0) : null;
+    } else {
+      e2eProgram = valid[0] ?? null;
+      e2e = valid.length === 0 ? null : this.opts.reward.e2e === 'mean' ? withTally.rate : valid[0]!.verdict!.correct ? 1 : 0;
+    }
 
     let reward: TraceSample['reward'] = null;
-    if (e2e !== null) {
+    if (e2e !== null && e2eProgram !== null) {
       const input = {
         mode: this.opts.reward.mode,
         taskKind: problem.kind,
         e2e,
-        execVerdict: problem.kind === 'code' ? execSummary(valid[0]!) : null,
+        execVerdict: problem.kind === 'code' ? execSummary(e2eProgram) : null,
         withTraceSuccesses: withTally.successes,
         k: withTally.valid,
         baselineRate: baseRate ?? 0,
-        baselineSamples: baseline.tally.valid,
+        baselineSamples: baseTally.valid,
         rmScore: rm.score,
         judgeScore: judge.score,
       };
-      const missing = missingSignals(input);
+      const options: RewardOptions = {
+        execStyle: this.opts.reward.exec_style,
+        codeOutcome: this.protocol.code_outcome,
+        ...this.opts.rewardOptions,
+      };
+      const missing = missingSignals(input, options);
       if (missing.length) {
         errors.push(`reward not computed: missing ${missing.join(', ')}`);
       } else {
-        const r = computeReward(input, { execStyle: this.opts.reward.exec_style, ...this.opts.rewardOptions });
+        const r = computeReward(input, options);
         reward = { mode: r.mode, value: r.reward, components: r.components, formula: r.formula };
       }
+    } else if (e2eAttempt !== undefined) {
+      errors.push('reward not computed: the e2e executor call produced no output');
     } else {
       errors.push('reward not computed: no with-trace sample produced output');
     }
 
     return {
+      ...(e2eAttempt !== undefined ? { e2e_attempt: e2eAttempt } : {}),
+      ...(noTrace ? { no_trace: noTrace } : {}),
       sample_id: t.sample_id,
       source: t.source,
       label: t.label ?? null,
@@ -159,20 +239,47 @@ export class GroupScorer {
     };
   }
 
-  /** The problem's no-trace baseline: cached, topped up, or sampled. */
-  baseline(problem: Problem): Promise<Baseline> {
+  /**
+   * What the no-trace prompt is built from, for the cache key: the prompt
+   * set's version, plus the problem budget when it cuts this problem and the
+   * completions rendering when it is not ours (both change the prompt).
+   * Keys of uncut problems under our rendering are those of before.
+   */
+  private promptIdentity(problem: Problem): string {
+    const parts = [this.opts.prompts.version];
+    const limit = this.protocol.truncation[problem.kind].problem;
+    if (wouldTruncate(problem.problem, limit)) parts.push(`problem<=${limit}`);
+    if (this.opts.client.endpoint.api === 'completions' && this.protocol.completion_prompt !== 'tracelift') {
+      parts.push(`render=${this.protocol.completion_prompt}`);
+    }
+    return parts.join('+');
+  }
+
+  /** Cache key of the problem's no-trace baseline under this executor, sampling, prompts and verifier. */
+  baselineKeyFor(problem: Problem): string {
     const o = this.opts;
-    const key = baselineKey({
+    return baselineKey({
       executor: o.executorIdentity,
       api: o.client.endpoint.api,
       sampling: o.sampling,
-      prompt_version: o.prompts.version,
+      prompt_version: this.promptIdentity(problem),
       verifier_version: o.verifier.version,
       task: problem.task,
       problem_id: problem.id,
       problem: problem.problem,
       reference: problem.kind === 'math' ? problem.answer : JSON.stringify(problem.tests),
     });
+  }
+
+  /** The group's record of per-trace baselines: every trace's fresh no-trace samples pooled (never cached). */
+  private pooledBaseline(problem: Problem, attempts: ExecutorAttempt[], requested: number): Baseline {
+    return { tally: tally(attempts, requested), attempts, cache_key: this.baselineKeyFor(problem), from_cache: false };
+  }
+
+  /** The problem's no-trace baseline: cached, topped up, or sampled. */
+  baseline(problem: Problem): Promise<Baseline> {
+    const o = this.opts;
+    const key = this.baselineKeyFor(problem);
     const pending = this.inFlight.get(key);
     if (pending) return pending;
     const work = (async (): Promise<Baseline> => {
@@ -200,7 +307,10 @@ export class GroupScorer {
   /** n executor samples for problem (+ trace), each verified. */
   private async attempts(problem: Problem, trace: string | null, n: number): Promise<ExecutorAttempt[]> {
     if (n <= 0) return [];
-    const messages = executorMessages(this.opts.prompts, problem.kind, problem.problem, trace);
+    const messages = executorMessages(this.opts.prompts, problem.kind, problem.problem, trace, {
+      truncation: this.protocol.truncation[problem.kind],
+      emptyTraceAsNoTrace: this.protocol.empty_trace[problem.kind] === 'no_trace_prompt',
+    });
     const gens = await this.opts.client.sample(messages, this.opts.sampling, n);
     this.generations += gens.filter((g) => g.error === null).length;
     return Promise.all(gens.map((g) => this.verifyGeneration(problem, g)));
@@ -245,7 +355,19 @@ function execSummary(attempt: ExecutorAttempt): ExecVerdictSummary {
     status: v.status ?? (v.correct ? 'passed' : 'failed'),
     testsPassed: v.tests_passed ?? (v.correct ? 1 : 0),
     testsTotal: v.tests_total ?? 1,
+    firstFailure: firstFailureOf(v),
+    failureMessage: v.detail,
   };
+}
+
+/**
+ * The first failing test, once the run contract's Verdict carries it
+ * (`first_failure`, proposed for src/engine/contract/events.ts). Until then
+ * this is null and the official rule infers it where the summary can tell.
+ */
+function firstFailureOf(v: Verdict): TestFailure | null {
+  const carried = (v as Verdict & { first_failure?: TestFailure | null }).first_failure;
+  return carried && typeof carried.status === 'string' ? carried : null;
 }
 
 function describeTests(problem: Extract<Problem, { kind: 'code' }>): string {
