@@ -81,8 +81,15 @@ describe("numericAnswersEqual", () => {
     ["3244047.1", "3244047.0999999996"],
     ["14053029.666666666", "14053029.666666668"],
     ["1806106.8", 1806106.8000000003],
-    // relative tolerance 1e-6 once one side is a float rendering (documented behaviour)
-    ["3244047", "3244047.0999999996"],
+    // a float rendering is the simple fraction it stands for: 3244047.0999999996 = 32440471/10
+    ["3244047.10", "3244047.0999999996"],
+    ["-3244047.1", "-3244047.0999999996"],
+    ["0.30000000000000004", "0.3"],
+    // a rounded decimal matches a value whose expansion does not terminate
+    ["10074005.67", "10074005.666666666"],
+    ["0.666667", "2/3"],
+    ["14053029.67", "14053029.6666667"], // GSM-Hard reference as formatted by the task loader
+    ["12.5%", "0.125"],
     ["18 dollars", "18"],
     ["1e21", 1e21],
     ["0.333333333", "1/3"],
@@ -107,6 +114,16 @@ describe("numericAnswersEqual", () => {
     ["", "0"],
     ["1/0", "1"],
     ["9284017268534", "9284017268534.4"],
+    // GSM-Hard: 3244047.0999999996 is 3244047.1, so neither 3244050 (relative 9e-7) nor 3244047 is it
+    ["3244050", "3244047.0999999996"],
+    ["3244047", "3244047.0999999996"],
+    ["3244047.2", "3244047.0999999996"],
+    // an integer is not a rounding of a non-integer, nor is a rounding of a terminating decimal accepted
+    ["10074006", "10074005.666666666"],
+    ["2.13", "2.125"],
+    ["0.67", "2/3"],
+    // hedged references are no reference
+    ["19", "18 or 19"],
   ];
   for (const [a, b] of notEqual) {
     it(`${a} != ${b}`, () => assert.equal(numericAnswersEqual(a, b), false));
@@ -140,6 +157,12 @@ describe("verifyNumeric", () => {
     assert.equal(verifyNumeric("76 - 25 = 51", 51.0).correct, true);
     assert.equal(verifyNumeric("76 + 25 = 101", "51.0").correct, false);
   });
+  it("gsm_hard: 3244047.0999999996 accepts 3244047.1, rejects 3244050", () => {
+    assert.equal(verifyNumeric("The answer is 3244047.1", "3244047.0999999996").correct, true);
+    assert.equal(verifyNumeric("#### 3,244,047.1", 3244047.0999999996).correct, true);
+    assert.equal(verifyNumeric("The answer is 3244050", "3244047.0999999996").correct, false);
+    assert.equal(verifyNumeric("The answer is 3244047", "3244047.0999999996").correct, false);
+  });
   it("no number in the prediction", () => {
     assert.deepEqual(verifyNumeric("I don't know.", "4"), { correct: false, extracted: null });
   });
@@ -161,6 +184,41 @@ describe("verifyNumeric", () => {
       verifyNumeric(row.answer.split("####")[0]!, gold);
     }
   });
+});
+
+describe("hedged answers", () => {
+  const hedged: [string, string][] = [
+    ["18 or 19", "18 or 19"],
+    ["The answer is 18 or 19.", "18 or 19"],
+    ["either 3 or 4", "3 or 4"],
+    ["3 or 4", "3 or 4"],
+    ["x=3 or x=4", "3 or x=4"],
+    ["#### 18 or 19", "18 or 19"],
+    ["\\boxed{18 \\text{ or } 19}", "18 or 19"],
+    ["She makes 18 dollars or 19 dollars", "18 dollars or 19"],
+    ["It is 18 (or maybe 19).", "18 (or maybe 19"],
+    ["Answer: 18, or 19 if we round up", "18, or 19"],
+  ];
+  for (const [prediction, hedge] of hedged) {
+    it(`${prediction} is hedged`, () => {
+      for (const reference of ["18", "19", "3", "4"]) {
+        assert.deepEqual(verifyNumeric(prediction, reference), { correct: false, extracted: hedge, hedged: true });
+      }
+      assert.equal(extractNumericAnswer(prediction), null);
+    });
+  }
+  const notHedged: [string, string, string][] = [
+    // alternatives reasoned through, then one answer
+    ["x = 3 or x = -3, and since x > 0, x = 3", "3", "3"],
+    ["We could add or subtract. The answer is 18.", "18", "18"],
+    ["The answer is 18 or so.", "18", "18"],
+    ["First 2 or 3 steps give 10, so the total is 12", "12", "12"],
+  ];
+  for (const [prediction, reference, extracted] of notHedged) {
+    it(`${prediction} is not hedged`, () => {
+      assert.deepEqual(verifyNumeric(prediction, reference), { correct: true, extracted });
+    });
+  }
 });
 
 describe("routing", () => {

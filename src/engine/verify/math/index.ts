@@ -33,8 +33,19 @@ export interface MathVerifyItem {
 export interface MathVerdict {
   correct: boolean;
   extracted: string | null;
+  /** The item could not be checked (worker crash or timeout, unparseable reference): never correct. */
   error?: string;
+  /** The final answer offered alternatives ("18 or 19") where one value was asked for: never correct. */
+  hedged?: true;
 }
+
+/**
+ * Changes whenever a math verdict can change for the same prediction and
+ * reference; part of the engine's verifier version, hence of baseline cache keys.
+ * v2: bare LaTeX answers read like the reference, hedged answers refused,
+ * exact (rational) numeric comparison with float renderings recovered.
+ */
+export const MATH_VERIFIER_VERSION = "math/v2";
 
 export type MathRoute = "numeric" | "latex";
 
@@ -84,9 +95,10 @@ export class MathVerifier {
           return verifyNumeric(prediction, reference);
         }
         const r = await this.pickWorker().verify(prediction, reference);
-        return r.error !== null
-          ? { correct: r.correct, extracted: r.extracted, error: r.error }
-          : { correct: r.correct, extracted: r.extracted };
+        const verdict: MathVerdict = { correct: r.correct && r.error === null, extracted: r.extracted };
+        if (r.error !== null) verdict.error = r.error;
+        if (r.hedged) verdict.hedged = true;
+        return verdict;
       }),
     );
   }

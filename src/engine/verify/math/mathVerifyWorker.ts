@@ -21,6 +21,8 @@ export interface MathVerifyResult {
   correct: boolean;
   extracted: string | null;
   error: string | null;
+  /** The final answer offered alternatives ("18 or 19") for a single-valued reference. */
+  hedged: boolean;
 }
 
 export interface MathVerifyWorkerOptions {
@@ -212,7 +214,7 @@ export class MathVerifyWorker {
   }
 
   private onLine(line: string): void {
-    let msg: { id?: unknown; correct?: unknown; extracted?: unknown; error?: unknown };
+    let msg: { id?: unknown; correct?: unknown; extracted?: unknown; error?: unknown; hedged?: unknown };
     try {
       msg = JSON.parse(line) as typeof msg;
     } catch {
@@ -225,10 +227,13 @@ export class MathVerifyWorker {
     if (!p) return;
     this.crashesInARow = 0;
     this.settle(p);
+    const error = typeof msg.error === "string" ? msg.error : null;
     p.resolve({
-      correct: msg.correct === true,
+      // An item the worker could not check is never correct.
+      correct: msg.correct === true && error === null,
       extracted: typeof msg.extracted === "string" ? msg.extracted : null,
-      error: typeof msg.error === "string" ? msg.error : null,
+      error,
+      hedged: msg.hedged === true,
     });
     this.rearmWatchdog();
   }
@@ -286,6 +291,7 @@ export class MathVerifyWorker {
             correct: false,
             extracted: null,
             error: `math-verify worker crashed on this item (exit ${code ?? signal})`,
+            hedged: false,
           });
         }
       }
@@ -349,6 +355,7 @@ export class MathVerifyWorker {
       correct: false,
       extracted: null,
       error: `math-verify gave no answer within ${this.itemTimeoutMs} ms (worker restarted)`,
+      hedged: false,
     });
     this.killedForTimeout = true;
     proc.kill("SIGKILL");

@@ -6,25 +6,39 @@
  *   1. explicit answer markers — `#### X`, `\boxed{X}`, "the answer is X",
  *      "Answer: X" — the LAST marker (by position) whose payload holds a number;
  *   2. otherwise the last number in the text.
+ * A final answer that offers alternatives ("18 or 19", "either 3 or 4",
+ * "x = 3 or x = 4") is no answer: it is reported as hedged and never correct.
  *
- * Comparison is exact (rational, via BigInt) when both sides are exact
- * integers / short decimals / fractions, and uses a relative tolerance of 1e-6
- * when either side looks like a float rendering (more than 6 fractional
- * digits, e.g. GSM-Hard's `3244047.0999999996`) or is out of exact range.
+ * Comparison is exact, on rationals (BigInt):
+ *   - a float rendering (more than 6 fractional digits, e.g. GSM-Hard's
+ *     `3244047.0999999996`) first becomes the simplest fraction within 4 units
+ *     in the last place of its double (denominator at most 10^6), so
+ *     3244047.0999999996 is 32440471/10 and 10074005.666666666 is 30222017/3;
+ *   - a decimal written with d ≥ 1 fractional digits also matches a value
+ *     whose decimal expansion does not terminate (1/3, or a float rendering
+ *     with no simple fraction) when it is that value rounded or truncated at
+ *     its last digit (|a − b| < 10^−d) and within a relative 10^−6
+ *     (`NUMERIC_REL_TOL`): 0.333333333 and 10074005.67 match, 0.33 does not.
+ * So 3244047.1 matches 3244047.0999999996, while 3244047 and 3244050 do not.
  * A percent (`50%`) matches both 50 and 0.5.
  */
 
 export interface NumericVerdict {
   correct: boolean;
-  /** Canonical text of the number taken from the prediction, or null. */
+  /** Canonical text of the number taken from the prediction (the hedged text when `hedged`), or null. */
   extracted: string | null;
+  /** The prediction's final answer offers alternatives ("18 or 19"): never correct. */
+  hedged?: true;
 }
 
-/** Relative tolerance used when one side is not an exact decimal/fraction. */
+/** Largest relative error of a rounded decimal accepted for a non-terminating value. */
 export const NUMERIC_REL_TOL = 1e-6;
-const ABS_TOL = 1e-9;
-/** Decimals with more fractional digits than this are treated as floats. */
+/** Decimals with more fractional digits than this are treated as float renderings. */
 const MAX_EXACT_FRACTION_DIGITS = 6;
+/** A float rendering is read as the simplest fraction within this many units in the last place… */
+const FLOAT_RECOVERY_ULPS = 4;
+/** …whose denominator is at most this (as the official checker's limit_denominator). */
+const FLOAT_RECOVERY_MAX_DEN = 1_000_000n;
 const MAX_EXACT_EXPONENT = 400;
 const MAX_TEXT_CHARS = 50_000;
 
@@ -37,11 +51,13 @@ interface Rational {
 }
 
 interface NumericValue {
-  /** Exact value, or null when only the float is known. */
+  /** Exact value, or null when only the float is known (exponent out of range). */
   exact: Rational | null;
   approx: number;
-  /** True when the text looks like a float rendering (compare with tolerance). */
+  /** A float rendering with no simple fraction behind it: its expansion is treated as non-terminating. */
   inexact: boolean;
+  /** Fractional digits as written (a rounded decimal is compared at this precision); null for fractions. */
+  decimals: number | null;
   percent: boolean;
 }
 
@@ -80,6 +96,74 @@ function ratToNumber(r: Rational): number {
   return Number(r.num / s) / Number(r.den / s);
 }
 
+function floorDiv(a: bigint, b: bigint): bigint {
+  // b > 0
+  const q = a / b;
+  return a % b !== 0n && a < 0n ? q - 1n : q;
+}
+
+function ratCompare(a: Rational, b: Rational): number {
+  const l = a.num * b.den;
+  const r = b.num * a.den;
+  return l < r ? -1 : l > r ? 1 : 0;
+}
+
+function ratSub(a: Rational, b: Rational): Rational {
+  return makeRational(a.num * b.den - b.num * a.den, a.den * b.den)!;
+}
+
+/** The simplest fraction (smallest denominator) in [lo, hi], 0 < lo ≤ hi, or null past `maxDen`. */
+function simplestPositiveBetween(lo: Rational, hi: Rational, maxDen: bigint): Rational | null {
+  // Continued-fraction walk; each step inverts the fractional parts.
+  const terms: bigint[] = [];
+  let a = lo;
+  let b = hi;
+  for (let depth = 0; depth < 128; depth++) {
+    const fl = floorDiv(a.num, a.den);
+    if (fl * a.den === a.num) {
+      terms.push(fl);
+      break;
+    }
+    if (ratCompare({ num: fl + 1n, den: 1n }, b) <= 0) {
+      terms.push(fl + 1n);
+      break;
+    }
+    terms.push(fl);
+    const fa = ratSub(a, { num: fl, den: 1n });
+    const fb = ratSub(b, { num: fl, den: 1n });
+    a = { num: fb.den, den: fb.num };
+    b = { num: fa.den, den: fa.num };
+    if (depth === 127) return null;
+  }
+  let num = 1n;
+  let den = 0n;
+  for (let i = terms.length - 1; i >= 0; i--) {
+    [num, den] = [terms[i]! * num + den, num];
+    if (den > maxDen) return null;
+  }
+  return makeRational(num, den);
+}
+
+/**
+ * A float rendering such as 3244047.0999999996 stands for the simplest
+ * fraction within a few units in the last place of the double it prints
+ * (32440471/10), when that fraction is simple enough; else null.
+ */
+function recoverFloat(value: Rational, approx: number): Rational | null {
+  if (!Number.isFinite(approx) || approx === 0) return null;
+  const exp = Math.floor(Math.log2(Math.abs(approx))) - 52;
+  const ulps = BigInt(FLOAT_RECOVERY_ULPS);
+  const delta: Rational = exp >= 0 ? { num: ulps * 2n ** BigInt(exp), den: 1n } : { num: ulps, den: 2n ** BigInt(-exp) };
+  const negative = value.num < 0n;
+  const abs: Rational = { num: bigAbs(value.num), den: value.den };
+  const lo = ratSub(abs, delta);
+  if (lo.num <= 0n) return null;
+  const hi = makeRational(abs.num * delta.den + delta.num * abs.den, abs.den * delta.den)!;
+  const found = simplestPositiveBetween(lo, hi, FLOAT_RECOVERY_MAX_DEN);
+  if (!found) return null;
+  return negative ? { num: -found.num, den: found.den } : found;
+}
+
 /**
  * Parses the core of a decimal number (no commas, no `$`): `-12.50`, `.5`,
  * `1e6`, `3.2E-4`.
@@ -93,20 +177,27 @@ function parseDecimal(text: string): NumericValue | null {
   if (intPart === "" && fracRaw === "") return null;
   const exp = m[4] !== undefined ? Number.parseInt(m[4], 10) : 0;
   const approx = Number(text);
-  const fracDigits = fracRaw.replace(/0+$/, "");
   if (!Number.isFinite(exp) || Math.abs(exp) > MAX_EXACT_EXPONENT) {
-    return Number.isNaN(approx) ? null : { exact: null, approx, inexact: true, percent: false };
+    return Number.isNaN(approx) ? null : { exact: null, approx, inexact: true, decimals: null, percent: false };
   }
+  // Digits after the point as written, once the exponent is applied ("18.50" has 2).
+  const decimals = Math.max(fracRaw.length - exp, 0);
+  const fracDigits = fracRaw.replace(/0+$/, "");
   const digits = BigInt((intPart || "0") + fracDigits) * sign;
   const scale = fracDigits.length - exp;
-  const exact =
+  let exact =
     scale >= 0 ? makeRational(digits, 10n ** BigInt(scale)) : makeRational(digits * 10n ** BigInt(-scale), 1n);
-  // Digits after the point once the exponent is applied.
-  const effectiveFraction = Math.max(scale, 0);
+  let inexact = false;
+  if (exact && Math.max(scale, 0) > MAX_EXACT_FRACTION_DIGITS) {
+    const recovered = recoverFloat(exact, approx);
+    if (recovered) exact = recovered;
+    else inexact = true;
+  }
   return {
     exact,
     approx: Number.isNaN(approx) ? (exact ? ratToNumber(exact) : Number.NaN) : approx,
-    inexact: effectiveFraction > MAX_EXACT_FRACTION_DIGITS,
+    inexact,
+    decimals,
     percent: false,
   };
 }
@@ -118,6 +209,7 @@ function divideValues(a: NumericValue, b: NumericValue): NumericValue | null {
     exact,
     approx: exact ? ratToNumber(exact) : a.approx / b.approx,
     inexact: a.inexact || b.inexact || exact === null,
+    decimals: null,
     percent: false,
   };
 }
@@ -255,6 +347,30 @@ function firstSentence(s: string): string {
 interface MarkerHit {
   index: number;
   value: string;
+  /** The marker's payload (its first sentence, or the boxed content): where a hedge would be. */
+  segment: string;
+}
+
+/**
+ * Two numbers offered as alternatives: "18 or 19", "18 dollars or 19 dollars",
+ * "3 (or 4)", "x = 3 or x = 4", "either 3 or 4".
+ */
+const HEDGE_RE =
+  /(?<![\w.])-?\$?\d[\d,]*(?:\.\d+)?(?:\/\d+)?%?\s*(?:[A-Za-z]+\s*)?,?\s*\(?\s*(?:or|and\/or)\s+(?:(?:maybe|perhaps|possibly|even|else)\s+)?(?:[A-Za-z]\s*=\s*)?\(?\s*-?\$?\s?\d[\d,]*(?:\.\d+)?(?:\/\d+)?%?/gi;
+
+/**
+ * The hedge in `segment`, if any. With `atEnd`, only a hedge that nothing
+ * numeric follows counts: "x = 3 or x = -3, and x > 0, so x = 3" reasons
+ * through alternatives and then answers.
+ */
+function findHedge(segment: string, atEnd: boolean): string | null {
+  HEDGE_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  let found: string | null = null;
+  while ((m = HEDGE_RE.exec(segment)) !== null) {
+    if (!atEnd || !/\d/.test(segment.slice(m.index + m[0].length))) found = m[0].replace(/\s+/g, " ").trim();
+  }
+  return found;
 }
 
 function markerHits(text: string): MarkerHit[] {
@@ -265,24 +381,28 @@ function markerHits(text: string): MarkerHit[] {
     while ((m = re.exec(text)) !== null) {
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 400);
       // "The answer is \boxed{18}" is handled by the boxed hit.
-      const value = numberInPayload(firstSentence(after.replace(/\\(?:boxed|fbox)\s*\{/, "")));
-      if (value !== null) hits.push({ index: m.index, value });
+      const segment = firstSentence(after.replace(/\\(?:boxed|fbox)\s*\{/, ""));
+      const value = numberInPayload(segment);
+      if (value !== null) hits.push({ index: m.index, value, segment });
     }
   }
   for (const b of boxedContents(text)) {
     const value = numberInPayload(b.content);
-    if (value !== null) hits.push({ index: b.index, value });
+    if (value !== null) hits.push({ index: b.index, value, segment: b.content });
   }
   return hits.sort((a, b) => a.index - b.index);
 }
 
-/**
- * Extracts the final numeric answer from free text, or null when the text
- * holds no number. The result is canonical: no commas or `$`, a leading `-`
- * for negatives, `a/b` for fractions, a trailing `%` for percents.
- */
-export function extractNumericAnswer(text: string): string | null {
-  if (typeof text !== "string" || text.length === 0) return null;
+/** The final numeric answer of a text, or the hedge that stands in its place. */
+interface NumericReading {
+  /** Canonical number, or null (no number, or a hedge). */
+  answer: string | null;
+  /** The alternatives offered instead of one answer ("18 or 19"), or null. */
+  hedge: string | null;
+}
+
+function readNumericAnswer(text: string): NumericReading {
+  if (typeof text !== "string" || text.length === 0) return { answer: null, hedge: null };
   let s = text.length > MAX_TEXT_CHARS ? text.slice(-MAX_TEXT_CHARS) : text;
   for (const tok of STOP_TOKENS) {
     const i = s.indexOf(tok);
@@ -303,11 +423,26 @@ export function extractNumericAnswer(text: string): string | null {
       }
     }
     const last = hits[hits.length - 1];
-    if (last) return last.value;
+    if (last) {
+      const hedge = findHedge(last.segment, false);
+      return hedge !== null ? { answer: null, hedge } : { answer: last.value, hedge: null };
+    }
   }
   const tokens = scanNumbers(s);
   const lastTok = tokens[tokens.length - 1];
-  return lastTok ? lastTok.canonical : null;
+  if (!lastTok) return { answer: null, hedge: null };
+  const hedge = findHedge(s.slice(-400), true);
+  return hedge !== null ? { answer: null, hedge } : { answer: lastTok.canonical, hedge: null };
+}
+
+/**
+ * Extracts the final numeric answer from free text, or null when the text
+ * holds no number or offers alternatives ("18 or 19"). The result is
+ * canonical: no commas or `$`, a leading `-` for negatives, `a/b` for
+ * fractions, a trailing `%` for percents.
+ */
+export function extractNumericAnswer(text: string): string | null {
+  return readNumericAnswer(text).answer;
 }
 
 // ---------------------------------------------------------------------------
@@ -367,8 +502,10 @@ function parseAnswerString(text: string): NumericValue | null {
 
 function percentVariants(v: NumericValue): NumericValue[] {
   if (!v.percent) return [v];
-  const hundred: NumericValue = { exact: { num: 100n, den: 1n }, approx: 100, inexact: false, percent: false };
+  const hundred: NumericValue = { exact: { num: 100n, den: 1n }, approx: 100, inexact: false, decimals: 0, percent: false };
   const scaled = divideValues({ ...v, percent: false }, hundred);
+  // 12.5% is 0.125 written with three decimals.
+  if (scaled && v.decimals !== null) scaled.decimals = v.decimals + 2;
   return scaled ? [{ ...v, percent: false }, scaled] : [{ ...v, percent: false }];
 }
 
@@ -384,15 +521,36 @@ function toValue(x: string | number): NumericValue | null {
   return extracted === null ? null : parseAnswerString(extracted);
 }
 
+/** True when the value's decimal expansion does not terminate (1/3), or is unknown (a bare float). */
+function nonTerminating(v: NumericValue): boolean {
+  if (v.inexact || !v.exact) return true;
+  let d = v.exact.den;
+  while (d % 2n === 0n) d /= 2n;
+  while (d % 5n === 0n) d /= 5n;
+  return d !== 1n;
+}
+
+/** `rounded` is `truth` rounded or truncated at its last written digit, and relatively close. */
+function isRoundingOf(rounded: NumericValue, truth: NumericValue): boolean {
+  if (rounded.decimals === null || rounded.decimals < 1 || !rounded.exact) return false;
+  if (!nonTerminating(truth)) return false;
+  const diff = Math.abs(
+    truth.exact ? ratToNumber(ratSub(rounded.exact, truth.exact)) : rounded.approx - truth.approx,
+  );
+  const scale = Math.abs(truth.approx);
+  return diff < 10 ** -rounded.decimals && diff <= NUMERIC_REL_TOL * scale;
+}
+
 function valuesEqual(a: NumericValue, b: NumericValue): boolean {
-  if (a.exact && b.exact && !a.inexact && !b.inexact) {
-    return a.exact.num * b.exact.den === b.exact.num * a.exact.den;
+  if (a.exact && b.exact && ratCompare(a.exact, b.exact) === 0) return true;
+  if (!a.exact || !b.exact) {
+    // Beyond exact range (exponents past ±400): only the doubles are known.
+    const x = a.approx;
+    const y = b.approx;
+    if (!Number.isFinite(x) || !Number.isFinite(y)) return false;
+    return Math.abs(x - y) <= Number.EPSILON * FLOAT_RECOVERY_ULPS * Math.max(Math.abs(x), Math.abs(y));
   }
-  const x = a.approx;
-  const y = b.approx;
-  if (!Number.isFinite(x) || !Number.isFinite(y)) return false;
-  const diff = Math.abs(x - y);
-  return diff <= ABS_TOL || diff <= NUMERIC_REL_TOL * Math.max(Math.abs(x), Math.abs(y));
+  return isRoundingOf(a, b) || isRoundingOf(b, a);
 }
 
 /**
@@ -415,9 +573,10 @@ export function numericAnswersEqual(pred: string | number, ref: string | number)
 
 /** Extracts the prediction's answer and compares it with the reference. */
 export function verifyNumeric(prediction: string, reference: string | number): NumericVerdict {
-  const extracted = extractNumericAnswer(prediction);
-  if (extracted === null) return { correct: false, extracted: null };
-  return { correct: numericAnswersEqual(extracted, reference), extracted };
+  const { answer, hedge } = readNumericAnswer(prediction);
+  if (hedge !== null) return { correct: false, extracted: hedge, hedged: true };
+  if (answer === null) return { correct: false, extracted: null };
+  return { correct: numericAnswersEqual(answer, reference), extracted: answer };
 }
 
 /** True when `text` is a plain number answer (used to route untyped items). */
