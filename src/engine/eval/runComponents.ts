@@ -12,7 +12,7 @@ import { resolveExecutor, type ExecutorChoice, type ExecutorRequest } from '../e
 import { DEFAULT_PROMPTS, type PromptSet } from '../prompts/templates';
 import { LlmJudge } from '../reward/judge';
 import { BaselineCache } from '../uplift/baselineCache';
-import { GroupScorer } from '../uplift/scorer';
+import { GroupScorer, type ScorerOptions } from '../uplift/scorer';
 import { EngineVerifier, type EngineVerifierOptions, type OutputVerifier } from '../verify';
 import { buildEvalConfig, buildTraceSource, type EvalConfigRequest } from './buildConfig';
 
@@ -27,6 +27,8 @@ export interface RunComponentsOptions {
   prompts?: PromptSet;
   /** Extra executor client options (request recording, cancellation…). */
   clientOptions?: Omit<ExecutorClientOptions, 'log'>;
+  /** Scorer knobs the config does not carry (protocol, reward weights). */
+  scorerOptions?: Pick<ScorerOptions, 'protocol' | 'rewardOptions'>;
   log?: (line: string) => void;
 }
 
@@ -59,6 +61,7 @@ export function buildRunComponents(config: EvalConfig, opts: RunComponentsOption
     : null;
   const cache = opts.noCache ? null : new BaselineCache(config.cache_dir);
   const scorer = new GroupScorer({
+    ...opts.scorerOptions,
     client,
     executorIdentity: opts.executorIdentity,
     sampling: config.executor_sampling,
