@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_PROMPTS, executorMessages, fillTemplate, OFFICIAL_PROMPTS, plannerMessages, PROMPT_SETS } from '../../src/engine/prompts/templates';
+import {
+  DEFAULT_PROMPTS,
+  executorMessages,
+  fillTemplate,
+  OFFICIAL_PROMPTS,
+  plannerMessages,
+  PROMPT_SETS,
+} from '../../src/engine/prompts/templates';
 import { TRUNCATION_MARKER, truncateChars, wouldTruncate } from '../../src/engine/prompts/truncate';
 import { renderCompletionPrompt } from '../../src/engine/prompts/render';
 
@@ -83,14 +90,22 @@ test('the official prompt set: its own version, grade-school wording, no Markdow
     'Problem:\nWhat is 1+1?\n\nProvided reasoning:\nAdd.\n\nUse the provided reasoning as guidance if it is helpful. Return only the final answer.',
   );
   assert.equal(executorMessages(OFFICIAL_PROMPTS, 'math', 'Q', null)[1]!.content, 'Problem:\nQ\n\nReturn only the final answer.');
-  assert.match(executorMessages(OFFICIAL_PROMPTS, 'code', 'Q', 'R')[1]!.content, /^Use the provided reasoning as guidance, then write a complete Python 3 program that solves the problem\. Output code only\. Do not use Markdown, do not explain\.\n\nProblem:\nQ\n\nProvided reasoning:\nR$/);
+  assert.match(
+    executorMessages(OFFICIAL_PROMPTS, 'code', 'Q', 'R')[1]!.content,
+    /^Use the provided reasoning as guidance, then write a complete Python 3 program that solves the problem\. Output code only\. Do not use Markdown, do not explain\.\n\nProblem:\nQ\n\nProvided reasoning:\nR$/,
+  );
   assert.match(executorMessages(OFFICIAL_PROMPTS, 'code', 'Q', null)[1]!.content, /Do not use Markdown, do not explain\.\n\nProblem:\nQ$/);
   const planner = plannerMessages(OFFICIAL_PROMPTS, 'math', 'Q');
   assert.equal(planner.length, 1);
   assert.equal(planner[0]!.role, 'user');
   assert.match(planner[0]!.content, /^You are solving a grade-school math problem\.\n/);
   assert.ok(planner[0]!.content.endsWith('Problem:\nQ\n\nReasoning:\n'));
-  assert.equal(plannerMessages(OFFICIAL_PROMPTS, 'code', 'x'.repeat(40), { truncation: { problem: 10, trace: null } })[0]!.content.includes(TRUNCATION_MARKER), true);
+  assert.equal(
+    plannerMessages(OFFICIAL_PROMPTS, 'code', 'x'.repeat(40), { truncation: { problem: 10, trace: null } })[0]!.content.includes(
+      TRUNCATION_MARKER,
+    ),
+    true,
+  );
 });
 
 test('completions rendering: ours and the official "Instruction:" … cue', () => {
@@ -100,10 +115,24 @@ test('completions rendering: ours and the official "Instruction:" … cue', () =
     'Instruction:\nYou solve grade-school math problems. Return only the final numeric answer, no explanation.\n\n' +
       'Problem:\nWhat is 1+1?\n\nReturn only the final answer.\n\nFinal answer:\n',
   );
-  const code = renderCompletionPrompt([{ role: 'system', content: ' S \n' }, { role: 'user', content: '\nU\n' }], 'official', 'code');
+  const code = renderCompletionPrompt(
+    [
+      { role: 'system', content: ' S \n' },
+      { role: 'user', content: '\nU\n' },
+    ],
+    'official',
+    'code',
+  );
   assert.equal(code, 'Instruction:\nS\n\nU\n\nFinal Python 3 solution:\n');
   assert.equal(
-    renderCompletionPrompt([{ role: 'system', content: 'S' }, { role: 'user', content: 'U' }], 'tracelift', 'math'),
+    renderCompletionPrompt(
+      [
+        { role: 'system', content: 'S' },
+        { role: 'user', content: 'U' },
+      ],
+      'tracelift',
+      'math',
+    ),
     'System: S\n\nUser: U\n\nAssistant:',
   );
 });

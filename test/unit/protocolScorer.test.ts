@@ -67,7 +67,13 @@ async function startFakeRm(scores: Record<string, number>): Promise<{ url: strin
 
 const isWithTrace = (prompt: string) => prompt.includes('Provided reasoning');
 
-function makeScorer(executorUrl: string, rmUrl: string, protocol: Protocol, verifier?: OutputVerifier, mode: 'tracelift' | 'exec_only' = 'tracelift') {
+function makeScorer(
+  executorUrl: string,
+  rmUrl: string,
+  protocol: Protocol,
+  verifier?: OutputVerifier,
+  mode: 'tracelift' | 'exec_only' = 'tracelift',
+) {
   const client = new ExecutorClient(EndpointSchema.parse({ base_url: executorUrl, model: 'm', max_retries: 0, concurrency: 8 }));
   return new GroupScorer({
     client,
@@ -89,7 +95,14 @@ const mathVerifier: OutputVerifier = {
   async verify(problem: Problem, output: string): Promise<Verdict> {
     const answer = problem.kind === 'math' ? problem.answer : '';
     const correct = output.trim() === answer;
-    return { correct, extracted: output.trim(), status: correct ? 'correct' : 'wrong', tests_passed: null, tests_total: null, detail: null };
+    return {
+      correct,
+      extracted: output.trim(),
+      status: correct ? 'correct' : 'wrong',
+      tests_passed: null,
+      tests_total: null,
+      detail: null,
+    };
   },
   async close() {},
 };
@@ -98,7 +111,15 @@ const mathVerifier: OutputVerifier = {
 // math
 // ---------------------------------------------------------------------------
 
-const mathProblem: MathProblem = { task: 'gsm8k', id: 'p1', kind: 'math', problem: 'Janet has 16 eggs…', answer: '18', reference_trace: null, meta: {} };
+const mathProblem: MathProblem = {
+  task: 'gsm8k',
+  id: 'p1',
+  kind: 'math',
+  problem: 'Janet has 16 eggs…',
+  answer: '18',
+  reference_trace: null,
+  meta: {},
+};
 const GOOD = 'Subtract, then double.';
 const WEAK = 'Think about ducks.';
 // No-trace successes by choice index: the cached M=8 baseline sees 3/8;
@@ -140,8 +161,14 @@ test('math group, ours vs official: each matches its own formula', async () => {
     assert.deepEqual(requests.map((r) => r.n).sort(), [1, 1, 3, 3, 6]);
     assert.equal(scorer.generations, 6 + 6 + 2, 'seven executor samples per trace, as the official trainer');
     const [og, ow] = official.samples as ScoredTraceSample[];
-    assert.deepEqual(og!.no_trace!.attempts.map((a) => (a.verdict!.correct ? 1 : 0)), [1, 0, 0]);
-    assert.deepEqual(ow!.no_trace!.attempts.map((a) => (a.verdict!.correct ? 1 : 0)), [1, 1, 0]);
+    assert.deepEqual(
+      og!.no_trace!.attempts.map((a) => (a.verdict!.correct ? 1 : 0)),
+      [1, 0, 0],
+    );
+    assert.deepEqual(
+      ow!.no_trace!.attempts.map((a) => (a.verdict!.correct ? 1 : 0)),
+      [1, 1, 0],
+    );
     assert.equal(og!.e2e_attempt!.output, '18');
     assert.equal(ow!.e2e_attempt!.output, '7');
     close(og!.reward!.value, officialMathReward(1, [1, 1, 1], [1, 0, 0], 0.9), 'official good');
@@ -178,14 +205,25 @@ test('official prompts: problem and trace cut at a line, empty math trace gets t
 
     const before = srv.completionRequests().length;
     await scorer.scoreGroup(mathProblem, [{ sample_id: 'empty', trace: '', source: 't' }], { groupIndex: 1 });
-    assert.ok(srv.completionRequests().slice(before).every((r) => !isWithTrace(r.prompt)), 'an empty trace is prompted without a trace');
+    assert.ok(
+      srv
+        .completionRequests()
+        .slice(before)
+        .every((r) => !isWithTrace(r.prompt)),
+      'an empty trace is prompted without a trace',
+    );
 
     // Ours: the same trace goes whole (within our 6,000-character budget it is not cut).
     const shortEnough = longTrace.slice(0, 5_000);
     const ours = makeScorer(srv.url, rm.url, TRACELIFT_PROTOCOL, undefined, 'exec_only');
     const mark = srv.completionRequests().length;
     await ours.scoreGroup(mathProblem, [{ sample_id: 'x', trace: shortEnough, source: 't' }], { groupIndex: 2 });
-    assert.ok(srv.completionRequests().slice(mark).some((r) => r.prompt.includes(shortEnough)));
+    assert.ok(
+      srv
+        .completionRequests()
+        .slice(mark)
+        .some((r) => r.prompt.includes(shortEnough)),
+    );
   } finally {
     await srv.close();
     await rm.close();
@@ -320,9 +358,13 @@ test('official: a failed e2e call leaves the reward uncomputed and says so', asy
   });
   const rm = await startFakeRm({ [GOOD]: 0.9 });
   try {
-    const group = await makeScorer(srv.url, rm.url, OFFICIAL_PROTOCOL).scoreGroup(mathProblem, [{ sample_id: 'g', trace: GOOD, source: 't' }], {
-      groupIndex: 0,
-    });
+    const group = await makeScorer(srv.url, rm.url, OFFICIAL_PROTOCOL).scoreGroup(
+      mathProblem,
+      [{ sample_id: 'g', trace: GOOD, source: 't' }],
+      {
+        groupIndex: 0,
+      },
+    );
     const s = group.samples[0] as ScoredTraceSample;
     assert.equal(s.reward, null);
     assert.equal(s.e2e, null);

@@ -97,10 +97,7 @@ export const ProtocolInputSchema = z
     prompt_set: ProtocolSchema.shape.prompt_set.optional(),
     max_tokens: ProtocolSchema.shape.max_tokens.partial().optional(),
     top_p: ProtocolSchema.shape.top_p.optional(),
-    truncation: z
-      .object({ math: KindLimitsSchema.partial().optional(), code: KindLimitsSchema.partial().optional() })
-      .strict()
-      .optional(),
+    truncation: z.object({ math: KindLimitsSchema.partial().optional(), code: KindLimitsSchema.partial().optional() }).strict().optional(),
     empty_trace: ProtocolSchema.shape.empty_trace.partial().optional(),
     baseline: ProtocolSchema.shape.baseline.optional(),
     e2e_source: ProtocolSchema.shape.e2e_source.optional(),
