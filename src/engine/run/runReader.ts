@@ -45,7 +45,19 @@ export interface JsonlIssue {
   message: string;
 }
 
+/**
+ * Where a read delivers as it parses (a run index applies each event at
+ * once, so a chunk's parsed events are not all held together).
+ */
+export interface JsonlSink<T> {
+  /** The file shrank, was replaced or removed: what was delivered before is void; lines start again at 1. */
+  restarted(): void;
+  record(r: JsonlRecord<T>): void;
+  issue(i: JsonlIssue): void;
+}
+
 export interface JsonlBatch<T> {
+  /** What was read (empty when a sink took it). */
   records: JsonlRecord<T>[];
   issues: JsonlIssue[];
   /** Complete lines consumed (blank ones included). */
@@ -57,6 +69,16 @@ export interface JsonlBatch<T> {
 }
 
 const emptyBatch = <T>(restarted = false): JsonlBatch<T> => ({ records: [], issues: [], lines: 0, consumed: 0, restarted });
+
+/** A sink that collects into the batch. */
+const collector = <T>(batch: JsonlBatch<T>): JsonlSink<T> => ({
+  restarted: () => {
+    batch.records.length = 0;
+    batch.issues.length = 0;
+  },
+  record: (r) => batch.records.push(r),
+  issue: (i) => batch.issues.push(i),
+});
 
 /** Parses one line's text against a schema: the value, or why not. */
 export function parseJsonLine<T>(text: string, schema: z.ZodType<T>): { value: T } | { error: string } {
@@ -132,11 +154,13 @@ export class JsonlTail<T> {
   /**
    * Parses the complete lines of `buf`, which holds the file's bytes from
    * `atOffset` (must be `this.offset`), and moves past them. What follows the
-   * last newline is left for the next call.
+   * last newline is left for the next call. Records and issues go to `sink`
+   * when given, else into the returned batch.
    */
-  consume(buf: Buffer, atOffset: number): JsonlBatch<T> {
+  consume(buf: Buffer, atOffset: number, sink?: JsonlSink<T>): JsonlBatch<T> {
     if (atOffset !== this.offset) throw new Error(`${this.file}: read at ${atOffset}, the reader is at ${this.offset}`);
     const batch = emptyBatch<T>();
+    const to = sink ?? collector(batch);
     let pos = 0;
     for (;;) {
       const nl = buf.indexOf(0x0a, pos);
@@ -147,8 +171,8 @@ export class JsonlTail<T> {
         const text = buf.toString('utf8', pos, nl);
         if (text.trim()) {
           const parsed = parseJsonLine(text, this.schema);
-          if ('error' in parsed) batch.issues.push({ line, message: parsed.error });
-          else batch.records.push({ value: parsed.value, line, offset: this.offset + pos, length: nl - pos });
+          if ('error' in parsed) to.issue({ line, message: parsed.error });
+          else to.record({ value: parsed.value, line, offset: this.offset + pos, length: nl - pos });
         }
       }
       pos = nl + 1;
@@ -162,11 +186,14 @@ export class JsonlTail<T> {
   /**
    * Reads what was appended since the last read: about `maxBytes` of it (at
    * least one whole line, however long), so a caller can yield between
-   * steps. Returns an empty batch when there is no complete line yet.
+   * steps. Returns an empty batch when there is no complete line yet. With a
+   * sink, what is read goes there as it is parsed (after `restarted()` when
+   * the file was replaced).
    */
-  async read(maxBytes = this.opts.chunkBytes ?? DEFAULT_CHUNK_BYTES): Promise<JsonlBatch<T>> {
+  async read(maxBytes = this.opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, sink?: JsonlSink<T>): Promise<JsonlBatch<T>> {
     const st = await fs.promises.stat(this.file).catch(() => null);
     const restarted = this.look(st);
+    if (restarted) sink?.restarted();
     if (!st || st.size <= this.offset) return emptyBatch(restarted);
     const fh = await fs.promises.open(this.file, 'r');
     try {
@@ -179,7 +206,7 @@ export class JsonlTail<T> {
           want = Math.min(want * 2, st.size - this.offset);
           continue;
         }
-        return { ...this.consume(chunk, this.offset), restarted };
+        return { ...this.consume(chunk, this.offset, sink), restarted };
       }
     } finally {
       await fh.close();
@@ -187,7 +214,7 @@ export class JsonlTail<T> {
   }
 
   /** `read`, synchronously (the CLI and the engine read whole runs at start-up). */
-  readSync(maxBytes = this.opts.chunkBytes ?? DEFAULT_CHUNK_BYTES): JsonlBatch<T> {
+  readSync(maxBytes = this.opts.chunkBytes ?? DEFAULT_CHUNK_BYTES, sink?: JsonlSink<T>): JsonlBatch<T> {
     let st: fs.Stats | null;
     try {
       st = fs.statSync(this.file);
@@ -195,6 +222,7 @@ export class JsonlTail<T> {
       st = null;
     }
     const restarted = this.look(st);
+    if (restarted) sink?.restarted();
     if (!st || st.size <= this.offset) return emptyBatch(restarted);
     const fd = fs.openSync(this.file, 'r');
     try {
@@ -206,7 +234,7 @@ export class JsonlTail<T> {
           want = Math.min(want * 2, st.size - this.offset);
           continue;
         }
-        return { ...this.consume(chunk, this.offset), restarted };
+        return { ...this.consume(chunk, this.offset, sink), restarted };
       }
     } finally {
       fs.closeSync(fd);

@@ -20,7 +20,7 @@
 import * as path from 'node:path';
 import { RolloutGroupSchema, type RolloutGroup, type RunEvent, type TraceSampleRow } from '../../../engine/contract';
 import { sampleRows } from '../../../engine/run/runDir';
-import { EVENTS_FILE, eventsTail, readLineAt, type JsonlBatch, type JsonlRecord, type JsonlTail } from '../../../engine/run/runReader';
+import { EVENTS_FILE, eventsTail, readLineAt, type JsonlBatch, type JsonlIssue, type JsonlRecord, type JsonlSink, type JsonlTail } from '../../../engine/run/runReader';
 import { summaryRow } from '../../../engine/run/summary';
 import { RunAggregates, type ProblemAgg } from './runAggregates';
 import { RunQueries, type QueryView, type RowQuery } from './runQueries';
@@ -155,11 +155,17 @@ export class RunIndex {
   /** Reads the next chunk of events.jsonl (about `maxBytes`) and applies it. */
   async readMore(maxBytes?: number): Promise<JsonlBatch<RunEvent>> {
     const wasMissing = this.reader.missing;
-    const batch = await this.reader.read(maxBytes);
-    this.apply(batch);
-    if (this.reader.missing !== wasMissing) this.version++;
+    const batch = await this.reader.read(maxBytes, this.sink);
+    if (batch.lines || this.reader.missing !== wasMissing) this.version++;
     return batch;
   }
+
+  /** Each event is applied as it is parsed (a chunk's parsed events are never all held at once). */
+  private readonly sink: JsonlSink<RunEvent> = {
+    restarted: () => this.clear(),
+    record: (r) => this.applyEvent(r),
+    issue: (i) => this.addIssue(i),
+  };
 
   /**
    * Applies the complete lines of `buf`, which holds events.jsonl's bytes
@@ -167,21 +173,15 @@ export class RunIndex {
    */
   ingest(buf: Buffer, atOffset: number): { consumed: number; lines: number; rowsAdded: number } {
     const before = this.rowCount;
-    const batch = this.reader.consume(buf, atOffset);
-    this.apply(batch);
+    const batch = this.reader.consume(buf, atOffset, this.sink);
+    if (batch.lines) this.version++;
     return { consumed: batch.consumed, lines: batch.lines, rowsAdded: this.rowCount - before };
   }
 
-  private apply(batch: JsonlBatch<RunEvent>): void {
-    if (batch.restarted) this.clear();
-    for (const i of batch.issues) {
-      this.issueCount++;
-      this.recentIssues.push(i);
-      if (this.recentIssues.length > RECENT) this.recentIssues.shift();
-    }
-    // Issues and events interleave by line in the file; each list keeps its own order.
-    for (const r of batch.records) this.applyEvent(r);
-    if (batch.lines) this.version++;
+  private addIssue(i: JsonlIssue): void {
+    this.issueCount++;
+    this.recentIssues.push(i);
+    if (this.recentIssues.length > RECENT) this.recentIssues.shift();
   }
 
   private applyEvent({ value: ev, line, offset, length }: JsonlRecord<RunEvent>): void {
