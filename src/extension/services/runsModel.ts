@@ -80,10 +80,16 @@ export class RunsModel implements vscode.Disposable {
     return this.hold(dir).index;
   }
 
-  /** The run's index once everything written so far is read. */
-  async index(dir: string): Promise<RunIndex> {
+  /**
+   * The run's index once what was written so far is read — or after
+   * `maxWaitMs` with what is read by then (a run written without pause may
+   * never be idle; the rest arrives with onDidChange).
+   */
+  async index(dir: string, maxWaitMs = 1000): Promise<RunIndex> {
     const store = this.hold(dir);
-    await store.whenIdle();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([store.whenIdle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, maxWaitMs)))]);
+    clearTimeout(timer);
     return store.index;
   }
 
