@@ -15,7 +15,13 @@ const started = { time: 't', type: 'run_started', run_id: 'run-1', run_kind: 'ev
 
 function writeRun(dir: string, groups: number, ended: boolean): void {
   const { writer } = RunWriter.open(dir);
-  writer.writeConfig({ task: 'gsm8k', split: 'test', limit: 10, trace_source: { kind: 'file', path: '/x/groups.jsonl', format: 'groups' }, executor: {} });
+  writer.writeConfig({
+    task: 'gsm8k',
+    split: 'test',
+    limit: 10,
+    trace_source: { kind: 'file', path: '/x/groups.jsonl', format: 'groups' },
+    executor: {},
+  });
   writer.append(started);
   const summary = new SummaryBuilder();
   for (let i = 0; i < groups; i++) {

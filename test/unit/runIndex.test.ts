@@ -38,7 +38,13 @@ function runFile(groups: number, extra: (i: number) => string = () => ''): { dir
 
 test('the index reads lines exactly as readEvents does: same events, same issues (line and field)', () => {
   const { dir } = runFile(6, (i) =>
-    i === 1 ? '{oops\n' : i === 2 ? '\n' + JSON.stringify({ time: 't', type: 'step_metrics', step: -1, metrics: {} }) + '\n' : i === 3 ? JSON.stringify({ type: 'nope' }) + '\n' : '',
+    i === 1
+      ? '{oops\n'
+      : i === 2
+        ? '\n' + JSON.stringify({ time: 't', type: 'step_metrics', step: -1, metrics: {} }) + '\n'
+        : i === 3
+          ? JSON.stringify({ type: 'nope' }) + '\n'
+          : '',
   );
   fs.appendFileSync(path.join(dir, 'events.jsonl'), '{"time":"t","type":"run_ended","sta'); // cut last line
   const ref = readEvents(dir);
@@ -65,7 +71,10 @@ test('a truncated last line is read once it is completed; run_ended ends the run
   idx.ingest(start, 0);
   assert.equal(idx.groupCount, 0);
   assert.equal(idx.status, 'running');
-  const rest = Buffer.concat([start.subarray(idx.offset), Buffer.from(eventLine(syntheticGroup(0)).slice(50) + eventLine(syntheticEnded('failed')))]);
+  const rest = Buffer.concat([
+    start.subarray(idx.offset),
+    Buffer.from(eventLine(syntheticGroup(0)).slice(50) + eventLine(syntheticEnded('failed'))),
+  ]);
   idx.ingest(rest, idx.offset);
   assert.equal(idx.groupCount, 1);
   assert.equal(idx.status, 'failed');
@@ -92,7 +101,12 @@ test('summary figures match the engine SummaryBuilder; histogram and reward seri
   assert.ok(st.rewardSeries.points.length <= 256);
   // A long run still has at most 256 buckets.
   const big = new RunIndex('/nowhere');
-  big.ingest(Buffer.from(Array.from({ length: 1000 }, (_, i) => eventLine(syntheticGroup(i, { samples: 1, traceChars: 10, outputChars: 5 }))).join('')), 0);
+  big.ingest(
+    Buffer.from(
+      Array.from({ length: 1000 }, (_, i) => eventLine(syntheticGroup(i, { samples: 1, traceChars: 10, outputChars: 5 }))).join(''),
+    ),
+    0,
+  );
   assert.ok(runStateMessage(big).rewardSeries.points.length <= 256);
 });
 
@@ -150,7 +164,15 @@ function naive(idx: RunIndex, q: RunQuery, match?: (trace: string) => boolean, t
   });
   const key = q.sort.key;
   const val = (r: (typeof rows)[number]) =>
-    key === 'uplift' ? r.uplift : key === 'reward' ? r.reward : key === 'baseline' ? r.baselineRate : key === 'withRate' ? r.withRate : r.rowId;
+    key === 'uplift'
+      ? r.uplift
+      : key === 'reward'
+        ? r.reward
+        : key === 'baseline'
+          ? r.baselineRate
+          : key === 'withRate'
+            ? r.withRate
+            : r.rowId;
   const asc = q.sort.dir === 'asc';
   kept.sort((a, b) => {
     const va = val(a);
@@ -231,7 +253,10 @@ test('regex search covers the full trace (not just the preview), scans older gro
   const buf = fs.readFileSync(file).subarray(idx.offset);
   idx.ingest(buf, idx.offset);
   const ids = viewIds(idx, q);
-  assert.deepEqual(ids, naive(idx, q, (t) => /needle-AT/i.test(t), traces));
+  assert.deepEqual(
+    ids,
+    naive(idx, q, (t) => /needle-AT/i.test(t), traces),
+  );
   assert.equal(ids.length, 8);
   // Case-sensitive: no match.
   const cs = RunQuerySchema.parse({ filter: { search: 'needle-AT', caseSensitive: true } });

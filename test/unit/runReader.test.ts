@@ -76,7 +76,10 @@ test('reads in bounded chunks: each valid event with its line, byte offset and l
   assert.equal(tail.pendingBytes, 0);
   // The same as readEvents (the engine's thin use of the reader).
   const ref = readEvents(dir);
-  assert.deepEqual(ref.events, records.map((r) => r.value));
+  assert.deepEqual(
+    ref.events,
+    records.map((r) => r.value),
+  );
   assert.deepEqual(
     ref.issues.map((i) => [i.line, i.message]),
     issues.map((i) => [i.line, i.message]),

@@ -301,7 +301,10 @@ export function listRunDirs(folder: string): string[] {
   } catch {
     return [];
   }
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => path.join(folder, e.name)).filter(isRunDir);
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => path.join(folder, e.name))
+    .filter(isRunDir);
 }
 
 /** The last newline-terminated line of a file within its last `maxBytes` (a cut tail is ignored), or null. */
@@ -333,7 +336,10 @@ export function firstCompleteLine(file: string, maxBytes = 1024 * 1024): string 
 }
 
 /** A JSON file that may be absent: its value, or why it could not be read. */
-function readJsonFile<T>(file: string, parse: (raw: unknown) => { value: T } | { error: string }): { value: T | null; issue: string | null } {
+function readJsonFile<T>(
+  file: string,
+  parse: (raw: unknown) => { value: T } | { error: string },
+): { value: T | null; issue: string | null } {
   if (!fs.existsSync(file)) return { value: null, issue: null };
   let raw: unknown;
   try {
@@ -360,7 +366,9 @@ export function readRunSummary(runDir: string): { summary: RunSummary | null; is
  */
 export function readRunConfig(runDir: string): { config: Record<string, unknown> | null; issue: string | null } {
   const r = readJsonFile<Record<string, unknown>>(path.join(runDir, CONFIG_FILE), (raw) =>
-    typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? { value: raw as Record<string, unknown> } : { error: 'not a JSON object' },
+    typeof raw === 'object' && raw !== null && !Array.isArray(raw)
+      ? { value: raw as Record<string, unknown> }
+      : { error: 'not a JSON object' },
   );
   return { config: r.value, issue: r.issue };
 }

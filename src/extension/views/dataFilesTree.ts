@@ -27,13 +27,18 @@ export class DataFilesTreeProvider implements vscode.TreeDataProvider<DataNode>,
         item.id = `category:${node.category}`;
         item.description = `${node.entries.length}`;
         item.contextValue = `tracelift.dataCategory.${node.category}`;
-        item.iconPath = new vscode.ThemeIcon(node.category === 'benchmark' ? 'database' : node.category === 'results' ? 'graph' : 'list-tree');
+        item.iconPath = new vscode.ThemeIcon(
+          node.category === 'benchmark' ? 'database' : node.category === 'results' ? 'graph' : 'list-tree',
+        );
         return item;
       }
       case 'file': {
         const d = node.entry.detection;
         const issues = d.malformedCount > 0;
-        const item = new vscode.TreeItem(path.basename(node.entry.fsPath), issues ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(
+          path.basename(node.entry.fsPath),
+          issues ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+        );
         item.id = `file:${node.entry.fsPath}`;
         const dir = path.dirname(node.entry.rel);
         item.description = `${describeCounts(d)}${dir && dir !== '.' ? ` — ${dir}` : ''}`;
@@ -51,7 +56,9 @@ export class DataFilesTreeProvider implements vscode.TreeDataProvider<DataNode>,
         item.tooltip = hoverMarkdown({
           title: path.basename(node.entry.fsPath),
           rows,
-          notes: d.malformed.slice(0, 5).map((m) => `${m.line !== null ? `line ${m.line}` : m.item !== undefined ? `item ${m.item}` : 'file'}: ${m.message}`),
+          notes: d.malformed
+            .slice(0, 5)
+            .map((m) => `${m.line !== null ? `line ${m.line}` : m.item !== undefined ? `item ${m.item}` : 'file'}: ${m.message}`),
         });
         return item;
       }
@@ -61,7 +68,11 @@ export class DataFilesTreeProvider implements vscode.TreeDataProvider<DataNode>,
         item.tooltip = node.text;
         item.contextValue = 'tracelift.dataIssue';
         const line = Math.max(0, (node.line ?? 1) - 1);
-        item.command = { command: 'vscode.open', title: 'Open', arguments: [node.entry.uri, { selection: new vscode.Range(line, 0, line, 0) }] };
+        item.command = {
+          command: 'vscode.open',
+          title: 'Open',
+          arguments: [node.entry.uri, { selection: new vscode.Range(line, 0, line, 0) }],
+        };
         return item;
       }
       case 'message': {
@@ -93,7 +104,12 @@ export class DataFilesTreeProvider implements vscode.TreeDataProvider<DataNode>,
         text: `${m.line !== null ? `line ${m.line}` : m.item !== undefined ? `item ${m.item}` : 'file'}: ${m.message}`,
       }));
       if (d.malformedCount > d.malformed.length) {
-        issues.push({ type: 'issue', entry: node.entry, line: null, text: `… and ${d.malformedCount - d.malformed.length} more malformed lines` });
+        issues.push({
+          type: 'issue',
+          entry: node.entry,
+          line: null,
+          text: `… and ${d.malformedCount - d.malformed.length} more malformed lines`,
+        });
       }
       return issues;
     }

@@ -101,7 +101,13 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
         item.contextValue = 'tracelift.sample';
         item.tooltip = safeMarkdown(
-          [`**${escapeMarkdown(s.sampleId)}**`, '', escapeMarkdown(`${s.source}${s.label ? ` (${s.label})` : ''}`), '', escapeMarkdown(describeSample(s))].join('\n'),
+          [
+            `**${escapeMarkdown(s.sampleId)}**`,
+            '',
+            escapeMarkdown(`${s.source}${s.label ? ` (${s.label})` : ''}`),
+            '',
+            escapeMarkdown(describeSample(s)),
+          ].join('\n'),
         );
         item.command = { command: 'tracelift.inspectSample', title: 'Inspect Sample', arguments: [node] };
         return item;
@@ -121,7 +127,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
           item.command = {
             command: 'vscode.open',
             title: 'Open',
-            arguments: [vscode.Uri.file(path.join(node.runDir, EVENTS_FILE)), { selection: new vscode.Range(node.line - 1, 0, node.line - 1, 0) }],
+            arguments: [
+              vscode.Uri.file(path.join(node.runDir, EVENTS_FILE)),
+              { selection: new vscode.Range(node.line - 1, 0, node.line - 1, 0) },
+            ],
           };
         }
         item.contextValue = 'tracelift.message';
@@ -163,7 +172,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     }
     const total = index.problemCount;
     if (!total) {
-      out.push({ type: 'message', text: run.live ? 'Waiting for the first scored problem…' : 'No scored problems', icon: run.live ? 'loading~spin' : 'info' });
+      out.push({
+        type: 'message',
+        text: run.live ? 'Waiting for the first scored problem…' : 'No scored problems',
+        icon: run.live ? 'loading~spin' : 'info',
+      });
       return out;
     }
     const limit = this.shown.get(run.dir) ?? readSettings().problemsPageSize;
