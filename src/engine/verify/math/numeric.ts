@@ -10,10 +10,13 @@
  * "x = 3 or x = 4") is no answer: it is reported as hedged and never correct.
  *
  * Comparison is exact, on rationals (BigInt):
- *   - a float rendering (more than 6 fractional digits, e.g. GSM-Hard's
- *     `3244047.0999999996`) first becomes the simplest fraction within 4 units
- *     in the last place of its double (denominator at most 10^6), so
- *     3244047.0999999996 is 32440471/10 and 10074005.666666666 is 30222017/3;
+ *   - a machine-written decimal (12 or more significant digits, more than 6
+ *     after the point: GSM-Hard's `3244047.0999999996`) first becomes the
+ *     simplest fraction within 4 units in the last place of its double
+ *     (denominator ≤ 10^6), else within half a unit of its last digit
+ *     (denominator ≤ 100): 3244047.0999999996 is 32440471/10,
+ *     10074005.666666666 is 30222017/3, 5489.5466666667 is 411716/75; with
+ *     no such fraction it counts as a value known only approximately;
  *   - a decimal written with d ≥ 1 fractional digits also matches a value
  *     whose decimal expansion does not terminate (1/3, or a float rendering
  *     with no simple fraction) when it is that value rounded or truncated at
@@ -33,12 +36,22 @@ export interface NumericVerdict {
 
 /** Largest relative error of a rounded decimal accepted for a non-terminating value. */
 export const NUMERIC_REL_TOL = 1e-6;
-/** Decimals with more fractional digits than this are treated as float renderings. */
+/**
+ * A decimal with at least this many significant digits and more than
+ * MAX_EXACT_FRACTION_DIGITS fractional digits was written by a machine
+ * (a float's repr, or a rounding to many places), not by a person.
+ */
+const FLOAT_RENDERING_MIN_DIGITS = 12;
 const MAX_EXACT_FRACTION_DIGITS = 6;
-/** A float rendering is read as the simplest fraction within this many units in the last place… */
+/** Float noise: the simplest fraction within this many units in the last place of the double… */
 const FLOAT_RECOVERY_ULPS = 4;
 /** …whose denominator is at most this (as the official checker's limit_denominator). */
 const FLOAT_RECOVERY_MAX_DEN = 1_000_000n;
+/**
+ * Machine rounding (5489.5466666667): the simplest fraction within half a unit
+ * of the last digit, with a small denominator so that a chance fit is unlikely.
+ */
+const ROUNDING_RECOVERY_MAX_DEN = 100n;
 const MAX_EXACT_EXPONENT = 400;
 const MAX_TEXT_CHARS = 50_000;
 
@@ -147,19 +160,29 @@ function simplestPositiveBetween(lo: Rational, hi: Rational, maxDen: bigint): Ra
 /**
  * A float rendering such as 3244047.0999999996 stands for the simplest
  * fraction within a few units in the last place of the double it prints
- * (32440471/10), when that fraction is simple enough; else null.
+ * (32440471/10); a machine rounding such as 5489.5466666667 for the simplest
+ * small-denominator fraction within half a unit of its last digit
+ * (411716/75). Null when there is no such fraction.
  */
-function recoverFloat(value: Rational, approx: number): Rational | null {
+function recoverFloat(value: Rational, approx: number, decimals: number): Rational | null {
   if (!Number.isFinite(approx) || approx === 0) return null;
   const exp = Math.floor(Math.log2(Math.abs(approx))) - 52;
   const ulps = BigInt(FLOAT_RECOVERY_ULPS);
-  const delta: Rational = exp >= 0 ? { num: ulps * 2n ** BigInt(exp), den: 1n } : { num: ulps, den: 2n ** BigInt(-exp) };
+  const noise: Rational = exp >= 0 ? { num: ulps * 2n ** BigInt(exp), den: 1n } : { num: ulps, den: 2n ** BigInt(-exp) };
+  const halfUnit: Rational = { num: 1n, den: 2n * 10n ** BigInt(decimals) };
+  return (
+    simplestNear(value, noise, FLOAT_RECOVERY_MAX_DEN) ??
+    simplestNear(value, halfUnit, ROUNDING_RECOVERY_MAX_DEN)
+  );
+}
+
+function simplestNear(value: Rational, delta: Rational, maxDen: bigint): Rational | null {
   const negative = value.num < 0n;
   const abs: Rational = { num: bigAbs(value.num), den: value.den };
   const lo = ratSub(abs, delta);
   if (lo.num <= 0n) return null;
   const hi = makeRational(abs.num * delta.den + delta.num * abs.den, abs.den * delta.den)!;
-  const found = simplestPositiveBetween(lo, hi, FLOAT_RECOVERY_MAX_DEN);
+  const found = simplestPositiveBetween(lo, hi, maxDen);
   if (!found) return null;
   return negative ? { num: -found.num, den: found.den } : found;
 }
@@ -188,8 +211,9 @@ function parseDecimal(text: string): NumericValue | null {
   let exact =
     scale >= 0 ? makeRational(digits, 10n ** BigInt(scale)) : makeRational(digits * 10n ** BigInt(-scale), 1n);
   let inexact = false;
-  if (exact && Math.max(scale, 0) > MAX_EXACT_FRACTION_DIGITS) {
-    const recovered = recoverFloat(exact, approx);
+  const significant = ((intPart || "0") + fracDigits).replace(/^0+/, "").length;
+  if (exact && Math.max(scale, 0) > MAX_EXACT_FRACTION_DIGITS && significant >= FLOAT_RENDERING_MIN_DIGITS) {
+    const recovered = recoverFloat(exact, approx, Math.max(scale, 0));
     if (recovered) exact = recovered;
     else inexact = true;
   }
@@ -550,11 +574,13 @@ function valuesEqual(a: NumericValue, b: NumericValue): boolean {
     if (!Number.isFinite(x) || !Number.isFinite(y)) return false;
     return Math.abs(x - y) <= Number.EPSILON * FLOAT_RECOVERY_ULPS * Math.max(Math.abs(x), Math.abs(y));
   }
-  return isRoundingOf(a, b) || isRoundingOf(b, a);
+  // The reference is the truth; it may be the rounded side only when it is
+  // itself known approximately (a float rendering with no simple fraction).
+  return isRoundingOf(a, b) || (b.inexact && isRoundingOf(b, a));
 }
 
 /**
- * True when two answers denote the same number. Each side may be a plain
+ * True when the answer `pred` denotes the number `ref`. Each side may be a plain
  * number string ("18.00", "1,000", "1/2", "50%", "-9867630.0"), a number, or
  * free text (its numeric answer is extracted first, e.g. a GSM8K solution
  * ending in "#### 72").
