@@ -18,7 +18,7 @@ import { defaultRunDirName, type TraceSourceRequest } from '../engine/eval/build
 import { assembleRun } from '../engine/eval/runComponents';
 import { runEval } from '../engine/eval/runEval';
 import { resolveDataDir } from '../engine/tasks/dataDir';
-import { getTask } from '../engine/tasks/registry';
+import { getTask, listTasks } from '../engine/tasks/registry';
 import { addExecutorOptions, choiceOption, executorRequestFromFlags, logToStderr, nonNegativeInt, positiveInt } from './options';
 
 interface EvalFlags {
@@ -59,7 +59,7 @@ export function registerEvalCommand(program: Command): void {
   const cmd = program
     .command('eval')
     .description('Score traces on a task: with-trace success, the cached no-trace baseline, uplift and reward per trace.')
-    .requiredOption('--task <name>', 'task: gsm8k, gsm_hard, svamp, math500 (see `tracelift tasks`)')
+    .requiredOption('--task <name>', `task: ${listTasks().map((t) => t.name).join(', ')} (see \`tracelift tasks\`)`)
     .option('--split <name>', 'dataset split (default: the task default)')
     .option('--limit <n>', 'score at most n problems', positiveInt)
     .option('--offset <n>', 'skip the first n problems', nonNegativeInt, d.offset)
