@@ -60,6 +60,79 @@ def test_not_equivalent(checker, prediction, reference):
     assert run(checker, prediction, reference)["correct"] is False
 
 
+@pytest.mark.parametrize(
+    "prediction,reference",
+    [
+        ("\\pi", "\\pi"),
+        ("2\\pi", "2\\pi"),
+        ("11\\sqrt2", "11\\sqrt{2}"),
+        ("\\frac{1}{\\sqrt{3}}", "\\frac{\\sqrt{3}}{3}"),
+        ("\\dfrac{\\pi}{3}", "\\frac{\\pi}{3}"),
+        ("(-\\infty, 2) \\cup (3, \\infty)", "(-\\infty, 2) \\cup (3, \\infty)"),
+        ("\\text{even}", "\\text{even}"),
+        ("\\text{(C)}", "\\text{(C)}"),
+        ("\\left( \\frac{3}{2}, -13 \\right)", "\\left( \\frac{3}{2}, -13 \\right)"),
+        ("1+274i", "1+274i"),
+        ("\\begin{pmatrix} 1/5 \\\\ -18/5 \\end{pmatrix}", "\\begin{pmatrix} 1/5 \\\\ -18/5 \\end{pmatrix}"),
+        ("\\$18.90", "\\$18.90"),
+        ("The answer is 11\\sqrt2", "11\\sqrt{2}"),
+        ("Final answer: x \\in [-2,7]", "x \\in [-2,7]"),
+        ("Some reasoning first.\n\n\\frac{270}7\\text{ degrees}", "\\frac{270}7\\text{ degrees}"),
+        ("18 dollars", "18"),
+        ("x = 3 or x = 4", "3, 4"),
+    ],
+)
+def test_bare_answers_read_like_the_reference(checker, prediction, reference):
+    res = run(checker, prediction, reference)
+    assert res["correct"] is True, res
+    assert res["hedged"] is False
+
+
+@pytest.mark.parametrize(
+    "prediction,reference",
+    [
+        ("18 or 19", "19"),
+        ("either 3 or 4", "3"),
+        ("x=3 or x=4", "4"),
+        ("The answer is 18 or 19.", "18"),
+        ("\\boxed{3 \\text{ or } 4}", "3"),
+        ("It could be 18 or 19.", "19"),
+        ("We get $3$ or maybe $4$.", "4"),
+    ],
+)
+def test_hedges_are_refused(checker, prediction, reference):
+    res = run(checker, prediction, reference)
+    assert res["correct"] is False, res
+    assert res["hedged"] is True, res
+
+
+@pytest.mark.parametrize(
+    "prediction,reference",
+    [
+        ("11\\sqrt2", "11"),
+        ("4210_6", "4210_{5}"),
+        ("\\text{(D)}", "\\text{(C)}"),
+        ("(2, 5]", "[2,5)"),
+        ("x = 3, and x = -3 is excluded, so x = 3 or x = -3", "3"),
+    ],
+)
+def test_near_misses_are_wrong(checker, prediction, reference):
+    assert run(checker, prediction, reference)["correct"] is False
+
+
+@pytest.mark.parametrize(
+    "prediction,reference",
+    [
+        ("x = 3 or x = -3, and since x > 0, x = 3", "3"),
+        ("The answer is the number of apples or pears, which is 12.", "12"),
+    ],
+)
+def test_alternatives_in_prose_are_not_a_hedge(checker, prediction, reference):
+    res = run(checker, prediction, reference)
+    assert res["correct"] is True, res
+    assert res["hedged"] is False
+
+
 def test_bad_lines_never_raise(checker):
     for line in [
         "not json",

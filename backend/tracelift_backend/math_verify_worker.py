@@ -253,8 +253,11 @@ def locate_final_answer(prediction: str) -> FinalAnswer | None:
         lines = [ln for ln in rest.split("\n") if ln.strip()]
         if lines:
             payload = _clean_payload(rest.split("\n", 1)[0] if rest.split("\n", 1)[0].strip() else lines[0])
-            if payload:
+            if payload and (_has_delimiters(payload) or _looks_bare(payload)):
                 return FinalAnswer("anchored", payload, text[a.start() :])
+            if payload:
+                # "The answer is the number of apples, which is 12."
+                return FinalAnswer("prose", payload, text[a.start() :])
     if _looks_bare(text):
         return FinalAnswer("bare", _clean_payload(text), text)
     last_line = text.rsplit("\n", 1)[-1]
