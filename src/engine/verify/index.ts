@@ -4,11 +4,17 @@
  * code verifier. Its version string is part of baseline cache keys.
  */
 import type { Problem, Verdict } from '../contract';
-import { MathVerifier } from './math';
+import { MathVerifier, MATH_VERIFIER_VERSION } from './math';
 import { HARNESS } from './code/harness';
 
-/** Changes whenever a verifier's judgement can change: invalidates cached baselines. */
-export const VERIFIER_VERSION = `verifiers/v1+${HARNESS.id}`;
+/**
+ * Changes whenever a verifier's judgement can change: invalidates cached baselines.
+ * Computed on first use: the code harness id hashes the sandbox's Python files,
+ * which are read from backend/ only when something asks.
+ */
+export function verifierVersion(): string {
+  return `verifiers/v1+${MATH_VERIFIER_VERSION}+${HARNESS.id}`;
+}
 
 export interface OutputVerifier {
   readonly version: string;
@@ -28,7 +34,9 @@ export interface EngineVerifierOptions {
 }
 
 export class EngineVerifier implements OutputVerifier {
-  readonly version = VERIFIER_VERSION;
+  get version(): string {
+    return verifierVersion();
+  }
   private math: MathVerifier | null = null;
   private code: CodeSideLike | null = null;
 
@@ -42,7 +50,8 @@ export class EngineVerifier implements OutputVerifier {
       return {
         correct: result.correct,
         extracted: result.extracted ?? null,
-        status: result.correct ? 'correct' : 'wrong',
+        // A worker crash or timeout is an error, never a wrong (or right) answer.
+        status: result.error ? 'error' : result.correct ? 'correct' : 'wrong',
         tests_passed: null,
         tests_total: null,
         detail: result.error ?? null,
