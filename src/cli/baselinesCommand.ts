@@ -70,12 +70,16 @@ export function registerBaselinesCommand(program: Command): void {
           limit(async () => {
             const b = await scorer.baseline(p);
             done++;
-            process.stdout.write(`${p.id}\t${b.tally.successes}/${b.tally.valid}${b.from_cache ? '\t(cached)' : ''}${b.tally.failed ? `\t${b.tally.failed} failed` : ''}\n`);
+            process.stdout.write(
+              `${p.id}\t${b.tally.successes}/${b.tally.valid}${b.from_cache ? '\t(cached)' : ''}${b.tally.failed ? `\t${b.tally.failed} failed` : ''}\n`,
+            );
             process.stderr.write(`progress ${done}/${problems.length}\n`);
           }),
         ),
       );
-      process.stdout.write(`${problems.length} baselines in ${cache!.file} (${cache!.hits} were cached, ${scorer.generations} generations)\n`);
+      process.stdout.write(
+        `${problems.length} baselines in ${cache!.file} (${cache!.hits} were cached, ${scorer.generations} generations)\n`,
+      );
     } finally {
       await run.close();
     }

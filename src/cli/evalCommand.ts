@@ -59,7 +59,12 @@ export function registerEvalCommand(program: Command): void {
   const cmd = program
     .command('eval')
     .description('Score traces on a task: with-trace success, the cached no-trace baseline, uplift and reward per trace.')
-    .requiredOption('--task <name>', `task: ${listTasks().map((t) => t.name).join(', ')} (see \`tracelift tasks\`)`)
+    .requiredOption(
+      '--task <name>',
+      `task: ${listTasks()
+        .map((t) => t.name)
+        .join(', ')} (see \`tracelift tasks\`)`,
+    )
     .option('--split <name>', 'dataset split (default: the task default)')
     .option('--limit <n>', 'score at most n problems', positiveInt)
     .option('--offset <n>', 'skip the first n problems', nonNegativeInt, d.offset)
@@ -91,7 +96,13 @@ function traceSourceFromFlags(flags: EvalFlags): TraceSourceRequest {
   if (flags.traces === 'reference') return { kind: 'reference' };
   if (flags.traces === 'planner') {
     if (!flags.plannerUrl || !flags.plannerModel) throw new Error('--traces planner needs --planner-url and --planner-model.');
-    return { kind: 'planner', url: flags.plannerUrl, model: flags.plannerModel, apiKeyEnv: flags.plannerKeyEnv ?? null, tracesPerProblem: flags.tracesPerProblem };
+    return {
+      kind: 'planner',
+      url: flags.plannerUrl,
+      model: flags.plannerModel,
+      apiKeyEnv: flags.plannerKeyEnv ?? null,
+      tracesPerProblem: flags.tracesPerProblem,
+    };
   }
   return { kind: 'file', path: flags.traces };
 }
@@ -134,7 +145,9 @@ async function evalAction(flags: EvalFlags): Promise<number> {
   process.once('SIGINT', onSigint);
   try {
     const { config, executor } = run;
-    log(`eval ${task.name}/${config.split} → ${outDir} (executor: ${executor.origin} ${executor.endpoint.model}, K=${config.k}, M=${config.baseline_samples})`);
+    log(
+      `eval ${task.name}/${config.split} → ${outDir} (executor: ${executor.origin} ${executor.endpoint.model}, K=${config.k}, M=${config.baseline_samples})`,
+    );
     if (!flags.json) process.stdout.write(tableHeader() + '\n');
     const started = Date.now();
     const result = await runEval({
@@ -207,7 +220,10 @@ export function formatSummary(s: RunSummary, runDir: string): string {
     `  executor generations ${s.executor_generations}, baselines from cache ${s.baseline_cache_hits}`,
   ];
   if (s.tasks.length > 1) {
-    for (const t of s.tasks) lines.push(`  ${t.task.padEnd(12)} with ${pct(t.with_trace_success)}  no ${pct(t.no_trace_success)}  uplift ${signed(t.mean_uplift)}`);
+    for (const t of s.tasks)
+      lines.push(
+        `  ${t.task.padEnd(12)} with ${pct(t.with_trace_success)}  no ${pct(t.no_trace_success)}  uplift ${signed(t.mean_uplift)}`,
+      );
   }
   lines.push(`  files: ${path.join(runDir, 'summary.json')}, samples.jsonl, events.jsonl`);
   return lines.join('\n');

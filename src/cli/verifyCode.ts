@@ -97,7 +97,15 @@ export async function runVerifyCode(file: string, opts: VerifyCodeCliOptions, ou
             duration_ms: v.duration_ms,
           };
         } catch (e) {
-          r = { id: item.id, passed: false, status: 'sandbox_error', tests_passed: 0, tests_total: 0, message: String((e as Error).message).slice(0, 500), duration_ms: 0 };
+          r = {
+            id: item.id,
+            passed: false,
+            status: 'sandbox_error',
+            tests_passed: 0,
+            tests_total: 0,
+            message: String((e as Error).message).slice(0, 500),
+            duration_ms: 0,
+          };
         }
         emit(i, r);
       }),

@@ -19,6 +19,10 @@ export function registerVerifyCommand(program: Command): void {
     .option('--allow-unsandboxed', 'run without bubblewrap (unsafe; warns on every run)')
     .action(async (file: string, flags: { concurrency?: number; allowUnsandboxed?: boolean }) => {
       const { runVerifyCode } = await import('./verifyCode');
-      process.exitCode = await runVerifyCode(file, { concurrency: flags.concurrency, allowUnsandboxed: flags.allowUnsandboxed }, process.stdout);
+      process.exitCode = await runVerifyCode(
+        file,
+        { concurrency: flags.concurrency, allowUnsandboxed: flags.allowUnsandboxed },
+        process.stdout,
+      );
     });
 }

@@ -11,9 +11,9 @@
  * but python / math-verify is not set up (those items are output with
  * `correct: false` and the error).
  */
-import { readFile } from "node:fs/promises";
-import { z } from "zod";
-import { MathVerifier, MathVerifyUnavailableError, type MathVerdict } from "../engine/verify/math/index";
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { MathVerifier, MathVerifyUnavailableError, type MathVerdict } from '../engine/verify/math/index';
 
 export const VerifyMathLineSchema = z.object({
   id: z.union([z.string(), z.number()]),
@@ -28,23 +28,23 @@ export interface VerifyMathOptions {
 }
 
 async function readInput(file: string): Promise<string> {
-  if (file === "-") {
+  if (file === '-') {
     const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-    return Buffer.concat(chunks).toString("utf8");
+    for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    return Buffer.concat(chunks).toString('utf8');
   }
-  return readFile(file, "utf8");
+  return readFile(file, 'utf8');
 }
 
-function describeIssue(issue: z.ZodError["issues"][number]): string {
-  const field = issue.path.length > 0 ? issue.path.map(String).join(".") : "(line)";
+function describeIssue(issue: z.ZodError['issues'][number]): string {
+  const field = issue.path.length > 0 ? issue.path.map(String).join('.') : '(line)';
   return `field "${field}": ${issue.message}`;
 }
 
 function write(stream: NodeJS.WritableStream, text: string): Promise<void> {
   return new Promise((resolve) => {
     if (stream.write(text)) resolve();
-    else stream.once("drain", () => resolve());
+    else stream.once('drain', () => resolve());
   });
 }
 
@@ -68,7 +68,7 @@ export async function runVerifyMath(
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
     const lineNo = i + 1;
-    if (raw.trim() === "") return;
+    if (raw.trim() === '') return;
     let json: unknown;
     try {
       json = JSON.parse(raw);
@@ -79,7 +79,7 @@ export async function runVerifyMath(
     }
     const parsed = VerifyMathLineSchema.safeParse(json);
     if (!parsed.success) {
-      const detail = parsed.error.issues.map(describeIssue).join("; ");
+      const detail = parsed.error.issues.map(describeIssue).join('; ');
       err.write(`${file}:${lineNo}: ${detail}; line skipped\n`);
       exitCode = 1;
       return;
@@ -98,7 +98,7 @@ export async function runVerifyMath(
               ? { prediction: item.prediction, reference: item.reference, task: item.task }
               : { prediction: item.prediction, reference: item.reference },
           ]);
-          return v ?? { correct: false, extracted: null, error: "no verdict" };
+          return v ?? { correct: false, extracted: null, error: 'no verdict' };
         } catch (e) {
           const msg = e instanceof Error ? e.message : String(e);
           if (e instanceof MathVerifyUnavailableError) unavailable = msg;
@@ -111,7 +111,7 @@ export async function runVerifyMath(
       const v = verdicts[i]!;
       const row: Record<string, unknown> = { id: item.id, correct: v.correct, extracted: v.extracted };
       if (v.error !== undefined) row.error = v.error;
-      await write(out, JSON.stringify(row) + "\n");
+      await write(out, JSON.stringify(row) + '\n');
     }
   } finally {
     await verifier.close();

@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { recordIndexAtLine } from '../../src/engine/groups';
 import { sampleRows } from '../../src/engine/run/runDir';
 import {
   annotateLine,
   annotationKindFor,
   escapeMarkdown,
   flat,
-  recordIndexAtLine,
   renderHoverMarkdown,
   type AnnotateContext,
 } from '../../src/extension/services/annotate';

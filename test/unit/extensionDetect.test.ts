@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeCounts, detectText, taskForGroupSource } from '../../src/extension/services/detect';
+import { describeCounts, detectText } from '../../src/extension/services/detect';
 import { sampleRows } from '../../src/engine/run/runDir';
 import { rolloutGroup } from '../helpers/runFixtures';
 
@@ -98,14 +98,4 @@ test('summary and config JSON objects; package.json-like files are not recognise
   const cfg = detectText(JSON.stringify({ task: 'gsm8k', trace_source: { kind: 'reference' }, executor: {} }), 'config.json');
   assert.equal(cfg.kind, 'runConfig');
   assert.equal(cfg.malformedCount, 1, 'an incomplete config is named, not hidden');
-});
-
-test('groups sources pick the math task whose verifier judges them', () => {
-  const math = ['gsm8k', 'gsm_hard', 'svamp', 'math500'];
-  assert.equal(taskForGroupSource('gsm8k', math), 'gsm8k');
-  assert.equal(taskForGroupSource('MATH', math), 'math500');
-  assert.equal(taskForGroupSource('hendrycks_math', math), 'math500');
-  assert.equal(taskForGroupSource('gsm-hard', math), 'gsm_hard');
-  assert.equal(taskForGroupSource('somewhere', math), 'gsm8k');
-  assert.equal(taskForGroupSource(null, math), 'gsm8k');
 });

@@ -20,6 +20,7 @@ import {
   readGroupsFile,
   recordIndexAtLine,
   streamGroupRecords,
+  taskForGroupSource,
   writeGroupsFile,
   type GroupRecord,
 } from '../../src/engine/groups';
@@ -27,7 +28,11 @@ import { DataFileError } from '../../src/engine/util/jsonl';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/groups.gsm8k.jsonl');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tl-groups-'));
-const fixtureLines = () => fs.readFileSync(FIXTURE, 'utf8').split('\n').filter((l) => l.trim());
+const fixtureLines = () =>
+  fs
+    .readFileSync(FIXTURE, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -43,13 +48,19 @@ test('a record expands into its positives then its negatives, with stable ids, k
     traces.map((t) => t.id),
     ['math_gsm8k_000000#pos0', 'math_gsm8k_000000#neg0', 'math_gsm8k_000000#neg1', 'math_gsm8k_000000#neg2'],
   );
-  assert.deepEqual(traces.map((t) => [t.role, t.index, t.isReference]), [
-    ['positive', 0, true],
-    ['negative', 0, false],
-    ['negative', 1, false],
-    ['negative', 2, false],
-  ]);
-  assert.deepEqual(traces.map((t) => t.negativeKind), [null, 'calculation_error', 'incomplete_reasoning', 'irrelevant']);
+  assert.deepEqual(
+    traces.map((t) => [t.role, t.index, t.isReference]),
+    [
+      ['positive', 0, true],
+      ['negative', 0, false],
+      ['negative', 1, false],
+      ['negative', 2, false],
+    ],
+  );
+  assert.deepEqual(
+    traces.map((t) => t.negativeKind),
+    [null, 'calculation_error', 'incomplete_reasoning', 'irrelevant'],
+  );
   assert.equal(traces[1]!.rubricTotal, 0.35);
   assert.equal(traces[1]!.rubric?.calculation_correctness, 0);
   assert.equal(traces[0]!.text, record!.positive_pool[0]!.reasoning);
@@ -89,16 +100,28 @@ test('streaming names file, line and field of a bad record; with onIssue it is s
   const bad = JSON.parse(good!);
   delete bad.negative_bank[1].negative_kind;
   fs.writeFileSync(file, `${good}\n\n${JSON.stringify(bad)}\n{oops\n${second}\n`);
-  await assert.rejects(collect(streamGroupRecords(file)), (e: unknown) => e instanceof DataFileError && e.line === 3 && /negative_bank\.1\.negative_kind/.test(e.message));
+  await assert.rejects(
+    collect(streamGroupRecords(file)),
+    (e: unknown) => e instanceof DataFileError && e.line === 3 && /negative_bank\.1\.negative_kind/.test(e.message),
+  );
   const issues: DataFileError[] = [];
   const read = await collect(streamGroupRecords(file, { onIssue: (i) => issues.push(i) }));
-  assert.deepEqual(read.map((r) => [r.line, r.index]), [
-    [1, 0],
-    [5, 3],
-  ]);
-  assert.deepEqual(issues.map((i) => i.line), [3, 4]);
+  assert.deepEqual(
+    read.map((r) => [r.line, r.index]),
+    [
+      [1, 0],
+      [5, 3],
+    ],
+  );
+  assert.deepEqual(
+    issues.map((i) => i.line),
+    [3, 4],
+  );
   assert.match(issues[1]!.message, /g\.jsonl:4: invalid JSON/);
-  assert.throws(() => readGroupsFile(file), (e: unknown) => e instanceof DataFileError && e.line === 3);
+  assert.throws(
+    () => readGroupsFile(file),
+    (e: unknown) => e instanceof DataFileError && e.line === 3,
+  );
 });
 
 test('one record is read by index (blank lines not counted), from plain and gzipped files', async () => {
@@ -137,8 +160,14 @@ test('the writer validates each record and appends whole lines; a cut last line 
   again.close();
   const issues: DataFileError[] = [];
   const read = await collect(streamGroupRecords(file, { onIssue: (i) => issues.push(i) }));
-  assert.deepEqual(read.map((r) => r.record.problem_id), ['7', b!.problem_id]);
-  assert.deepEqual(issues.map((i) => i.line), [2]);
+  assert.deepEqual(
+    read.map((r) => r.record.problem_id),
+    ['7', b!.problem_id],
+  );
+  assert.deepEqual(
+    issues.map((i) => i.line),
+    [2],
+  );
 });
 
 test('a whole groups file is written atomically: an invalid record leaves the old file in place', () => {
@@ -148,7 +177,10 @@ test('a whole groups file is written atomically: an invalid record leaves the ol
   writeGroupsFile(file, records);
   assert.deepEqual(readGroupsFile(file), records);
   const before = fs.readFileSync(file, 'utf8');
-  assert.throws(() => writeGroupsFile(file, [records[0]!, { ...records[1]!, negative_bank: [{ reasoning: 'r' }] } as never]), /negative_kind/);
+  assert.throws(
+    () => writeGroupsFile(file, [records[0]!, { ...records[1]!, negative_bank: [{ reasoning: 'r' }] } as never]),
+    /negative_kind/,
+  );
   assert.equal(fs.readFileSync(file, 'utf8'), before);
   assert.deepEqual(fs.readdirSync(dir), ['g.jsonl']);
 });
@@ -171,4 +203,14 @@ test('the paper’s six perturbation kinds per domain, each described', () => {
     'vague_pseudo_solution',
   ]);
   for (const d of [...Object.values(MATH_NEGATIVE_KINDS), ...Object.values(CODE_NEGATIVE_KINDS)]) assert.ok(d.length > 10);
+});
+
+test('groups sources pick the math task whose verifier judges them', () => {
+  const math = ['gsm8k', 'gsm_hard', 'svamp', 'math500'];
+  assert.equal(taskForGroupSource('gsm8k', math), 'gsm8k');
+  assert.equal(taskForGroupSource('MATH', math), 'math500');
+  assert.equal(taskForGroupSource('hendrycks_math', math), 'math500');
+  assert.equal(taskForGroupSource('gsm-hard', math), 'gsm_hard');
+  assert.equal(taskForGroupSource('somewhere', math), 'gsm8k');
+  assert.equal(taskForGroupSource(null, math), 'gsm8k');
 });

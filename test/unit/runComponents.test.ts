@@ -21,7 +21,19 @@ import { registerEvalCommand } from '../../src/cli/evalCommand';
 import { registerBaselinesCommand } from '../../src/cli/baselinesCommand';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tl-run-'));
-const executor = { endpoint: { base_url: 'http://127.0.0.1:9/v1', model: 'm', api: 'chat', api_key_env: null, timeout_ms: 1000, max_retries: 0, concurrency: 2, n_sampling: 'no' }, origin: 'configured' } as const;
+const executor = {
+  endpoint: {
+    base_url: 'http://127.0.0.1:9/v1',
+    model: 'm',
+    api: 'chat',
+    api_key_env: null,
+    timeout_ms: 1000,
+    max_retries: 0,
+    concurrency: 2,
+    n_sampling: 'no',
+  },
+  origin: 'configured',
+} as const;
 
 test('the reward mode default rule lives in one function', () => {
   assert.equal(defaultRewardMode({ rmUrl: 'http://rm/score', judgeUrl: 'http://judge/v1' }), 'tracelift');
@@ -34,15 +46,28 @@ test('the reward mode default rule lives in one function', () => {
   assert.equal(config.executor_sampling.max_tokens, EVAL_OPTION_DEFAULTS.maxTokens.math);
   assert.equal(config.executor_sampling.temperature, EVAL_OPTION_DEFAULTS.executorTemperature);
   assert.equal(config.reward.exec_style, EVAL_OPTION_DEFAULTS.execStyle);
-  const code = buildEvalConfig({ task: 'mbpp', traceSource: { kind: 'reference' }, executor, dataDir: tmp(), cacheDir: tmp(), judgeUrl: 'http://judge/v1' });
+  const code = buildEvalConfig({
+    task: 'mbpp',
+    traceSource: { kind: 'reference' },
+    executor,
+    dataDir: tmp(),
+    cacheDir: tmp(),
+    judgeUrl: 'http://judge/v1',
+  });
   assert.equal(code.executor_sampling.max_tokens, EVAL_OPTION_DEFAULTS.maxTokens.code);
   assert.equal(code.reward.mode, 'llm_judge');
   assert.equal(code.reward.judge?.model, EVAL_OPTION_DEFAULTS.judgeModel);
 });
 
 test('every enum choice has a description, in enum order', () => {
-  assert.deepEqual(describedChoices(REWARD_MODES).map((c) => c.value), RewardModeSchema.options);
-  assert.deepEqual(describedChoices(EXEC_STYLES).map((c) => c.value), ExecStyleSchema.options);
+  assert.deepEqual(
+    describedChoices(REWARD_MODES).map((c) => c.value),
+    RewardModeSchema.options,
+  );
+  assert.deepEqual(
+    describedChoices(EXEC_STYLES).map((c) => c.value),
+    ExecStyleSchema.options,
+  );
   assert.ok(ExecStyleSchema.options.includes(EVAL_OPTION_DEFAULTS.execStyle));
   assert.ok(E2eModeSchema.options.includes(EVAL_OPTION_DEFAULTS.e2e));
 });
@@ -50,7 +75,10 @@ test('every enum choice has a description, in enum order', () => {
 function command(register: (p: Command) => void, name: string): Command {
   const program = new Command().exitOverride();
   register(program);
-  return program.commands.find((c) => c.name() === name)!.exitOverride().configureOutput({ writeErr: () => {} });
+  return program.commands
+    .find((c) => c.name() === name)!
+    .exitOverride()
+    .configureOutput({ writeErr: () => {} });
 }
 const option = (cmd: Command, flag: string) => cmd.options.find((o: Option) => o.long === flag)!;
 
@@ -63,10 +91,14 @@ test('the CLI takes its choices and defaults from the contract', () => {
   assert.equal(option(evalCmd, '--k').defaultValue, EVAL_OPTION_DEFAULTS.k);
   assert.equal(option(evalCmd, '--m').defaultValue, EVAL_OPTION_DEFAULTS.baselineSamples);
   assert.equal(option(evalCmd, '--temperature').defaultValue, EVAL_OPTION_DEFAULTS.executorTemperature);
-  for (const mode of RewardModeSchema.options) assert.ok(option(evalCmd, '--reward-mode').description.includes(`${mode}: ${REWARD_MODES[mode]}`));
+  for (const mode of RewardModeSchema.options)
+    assert.ok(option(evalCmd, '--reward-mode').description.includes(`${mode}: ${REWARD_MODES[mode]}`));
   const baselines = command(registerBaselinesCommand, 'baselines');
   assert.equal(option(baselines, '--m').defaultValue, EVAL_OPTION_DEFAULTS.baselineSamples);
-  assert.throws(() => evalCmd.parse(['--task', 'gsm8k', '--reward-mode', 'nope'], { from: 'user' }), /Allowed choices are tracelift, exec_only/);
+  assert.throws(
+    () => evalCmd.parse(['--task', 'gsm8k', '--reward-mode', 'nope'], { from: 'user' }),
+    /Allowed choices are tracelift, exec_only/,
+  );
 });
 
 test('no CLI module imports main.ts (main only wires the commands)', () => {
@@ -81,7 +113,10 @@ test('eval and baselines assemble the same scorer settings, so their baseline ca
   const cacheDir = tmp();
   const common = { task: 'gsm8k', m: 5, temperature: 0.3, dataDir, cacheDir } as const;
   const exec = { url: executor.endpoint.base_url, model: 'm' };
-  const evalRun = await assembleRun({ config: { ...common, k: 4, traceSource: { kind: 'reference' }, rmUrl: 'http://rm/score' }, executor: exec });
+  const evalRun = await assembleRun({
+    config: { ...common, k: 4, traceSource: { kind: 'reference' }, rmUrl: 'http://rm/score' },
+    executor: exec,
+  });
   const baselinesRun = await assembleRun({ config: { ...common, traceSource: { kind: 'reference' } }, executor: exec });
   try {
     for (const run of [evalRun, baselinesRun]) {
@@ -103,7 +138,11 @@ test('eval and baselines assemble the same scorer settings, so their baseline ca
 test('the factory: a judge only with a judge endpoint, no cache with noCache, a shared verifier left open', async () => {
   const base = { task: 'gsm8k', traceSource: { kind: 'reference' }, executor, dataDir: tmp(), cacheDir: tmp() } as const;
   let closed = 0;
-  const shared: OutputVerifier = { version: 'v', verify: async () => ({ correct: true, extracted: null, status: 'correct', tests_passed: null, tests_total: null, detail: null }), close: async () => void closed++ };
+  const shared: OutputVerifier = {
+    version: 'v',
+    verify: async () => ({ correct: true, extracted: null, status: 'correct', tests_passed: null, tests_total: null, detail: null }),
+    close: async () => void closed++,
+  };
   const plain = buildRunComponents(buildEvalConfig(base), { executorIdentity: 'x', verifier: shared, noCache: true });
   assert.equal(plain.judge, null);
   assert.equal(plain.cache, null);
@@ -120,7 +159,10 @@ test('the factory: a judge only with a judge endpoint, no cache with noCache, a 
 test('a missing traces file fails before an executor is started', async () => {
   const started = Date.now();
   await assert.rejects(
-    assembleRun({ config: { task: 'gsm8k', traceSource: { kind: 'file', path: path.join(tmp(), 'none.jsonl') }, dataDir: tmp() }, executor: {} }),
+    assembleRun({
+      config: { task: 'gsm8k', traceSource: { kind: 'file', path: path.join(tmp(), 'none.jsonl') }, dataDir: tmp() },
+      executor: {},
+    }),
     /Traces file not found/,
   );
   assert.ok(Date.now() - started < 2000, 'no embedded server was started');

@@ -117,7 +117,11 @@ export async function runRewardBench(o: RewardBenchOptions): Promise<RewardBench
     for (const { problem, traces } of batch) {
       for (const t of traces) {
         for (const withTrace of [true, ...Array(o.k).fill(true), ...Array(o.k).fill(false)] as boolean[]) {
-          const [g] = await official.sample(executorMessages(prompts, problem.kind, problem.problem, withTrace ? t.trace : null), sampling, 1);
+          const [g] = await official.sample(
+            executorMessages(prompts, problem.kind, problem.problem, withTrace ? t.trace : null),
+            sampling,
+            1,
+          );
           if (g && g.error === null) await verifier.verify(problem, g.text!);
           officialGenerations++;
         }
@@ -131,7 +135,11 @@ export async function runRewardBench(o: RewardBenchOptions): Promise<RewardBench
       const started = performance.now();
       await Promise.all(batch.map((b, i) => run.scorer.scoreGroup(b.problem, b.traces, { groupIndex: i })));
       const stats = run.client.stats;
-      return { wall: (performance.now() - started) / 1000, generations: stats.generations + stats.failed_generations, requests: stats.requests };
+      return {
+        wall: (performance.now() - started) / 1000,
+        generations: stats.generations + stats.failed_generations,
+        requests: stats.requests,
+      };
     };
     const cold = await engine(coldRun);
     o.log(`engine (cold cache): ${cold.generations} generations in ${cold.wall.toFixed(1)} s`);

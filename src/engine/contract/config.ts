@@ -89,8 +89,19 @@ export const REWARD_MODES: Described<'tracelift' | 'exec_only' | 'no_uplift' | '
 export const RewardModeSchema = z.enum(keysOf(REWARD_MODES));
 export type RewardMode = z.infer<typeof RewardModeSchema>;
 
+/** The scoring endpoint a reward mode needs besides the executor: the Reason RM, an LLM judge, or none. */
+export const REWARD_MODE_ENDPOINT: Readonly<Record<RewardMode, 'rm' | 'judge' | null>> = {
+  tracelift: 'rm',
+  exec_only: null,
+  no_uplift: 'rm',
+  rm_uplift_only: 'rm',
+  llm_judge: 'judge',
+};
+
 /** How the reward mode defaults when none is chosen. */
 export const REWARD_MODE_DEFAULT_RULE = 'tracelift with an RM endpoint, llm_judge with a judge endpoint, else exec_only';
+/** What a front door's setting says for "no mode chosen: apply REWARD_MODE_DEFAULT_RULE". */
+export const AUTO_REWARD_MODE = 'auto';
 
 /** The reward mode when none is chosen: see REWARD_MODE_DEFAULT_RULE. */
 export function defaultRewardMode(endpoints: { rmUrl?: string | null; judgeUrl?: string | null }): RewardMode {

@@ -26,7 +26,9 @@ import { getTask } from '../tasks/registry';
 
 /** $TRACELIFT_CACHE_DIR, else $XDG_CACHE_HOME/tracelift, else ~/.cache/tracelift. */
 export function defaultCacheDir(): string {
-  return process.env[EVAL_OPTION_DEFAULTS.cacheDirEnv] ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tracelift');
+  return (
+    process.env[EVAL_OPTION_DEFAULTS.cacheDirEnv] ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tracelift')
+  );
 }
 
 /** `<task>-<ISO time with : and . replaced>`: the default run directory name. */
@@ -106,7 +108,9 @@ export function buildEvalConfig(req: EvalConfigRequest): EvalConfig {
       exec_style: req.execStyle ?? EVAL_OPTION_DEFAULTS.execStyle,
       e2e: req.e2e ?? EVAL_OPTION_DEFAULTS.e2e,
       rm_url: req.rmUrl ?? null,
-      judge: req.judgeUrl ? EndpointSchema.parse({ base_url: req.judgeUrl, model: req.judgeModel ?? EVAL_OPTION_DEFAULTS.judgeModel }) : null,
+      judge: req.judgeUrl
+        ? EndpointSchema.parse({ base_url: req.judgeUrl, model: req.judgeModel ?? EVAL_OPTION_DEFAULTS.judgeModel })
+        : null,
     },
     prompt_version: DEFAULT_PROMPTS.version,
     data_dir: req.dataDir,

@@ -159,8 +159,12 @@ async function loadWork(config: EvalConfig, prompts: PromptSet, log: (l: string)
   if (source.kind === 'reference') return window(referenceTraces(problems, task.name));
   if (source.kind === 'file') {
     const { items, unmatched } = tracesFromFile(source.path, problems);
-    if (unmatched.length) log(`warning: ${unmatched.length} trace(s) name problems not in ${task.name}/${config.split}: ${unmatched.slice(0, 5).join(', ')}`);
-    if (!items.length) throw new Error(`${source.path}: no trace matches a problem id of ${task.name}/${config.split} (ids look like "${problems[0]?.id}").`);
+    if (unmatched.length)
+      log(`warning: ${unmatched.length} trace(s) name problems not in ${task.name}/${config.split}: ${unmatched.slice(0, 5).join(', ')}`);
+    if (!items.length)
+      throw new Error(
+        `${source.path}: no trace matches a problem id of ${task.name}/${config.split} (ids look like "${problems[0]?.id}").`,
+      );
     return window(items);
   }
   const planner = new ExecutorClient(source.endpoint, { log });

@@ -59,15 +59,13 @@ export function tracesFromGroups(file: string, taskName: string): ProblemWithTra
   return readGroupsFile(file).map((g) => {
     const problem = groupMathProblem(g, taskName);
     if (!problem) throw new Error(`${file}: group ${g.problem_id} has no reference_solution (its gold answer).`);
-    const traces = expandGroup(g).map(
-      (t): TraceInput => ({
-        sample_id: t.id,
-        trace: t.text,
-        source: t.role,
-        label: t.negativeKind ?? 'reference',
-        rubric_total: t.rubricTotal,
-      }),
-    );
+    const traces = expandGroup(g).map((t): TraceInput => ({
+      sample_id: t.id,
+      trace: t.text,
+      source: t.role,
+      label: t.negativeKind ?? 'reference',
+      rubric_total: t.rubricTotal,
+    }));
     return { problem, traces };
   });
 }

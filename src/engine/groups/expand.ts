@@ -29,30 +29,26 @@ export function groupTraceId(problemId: string, role: GroupTraceRole, index: num
 
 /** Positives first (in pool order), then negatives (in bank order). */
 export function expandGroup(record: GroupRecord): GroupTrace[] {
-  const positives = record.positive_pool.map(
-    (p, i): GroupTrace => ({
-      id: groupTraceId(record.problem_id, 'positive', i),
-      role: 'positive',
-      index: i,
-      isReference: i === 0,
-      text: p.reasoning,
-      negativeKind: null,
-      rubric: p.rubric ?? null,
-      rubricTotal: p.rubric?.total ?? null,
-    }),
-  );
-  const negatives = record.negative_bank.map(
-    (n, i): GroupTrace => ({
-      id: groupTraceId(record.problem_id, 'negative', i),
-      role: 'negative',
-      index: i,
-      isReference: false,
-      text: n.reasoning,
-      negativeKind: n.negative_kind,
-      rubric: n.rubric ?? null,
-      rubricTotal: n.rubric?.total ?? null,
-    }),
-  );
+  const positives = record.positive_pool.map((p, i): GroupTrace => ({
+    id: groupTraceId(record.problem_id, 'positive', i),
+    role: 'positive',
+    index: i,
+    isReference: i === 0,
+    text: p.reasoning,
+    negativeKind: null,
+    rubric: p.rubric ?? null,
+    rubricTotal: p.rubric?.total ?? null,
+  }));
+  const negatives = record.negative_bank.map((n, i): GroupTrace => ({
+    id: groupTraceId(record.problem_id, 'negative', i),
+    role: 'negative',
+    index: i,
+    isReference: false,
+    text: n.reasoning,
+    negativeKind: n.negative_kind,
+    rubric: n.rubric ?? null,
+    rubricTotal: n.rubric?.total ?? null,
+  }));
   return [...positives, ...negatives];
 }
 
@@ -78,4 +74,19 @@ export function groupMathProblem(record: GroupRecord, taskName: string): MathPro
     reference_trace: record.positive_pool[0]?.reasoning ?? null,
     meta: { source: record.source, task_type: record.task_type },
   };
+}
+
+/**
+ * The math task whose verifier judges a groups record's answers: a registered
+ * math task named by the record's `source`, MATH-like sources → math500,
+ * anything else → gsm8k (numeric answers).
+ */
+export function taskForGroupSource(source: string | null | undefined, mathTasks: readonly string[]): string {
+  const s = (source ?? '').toLowerCase();
+  const exact = mathTasks.find((t) => t === s);
+  if (exact) return exact;
+  if (/math/.test(s) && !/gsm/.test(s) && mathTasks.includes('math500')) return 'math500';
+  if (/hard/.test(s) && mathTasks.includes('gsm_hard')) return 'gsm_hard';
+  if (/svamp/.test(s) && mathTasks.includes('svamp')) return 'svamp';
+  return mathTasks.includes('gsm8k') ? 'gsm8k' : (mathTasks[0] ?? 'gsm8k');
 }

@@ -33,7 +33,9 @@ export interface NumberedGroupRecord {
 /** Validates one parsed value as a groups record; the error names the field. */
 export function validateGroupRecord(value: unknown): { ok: true; record: GroupRecord } | { ok: false; message: string } {
   const parsed = GroupRecordSchema.safeParse(value);
-  return parsed.success ? { ok: true, record: parsed.data } : { ok: false, message: `not a TraceLift-Groups record: ${describeZodError(parsed.error)}` };
+  return parsed.success
+    ? { ok: true, record: parsed.data }
+    : { ok: false, message: `not a TraceLift-Groups record: ${describeZodError(parsed.error)}` };
 }
 
 /** One line of a groups file as a record; throws a DataFileError naming file, line and field. */
@@ -73,7 +75,10 @@ export async function* groupLines(file: string): AsyncGenerator<GroupLine> {
  * (file:line: field …) unless `onIssue` is given: then it is reported there
  * and skipped.
  */
-export async function* streamGroupRecords(file: string, opts: { onIssue?: (issue: DataFileError) => void } = {}): AsyncGenerator<NumberedGroupRecord> {
+export async function* streamGroupRecords(
+  file: string,
+  opts: { onIssue?: (issue: DataFileError) => void } = {},
+): AsyncGenerator<NumberedGroupRecord> {
   for await (const { raw, line, index } of groupLines(file)) {
     try {
       yield { record: parseGroupLine(raw, file, line), line, index };

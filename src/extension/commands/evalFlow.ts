@@ -7,18 +7,27 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { GroupRecordSchema, type GroupRecord } from '../../engine/contract';
-import { buildEvalConfig, defaultRunDirName, type TraceSourceRequest } from '../../engine/eval/buildConfig';
+import {
+  AUTO_REWARD_MODE,
+  defaultRewardMode,
+  EXEC_STYLES,
+  ExecStyleSchema,
+  REWARD_MODE_ENDPOINT,
+  REWARD_MODES,
+  RewardModeSchema,
+  type ExecStyle,
+  type RewardMode,
+  type TaskKind,
+} from '../../engine/contract';
+import { defaultRunDirName, type TraceSourceRequest } from '../../engine/eval/buildConfig';
+import { assembleRun, type AssembledRun } from '../../engine/eval/runComponents';
 import { runEval } from '../../engine/eval/runEval';
+import { groupMathProblem, parseGroupLine, recordIndexAtLine, taskForGroupSource, type GroupRecord } from '../../engine/groups';
 import { EVENTS_FILE } from '../../engine/run/runDir';
-import { resolveExecutor, type ExecutorChoice } from '../../engine/executor/resolve';
 import { requireTaskFile, resolveDataDir } from '../../engine/tasks/dataDir';
 import { getTask, listTasks } from '../../engine/tasks/registry';
-import { describeZodError } from '../../engine/util/jsonl';
-import { EngineVerifier } from '../../engine/verify';
-import { recordIndexAtLine } from '../services/annotate';
 import type { DataFileEntry, DataFileIndex } from '../services/dataFiles';
-import { describeCounts, taskForGroupSource } from '../services/detect';
+import { describeCounts } from '../services/detect';
 import { ORIGIN_FILE, pct, signed, type RunOrigin } from '../services/runScan';
 import type { RunsModel } from '../services/runsModel';
 import { openSettings, primaryRunsFolder, readSettings, type TraceLiftSettings } from '../services/settings';
@@ -51,6 +60,9 @@ export interface EvalPlan {
   k: number;
   m: number;
   limit: number | null;
+  /** Null: the contract's default rule (tracelift with an RM endpoint, llm_judge with a judge, else exec_only). */
+  rewardMode: RewardMode | null;
+  execStyle: ExecStyle;
   title: string;
   /** Measure Uplift: the one groups line to score (written into the run directory) and where it came from. */
   group?: { line: string; origin: RunOrigin };
@@ -72,9 +84,21 @@ export async function requireTrust(action: string): Promise<boolean> {
 
 type Item<T> = vscode.QuickPickItem & { value?: T };
 
-async function pick<T>(items: Item<T>[], step: number, placeHolder: string): Promise<T | undefined> {
+/**
+ * Steps of the flow: problems, traces, executor, K, M, limit; then the reward
+ * mode when an RM or judge endpoint gives a choice, and the exec style for code tasks.
+ */
+interface Steps {
+  total: number;
+}
+function stepsFor(settings: TraceLiftSettings, kind: TaskKind | null): Steps {
+  return { total: 6 + (offersRewardChoice(settings) ? 1 : 0) + (kind === 'code' ? 1 : 0) };
+}
+const offersRewardChoice = (settings: TraceLiftSettings) => settings.rmUrl !== null || settings.judge.url !== null;
+
+async function pick<T>(items: Item<T>[], step: number, steps: Steps, placeHolder: string): Promise<T | undefined> {
   const chosen = await vscode.window.showQuickPick(items, {
-    title: `${TITLE} (${step}/6)`,
+    title: `${TITLE} (${step}/${steps.total})`,
     placeHolder,
     matchOnDescription: true,
     matchOnDetail: true,
@@ -83,9 +107,9 @@ async function pick<T>(items: Item<T>[], step: number, placeHolder: string): Pro
   return chosen?.value;
 }
 
-async function askInt(step: number, prompt: string, value: number | null, opts: { allowEmpty?: boolean } = {}): Promise<number | null | undefined> {
+async function askInt(step: number, steps: Steps, prompt: string, value: number | null, opts: { allowEmpty?: boolean } = {}): Promise<number | null | undefined> {
   const text = await vscode.window.showInputBox({
-    title: `${TITLE} (${step}/6)`,
+    title: `${TITLE} (${step}/${steps.total})`,
     prompt,
     value: value === null ? '' : String(value),
     ignoreFocusOut: true,
@@ -166,7 +190,7 @@ export async function pickEvalPlan(deps: EvalDeps, preset: { file?: string } = {
     const entry = await deps.dataFiles.entryFor(preset.file);
     if (entry?.detection.kind === 'traces') {
       // A traces file: the problems come from a benchmark; the file is the trace source.
-      problems = await pick(taskItems(settings), 1, `Which benchmark do the traces of ${path.basename(preset.file)} belong to?`);
+      problems = await pick(taskItems(settings), 1, stepsFor(settings, null), `Which benchmark do the traces of ${path.basename(preset.file)} belong to?`);
       if (!problems) return undefined;
       return finishPlan(settings, problems, { kind: 'file', path: entry.fsPath, format: 'traces' });
     }
@@ -181,6 +205,7 @@ export async function pickEvalPlan(deps: EvalDeps, preset: { file?: string } = {
     problems = await pick(
       [...taskItems(settings), ...fileItems(deps.dataFiles.entries(['benchmark', 'groups']))],
       1,
+      stepsFor(settings, null),
       'Problems: a benchmark, or a problem / groups file of this workspace',
     );
     if (!problems) return undefined;
@@ -209,7 +234,7 @@ export async function pickEvalPlan(deps: EvalDeps, preset: { file?: string } = {
       value: { kind: 'file', path: e.fsPath, format: e.detection.kind === 'groups' ? 'groups' : 'traces' },
     });
   }
-  const traces = await pick(traceItems, 2, `Trace source for ${task.name}`);
+  const traces = await pick(traceItems, 2, stepsFor(settings, task.kind), `Trace source for ${task.name}`);
   if (!traces) return undefined;
   if (traces === 'configure') {
     void openSettings('planner');
@@ -225,6 +250,8 @@ export async function pickEvalPlan(deps: EvalDeps, preset: { file?: string } = {
 }
 
 async function finishPlan(settings: TraceLiftSettings, problems: ProblemChoice, traces: TraceSourceRequest): Promise<EvalPlan | undefined> {
+  const taskKind = getTask(problems.task).kind;
+  const steps = stepsFor(settings, taskKind);
   // 3. Executor.
   const e = settings.executor;
   const executor = await pick<'embedded' | 'endpoint' | 'configure'>(
@@ -235,6 +262,7 @@ async function finishPlan(settings: TraceLiftSettings, problems: ProblemChoice, 
         : { label: 'Executor endpoint from settings', description: '$(gear) not configured: set tracelift.executor.url and tracelift.executor.model', value: 'configure' },
     ],
     3,
+    steps,
     'Executor: the frozen model that turns problem + trace into an answer',
   );
   if (!executor) return undefined;
@@ -243,14 +271,64 @@ async function finishPlan(settings: TraceLiftSettings, problems: ProblemChoice, 
     return undefined;
   }
   // 4–6. K, M, limit.
-  const k = await askInt(4, 'K: with-trace executor samples per trace', settings.k);
+  const k = await askInt(4, steps, 'K: with-trace executor samples per trace', settings.k);
   if (k === undefined || k === null) return undefined;
-  const m = await askInt(5, 'M: no-trace baseline samples per problem (estimated once, cached)', settings.baselineSamples);
+  const m = await askInt(5, steps, 'M: no-trace baseline samples per problem (estimated once, cached)', settings.baselineSamples);
   if (m === undefined || m === null) return undefined;
-  const limit = await askInt(6, 'Limit: at most this many problems (empty: all)', settings.limit, { allowEmpty: true });
+  const limit = await askInt(6, steps, 'Limit: at most this many problems (empty: all)', settings.limit, { allowEmpty: true });
   if (limit === undefined) return undefined;
+  // 7. Reward mode: a choice only when an RM or judge endpoint is configured (else exec_only is the one that runs).
+  let rewardMode = settingsRewardMode(settings);
+  if (offersRewardChoice(settings)) {
+    const chosen = await pick(rewardModeItems(settings), 7, steps, 'Reward: how each trace is scored');
+    if (!chosen) return undefined;
+    if (chosen.startsWith('configure:')) {
+      void openSettings(chosen.slice('configure:'.length));
+      return undefined;
+    }
+    rewardMode = chosen as RewardMode;
+  }
+  // 8. Exec style (code tasks): how test results become the execution reward.
+  let execStyle = settings.execStyle;
+  if (taskKind === 'code') {
+    const ordered = [execStyle, ...ExecStyleSchema.options.filter((s) => s !== execStyle)];
+    const chosen = await pick(
+      ordered.map((value) => ({ label: value, description: value === execStyle ? 'from settings' : '', detail: EXEC_STYLES[value], value })),
+      offersRewardChoice(settings) ? 8 : 7,
+      steps,
+      'Exec style: how a program’s test results become its execution reward',
+    );
+    if (!chosen) return undefined;
+    execStyle = chosen;
+  }
   const what = problems.kind === 'task' ? `${problems.task}/${problems.split}` : path.basename(problems.file);
-  return { problems, traces, executor, k, m, limit, title: `eval ${what}` };
+  return { problems, traces, executor, k, m, limit, rewardMode, execStyle, title: `eval ${what}` };
+}
+
+/** The reward mode of the settings; null for "auto" (the contract's default rule). */
+function settingsRewardMode(settings: TraceLiftSettings): RewardMode | null {
+  return settings.rewardMode === AUTO_REWARD_MODE ? null : settings.rewardMode;
+}
+
+/** Reward modes with their descriptions, the effective one first; a mode whose endpoint is missing opens its setting. */
+function rewardModeItems(settings: TraceLiftSettings): Item<string>[] {
+  const current = settingsRewardMode(settings) ?? defaultRewardMode({ rmUrl: settings.rmUrl, judgeUrl: settings.judge.url });
+  const missing = (mode: RewardMode): string | null => {
+    const endpoint = REWARD_MODE_ENDPOINT[mode];
+    if (endpoint === 'rm' && !settings.rmUrl) return 'rmUrl';
+    if (endpoint === 'judge' && !settings.judge.url) return 'judge.url';
+    return null;
+  };
+  const ordered = [current, ...RewardModeSchema.options.filter((m) => m !== current)];
+  return ordered.map((mode) => {
+    const setting = missing(mode);
+    return {
+      label: mode,
+      description: setting ? `$(gear) needs tracelift.${setting}` : mode === current ? 'from settings' : '',
+      detail: REWARD_MODES[mode],
+      value: setting ? `configure:${setting}` : mode,
+    };
+  });
 }
 
 /** Runs a plan: run directory, executor, verifier, runEval with progress; opens the run view. */
@@ -267,11 +345,13 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
   for (let i = 2; fs.existsSync(runDir); i++) runDir = path.join(runsFolder, `${defaultRunDirName(name)}-${i}`);
 
   // Executor / planner endpoints must answer before anything is started.
-  const endpoints: Array<{ what: string; url: string; key: 'executor' | 'planner'; setting: string }> = [];
+  const endpoints: Array<{ what: string; url: string; key: 'executor' | 'planner' | null; setting: string }> = [];
   if (plan.executor === 'endpoint' && settings.executor.url) endpoints.push({ what: 'executor', url: settings.executor.url, key: 'executor', setting: 'executor.url' });
   if (plan.traces.kind === 'planner') endpoints.push({ what: 'planner', url: plan.traces.url, key: 'planner', setting: 'planner.url' });
+  const rewardMode = plan.rewardMode ?? defaultRewardMode({ rmUrl: settings.rmUrl, judgeUrl: settings.judge.url });
+  if (REWARD_MODE_ENDPOINT[rewardMode] === 'judge' && settings.judge.url) endpoints.push({ what: 'judge', url: settings.judge.url, key: null, setting: 'judge.url' });
   for (const ep of endpoints) {
-    const probe = await probeEndpoint(ep.url, { apiKey: await deps.keys.get(ep.key) });
+    const probe = await probeEndpoint(ep.url, { apiKey: ep.key ? await deps.keys.get(ep.key) : undefined });
     if (!probe.reachable) {
       deps.log(`${ep.what} endpoint ${ep.url} unreachable: ${probe.error}`);
       const choice = await vscode.window.showErrorMessage(
@@ -317,43 +397,49 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
       const cancel = token.onCancellationRequested(() => abort.abort());
       const executorKey = await deps.keys.lease('executor');
       const plannerKey = await deps.keys.lease('planner');
-      let executor: ExecutorChoice | null = null;
-      let verifier: EngineVerifier | null = null;
+      let run: AssembledRun | null = null;
       deps.active.add(runDir, plan.title, abort);
       try {
         progress.report({ message: plan.executor === 'embedded' ? 'starting the embedded executor…' : 'connecting to the executor…' });
-        executor = await resolveExecutor({
-          url: plan.executor === 'endpoint' ? settings.executor.url : null,
-          model: plan.executor === 'endpoint' ? settings.executor.model : null,
-          api: settings.executor.api,
-          apiKeyEnv: plan.executor === 'endpoint' ? executorKey.env : null,
-          concurrency: settings.concurrency,
-          pythonPath: settings.pythonPath ?? undefined,
-          modelPath: settings.embeddedModelPath ?? undefined,
+        run = await assembleRun({
+          config: {
+            task: task.name,
+            split,
+            limit: plan.limit,
+            k: plan.k,
+            m: plan.m,
+            traceSource: traces.kind === 'planner' ? { ...traces, apiKeyEnv: plannerKey.env } : traces,
+            rewardMode: plan.rewardMode,
+            execStyle: plan.execStyle,
+            e2e: settings.e2e,
+            rmUrl: settings.rmUrl,
+            judgeUrl: settings.judge.url,
+            judgeModel: settings.judge.model,
+            dataDir,
+            cacheDir: settings.cacheDir,
+          },
+          executor: {
+            url: plan.executor === 'endpoint' ? settings.executor.url : null,
+            model: plan.executor === 'endpoint' ? settings.executor.model : null,
+            api: settings.executor.api,
+            apiKeyEnv: plan.executor === 'endpoint' ? executorKey.env : null,
+            concurrency: settings.concurrency,
+            pythonPath: settings.pythonPath ?? undefined,
+            modelPath: settings.embeddedModelPath ?? undefined,
+          },
+          verifierOptions: { pythonPath: settings.pythonPath ?? undefined, allowUnsandboxed: settings.allowUnsandboxed },
           log: deps.log,
         });
         if (abort.signal.aborted) return;
-        verifier = new EngineVerifier({ pythonPath: settings.pythonPath ?? undefined, allowUnsandboxed: settings.allowUnsandboxed, log: deps.log });
-        const config = buildEvalConfig({
-          task: task.name,
-          split,
-          limit: plan.limit,
-          k: plan.k,
-          m: plan.m,
-          traceSource: traces.kind === 'planner' ? { ...traces, apiKeyEnv: plannerKey.env } : traces,
-          executor,
-          rmUrl: settings.rmUrl,
-          dataDir,
-          cacheDir: settings.cacheDir,
-        });
-        deps.log(`eval ${task.name}/${split} → ${runDir} (executor: ${executor.origin} ${executor.endpoint.model}, K=${config.k}, M=${config.baseline_samples})`);
+        const { config, executor } = run;
+        deps.log(
+          `eval ${task.name}/${split} → ${runDir} (executor: ${executor.origin} ${executor.endpoint.model}, K=${config.k}, M=${config.baseline_samples}, reward ${config.reward.mode})`,
+        );
         progress.report({ message: 'loading problems and traces…' });
         let reported = 0;
         const running = runEval({
-          config,
+          run,
           outDir: runDir,
-          executorIdentity: executor.identity,
-          verifier,
           signal: abort.signal,
           log: deps.log,
           onProgress: (p) => {
@@ -388,8 +474,7 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
         cancel.dispose();
         executorKey.release();
         plannerKey.release();
-        await verifier?.close().catch(() => {});
-        await executor?.stop().catch(() => {});
+        await run?.close().catch(() => {});
         // Stopped before the run started (executor start failed, cancelled): no run to keep.
         if (!fs.existsSync(path.join(runDir, EVENTS_FILE))) fs.rmSync(runDir, { recursive: true, force: true });
         deps.active.remove(runDir);
@@ -419,19 +504,12 @@ export async function groupRecordAt(uri: vscode.Uri, line: number): Promise<{ te
     return undefined;
   }
   const text = doc.lineAt(line).text;
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return { text, index: recordIndexAtLine(doc.getText(), line), record: parseGroupLine(text, path.basename(uri.fsPath), line + 1) };
   } catch (err) {
-    void vscode.window.showErrorMessage(`TraceLift: ${path.basename(uri.fsPath)} line ${line + 1} is not valid JSON (${(err as Error).message}).`);
+    void vscode.window.showErrorMessage(`TraceLift: ${(err as Error).message}.`);
     return undefined;
   }
-  const parsed = GroupRecordSchema.safeParse(value);
-  if (!parsed.success) {
-    void vscode.window.showErrorMessage(`TraceLift: ${path.basename(uri.fsPath)} line ${line + 1} is not a groups record: ${describeZodError(parsed.error)}.`);
-    return undefined;
-  }
-  return { text, index: recordIndexAtLine(doc.getText(), line), record: parsed.data };
 }
 
 /** "Measure Uplift": an eval of one groups record, with the K and M of the settings. */
@@ -440,12 +518,12 @@ export async function measureUpliftCommand(deps: EvalDeps, uri: vscode.Uri, line
   const rec = await groupRecordAt(uri, line);
   if (!rec) return;
   const g = rec.record;
-  if (g.reference_solution === null || g.reference_solution === undefined) {
+  const task = taskForGroupSource(g.source, mathTaskNames());
+  if (!groupMathProblem(g, task)) {
     void vscode.window.showErrorMessage(`TraceLift: group ${g.problem_id} has no reference_solution (its gold answer), so its traces cannot be scored.`);
     return;
   }
   const settings = readSettings();
-  const task = taskForGroupSource(g.source, mathTaskNames());
   await executePlan(
     {
       problems: { kind: 'groups', file: uri.fsPath, task },
@@ -454,6 +532,8 @@ export async function measureUpliftCommand(deps: EvalDeps, uri: vscode.Uri, line
       k: settings.k,
       m: settings.baselineSamples,
       limit: null,
+      rewardMode: settingsRewardMode(settings),
+      execStyle: settings.execStyle,
       title: `measure uplift of ${g.problem_id}`,
       group: { line: rec.text, origin: { groups_file: path.resolve(uri.fsPath), record_index: rec.index, problem_id: g.problem_id } },
     },

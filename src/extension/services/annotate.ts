@@ -18,6 +18,7 @@ import {
   type RolloutGroup,
   type TraceSampleRow,
 } from '../../engine/contract';
+import { expandGroup, groupTraceId, type GroupTrace } from '../../engine/groups';
 import { describeZodError } from '../../engine/util/jsonl';
 import { detectJsonl, VerifyResultSchema } from './detect';
 import { pct, signed } from './runScan';
@@ -127,21 +128,20 @@ function rubricBreakdown(rubric: Record<string, unknown> | undefined): string {
 
 function annotateGroup(g: GroupRecord, ctx: AnnotateContext): LineAnnotation {
   const measured = ctx.measured?.(g.problem_id);
-  const pos = g.positive_pool;
-  const neg = g.negative_bank;
-  const kinds = [...new Set(neg.map((n) => flat(n.negative_kind, 28)))];
-  const rubric = (r: { rubric?: { total?: number } }) => (r.rubric?.total === undefined ? '–' : r.rubric.total.toFixed(2));
+  const traces = expandGroup(g);
+  const pos = traces.filter((t) => t.role === 'positive');
+  const neg = traces.filter((t) => t.role === 'negative');
+  const kinds = [...new Set(neg.map((n) => flat(n.negativeKind!, 28)))];
+  const rubric = (t: GroupTrace) => (t.rubricTotal === null ? '–' : t.rubricTotal.toFixed(2));
   const parts = [
     `${pos.length} pos · ${neg.length} neg${kinds.length ? ` (${kinds.slice(0, 3).join(', ')}${kinds.length > 3 ? ', …' : ''})` : ''}`,
     `rubric ${pos.map(rubric).join(' ') || '–'} | ${neg.map(rubric).join(' ') || '–'}`,
   ];
   let tone: Tone = 'muted';
   if (measured?.size) {
-    const upl = (id: string) => signed(measured.get(id)?.uplift ?? null, 2);
-    const posU = pos.map((_, i) => upl(`${g.problem_id}#pos${i}`));
-    const negU = neg.map((_, i) => upl(`${g.problem_id}#neg${i}`));
-    parts.push(`uplift ${posU.join(' ')} | ${negU.join(' ')}`);
-    const ref = measured.get(`${g.problem_id}#pos0`)?.uplift;
+    const upl = (t: GroupTrace) => signed(measured.get(t.id)?.uplift ?? null, 2);
+    parts.push(`uplift ${pos.map(upl).join(' ')} | ${neg.map(upl).join(' ')}`);
+    const ref = measured.get(groupTraceId(g.problem_id, 'positive', 0))?.uplift;
     tone = toneOf(ref);
   }
   const rows: Array<[string, string]> = [
@@ -149,15 +149,12 @@ function annotateGroup(g: GroupRecord, ctx: AnnotateContext): LineAnnotation {
     ['source', `${g.source} (${g.task_type})`],
     ['reference solution', g.reference_solution ?? 'none'],
   ];
-  const traceRow = (id: string, name: string, r: Record<string, unknown> | undefined): [string, string] => {
-    const m = measured?.get(id);
+  for (const t of traces) {
+    const m = measured?.get(t.id);
     const meas = m ? ` — uplift ${signed(m.uplift)}, reward ${fx(m.reward, 3)} (run ${m.run})` : '';
-    return [name, `${rubricBreakdown(r)}${meas}`];
-  };
-  pos.forEach((p, i) => rows.push(traceRow(`${g.problem_id}#pos${i}`, `positive ${i}`, p.rubric as Record<string, unknown> | undefined)));
-  neg.forEach((n, i) =>
-    rows.push(traceRow(`${g.problem_id}#neg${i}`, `negative ${i}: ${flat(n.negative_kind, 60)}`, n.rubric as Record<string, unknown> | undefined)),
-  );
+    const name = t.negativeKind === null ? `${t.role} ${t.index}` : `${t.role} ${t.index}: ${flat(t.negativeKind, 60)}`;
+    rows.push([name, `${rubricBreakdown(t.rubric ?? undefined)}${meas}`]);
+  }
   return {
     text: capText(parts),
     tone,
@@ -358,15 +355,3 @@ export function annotateLine(lineText: string, ctx: AnnotateContext): LineAnnota
   }
 }
 
-/** 0-based index of the record on `line` among the non-blank lines of `text` (how groups records are numbered). */
-export function recordIndexAtLine(text: string, line: number): number {
-  let index = 0;
-  let at = 0;
-  for (let i = 0; i < line; i++) {
-    const nl = text.indexOf('\n', at);
-    if (nl < 0) break;
-    if (text.slice(at, nl).trim()) index++;
-    at = nl + 1;
-  }
-  return index;
-}

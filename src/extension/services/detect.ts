@@ -16,6 +16,7 @@ import {
   TraceRecordSchema,
   TraceSampleRowSchema,
 } from '../../engine/contract';
+import { groupTraceCount, isGroupRecordLike } from '../../engine/groups';
 import { HumanEvalRowSchema } from '../../engine/tasks/code/humaneval';
 import { describeZodError } from '../../engine/util/jsonl';
 import { parsePythonJson } from '../../engine/verify/code/pyjson';
@@ -107,9 +108,9 @@ export const RECORD_SPECS: readonly RecordSpec[] = [
     kind: 'groups',
     task: null,
     label: 'TraceLift-Groups',
-    signature: (v) => 'positive_pool' in v || 'negative_bank' in v,
+    signature: isGroupRecordLike,
     schema: GroupRecordSchema,
-    traces: (v) => arrLen(v.positive_pool) + arrLen(v.negative_bank),
+    traces: groupTraceCount,
     problemId: (v) => str(v.problem_id),
   },
   {
@@ -421,19 +422,4 @@ export function describeCounts(d: Detection): string {
   if (d.malformedCount) parts.push(`${d.malformedCount} malformed`);
   if (d.truncatedTail) parts.push('last line incomplete');
   return parts.join(' · ');
-}
-
-/**
- * The math task whose verifier judges a groups record's answers: a registered
- * math task named by the record's `source`, MATH-like sources → math500,
- * anything else → gsm8k (numeric answers).
- */
-export function taskForGroupSource(source: string | null | undefined, mathTasks: readonly string[]): string {
-  const s = (source ?? '').toLowerCase();
-  const exact = mathTasks.find((t) => t === s);
-  if (exact) return exact;
-  if (/math/.test(s) && !/gsm/.test(s) && mathTasks.includes('math500')) return 'math500';
-  if (/hard/.test(s) && mathTasks.includes('gsm_hard')) return 'gsm_hard';
-  if (/svamp/.test(s) && mathTasks.includes('svamp')) return 'svamp';
-  return mathTasks.includes('gsm8k') ? 'gsm8k' : (mathTasks[0] ?? 'gsm8k');
 }

@@ -7,10 +7,23 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { z } from 'zod';
+import {
+  ApiKindSchema,
+  AUTO_REWARD_MODE,
+  E2eModeSchema,
+  EVAL_OPTION_DEFAULTS,
+  ExecStyleSchema,
+  RewardModeSchema,
+  type ApiKind,
+  type E2eMode,
+  type ExecStyle,
+  type RewardMode,
+} from '../../engine/contract';
 
 export const SECTION = 'tracelift';
 
-export type ApiKind = 'chat' | 'completions';
+export type { ApiKind };
 
 export interface EndpointSettings {
   /** OpenAI-compatible base URL, or null when not configured. */
@@ -24,6 +37,12 @@ export interface TraceLiftSettings {
   planner: EndpointSettings & { tracesPerProblem: number };
   /** Reason RM scoring endpoint (official /score protocol), or null. */
   rmUrl: string | null;
+  /** LLM judge endpoint (reward mode llm_judge); url null when not configured. */
+  judge: { url: string | null; model: string | null };
+  /** A contract reward mode, or "auto": the contract's default rule. */
+  rewardMode: RewardMode | typeof AUTO_REWARD_MODE;
+  execStyle: ExecStyle;
+  e2e: E2eMode;
   k: number;
   baselineSamples: number;
   /** Default problem limit offered by Run Eval (null: all problems). */
@@ -72,8 +91,14 @@ function int(cfg: vscode.WorkspaceConfiguration, key: string, fallback: number, 
   return typeof v === 'number' && Number.isFinite(v) && v >= min ? Math.floor(v) : fallback;
 }
 
+/** An enum setting: one of the schema's values, else the fallback. */
+function choice<T extends string>(cfg: vscode.WorkspaceConfiguration, key: string, schema: z.ZodType<T>, fallback: T): T {
+  const parsed = schema.safeParse(cfg.get<string>(key));
+  return parsed.success ? parsed.data : fallback;
+}
+
 function api(cfg: vscode.WorkspaceConfiguration, key: string): ApiKind {
-  return cfg.get<string>(key) === 'completions' ? 'completions' : 'chat';
+  return choice(cfg, key, ApiKindSchema, 'chat');
 }
 
 export function readSettings(): TraceLiftSettings {
@@ -85,13 +110,17 @@ export function readSettings(): TraceLiftSettings {
       url: text(cfg, 'planner.url'),
       model: text(cfg, 'planner.model'),
       api: api(cfg, 'planner.api'),
-      tracesPerProblem: int(cfg, 'planner.tracesPerProblem', 1),
+      tracesPerProblem: int(cfg, 'planner.tracesPerProblem', EVAL_OPTION_DEFAULTS.tracesPerProblem),
     },
     rmUrl: text(cfg, 'rmUrl'),
-    k: int(cfg, 'k', 3),
-    baselineSamples: int(cfg, 'baselineSamples', 8),
+    judge: { url: text(cfg, 'judge.url'), model: text(cfg, 'judge.model') },
+    rewardMode: choice<RewardMode | typeof AUTO_REWARD_MODE>(cfg, 'rewardMode', RewardModeSchema, AUTO_REWARD_MODE),
+    execStyle: choice(cfg, 'execStyle', ExecStyleSchema, EVAL_OPTION_DEFAULTS.execStyle),
+    e2e: choice(cfg, 'e2e', E2eModeSchema, EVAL_OPTION_DEFAULTS.e2e),
+    k: int(cfg, 'k', EVAL_OPTION_DEFAULTS.k),
+    baselineSamples: int(cfg, 'baselineSamples', EVAL_OPTION_DEFAULTS.baselineSamples),
     limit: typeof limit === 'number' && limit >= 1 ? Math.floor(limit) : null,
-    concurrency: int(cfg, 'concurrency', 8),
+    concurrency: int(cfg, 'concurrency', EVAL_OPTION_DEFAULTS.concurrency),
     dataDir: pathSetting(cfg, 'dataDir'),
     cacheDir: pathSetting(cfg, 'cacheDir'),
     runsFolder: text(cfg, 'runsFolder') ?? '.tracelift/runs',

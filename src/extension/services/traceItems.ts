@@ -3,7 +3,8 @@
  * records (positives and perturbations), traces files, run samples and run
  * events. Malformed lines are skipped and counted. No `vscode` import.
  */
-import { GroupRecordSchema, RunEventSchema, TraceRecordSchema, TraceSampleRowSchema } from '../../engine/contract';
+import { RunEventSchema, TraceRecordSchema, TraceSampleRowSchema } from '../../engine/contract';
+import { expandGroup, validateGroupRecord } from '../../engine/groups';
 import type { DataKind } from './detect';
 import { signed } from './runScan';
 import { flat } from './annotate';
@@ -51,28 +52,28 @@ export function listTraces(text: string, kind: DataKind, cap = 5000): { items: T
     }
     const line = i + 1;
     if (kind === 'groups') {
-      const g = GroupRecordSchema.safeParse(value);
-      if (!g.success) {
+      const g = validateGroupRecord(value);
+      if (!g.ok) {
         skipped++;
         continue;
       }
-      const r = g.data;
-      r.positive_pool.forEach((p, j) =>
+      const problemId = g.record.problem_id;
+      for (const t of expandGroup(g.record)) {
+        const name = `${t.role} ${t.index}`;
+        const rubric = `rubric ${t.rubricTotal ?? 'n/a'} · line ${line}`;
         items.push({
-          label: `${flat(r.problem_id, 60)} · positive ${j}`,
-          description: `rubric ${p.rubric?.total ?? 'n/a'} · line ${line}`,
-          text: p.reasoning,
-          meta: { problem_id: r.problem_id, trace: `positive ${j}`, rubric_total: p.rubric?.total ?? null, line },
-        }),
-      );
-      r.negative_bank.forEach((n, j) =>
-        items.push({
-          label: `${flat(r.problem_id, 60)} · negative ${j}`,
-          description: `${flat(n.negative_kind, 40)} · rubric ${n.rubric?.total ?? 'n/a'} · line ${line}`,
-          text: n.reasoning,
-          meta: { problem_id: r.problem_id, trace: `negative ${j}`, negative_kind: n.negative_kind, rubric_total: n.rubric?.total ?? null, line },
-        }),
-      );
+          label: `${flat(problemId, 60)} · ${name}`,
+          description: t.negativeKind === null ? rubric : `${flat(t.negativeKind, 40)} · ${rubric}`,
+          text: t.text,
+          meta: {
+            problem_id: problemId,
+            trace: name,
+            ...(t.negativeKind === null ? {} : { negative_kind: t.negativeKind }),
+            rubric_total: t.rubricTotal,
+            line,
+          },
+        });
+      }
     } else if (kind === 'traces') {
       const t = TraceRecordSchema.safeParse(value);
       if (!t.success) {
