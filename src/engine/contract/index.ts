@@ -5,3 +5,4 @@ export * from './config';
 export * from './events';
 export * from './codeTests';
 export * from './protocol';
+export * from './train';

@@ -10,6 +10,7 @@ import { GroupRecordSchema, TraceRecordSchema } from './groups';
 import { EvalConfigSchema } from './config';
 import { RunEventSchema, RunSummarySchema, TraceSampleRowSchema } from './events';
 import { CodeTestsSchema } from './codeTests';
+import { TrainConfigSchema } from './train';
 
 export const CONTRACT_SCHEMAS = {
   problem: ProblemSchema,
@@ -20,6 +21,7 @@ export const CONTRACT_SCHEMAS = {
   sample_row: TraceSampleRowSchema,
   run_summary: RunSummarySchema,
   code_tests: CodeTestsSchema,
+  train_config: TrainConfigSchema,
 } as const;
 
 export function contractJsonSchemas(): Record<string, unknown> {
