@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { EndpointSchema, EVAL_OPTION_DEFAULTS, REWARD_MODE_ENDPOINT, RewardConfigSchema, SamplingSchema } from './config';
+import { CheckpointSchema, RunErrorSchema, StepMetricsSchema } from './events';
 import { ProtocolInputSchema } from './protocol';
 
 /** The planner name that means SmolLM2-135M-Instruct loaded from the embedded executor's GGUF. */
@@ -127,3 +128,42 @@ export const TrainConfigSchema = z
   });
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
+
+/**
+ * The reward service's HTTP API (docs/training.md): what the trainer posts
+ * and gets back. `step` is the trainer's optimizer steps completed when the
+ * completions were generated (TRL `state.global_step`, 0 for the first batch).
+ */
+export const RewardRequestSchema = z.object({
+  step: z.number().int().min(0),
+  items: z.array(z.object({ problem_id: z.string().min(1), completion: z.string() })),
+});
+export type RewardRequest = z.infer<typeof RewardRequestSchema>;
+
+export const RewardDetailSchema = z.object({
+  uplift: z.number().nullable(),
+  with_trace_rate: z.number().nullable(),
+  baseline_rate: z.number().nullable(),
+  e2e: z.number().nullable(),
+  /** The RM score, or the judge's in llm_judge mode. */
+  rm: z.number().nullable(),
+  /** Why the reward is missing or what went wrong; null when all signals arrived. */
+  error: z.string().nullable(),
+});
+export type RewardDetail = z.infer<typeof RewardDetailSchema>;
+
+export const RewardResponseSchema = z.object({
+  /** null where a signal of the reward is missing (never 0 in its place). */
+  rewards: z.array(z.number().nullable()),
+  traces: z.array(z.string()),
+  details: z.array(RewardDetailSchema),
+});
+export type RewardResponse = z.infer<typeof RewardResponseSchema>;
+
+/** A run event the trainer posts to /v1/events; the service stamps its time. */
+export const TrainerEventSchema = z.discriminatedUnion('type', [
+  StepMetricsSchema.omit({ time: true }),
+  CheckpointSchema.omit({ time: true }),
+  RunErrorSchema.omit({ time: true }),
+]);
+export type TrainerEvent = z.infer<typeof TrainerEventSchema>;
