@@ -11,9 +11,19 @@ import { assembleRun } from '../engine/eval/runComponents';
 import { configWindow } from '../engine/eval/runEval';
 import { resolveDataDir } from '../engine/tasks/dataDir';
 import { getTask } from '../engine/tasks/registry';
-import { addExecutorOptions, executorRequestFromFlags, logToStderr, nonNegativeInt, positiveInt, type ExecutorFlags } from './options';
+import {
+  addExecutorOptions,
+  addProtocolOptions,
+  executorRequestFromFlags,
+  logToStderr,
+  nonNegativeInt,
+  positiveInt,
+  protocolInputFromFlags,
+  type ExecutorFlags,
+  type ProtocolFlags,
+} from './options';
 
-interface BaselinesFlags extends ExecutorFlags {
+interface BaselinesFlags extends ExecutorFlags, ProtocolFlags {
   task: string;
   split?: string;
   limit?: number;
@@ -21,8 +31,6 @@ interface BaselinesFlags extends ExecutorFlags {
   m: number;
   dataDir?: string;
   cacheDir?: string;
-  temperature: number;
-  maxTokens?: number;
 }
 
 export function registerBaselinesCommand(program: Command): void {
@@ -36,7 +44,8 @@ export function registerBaselinesCommand(program: Command): void {
     .option('-m, --m <n>', 'baseline samples per problem', positiveInt, EVAL_OPTION_DEFAULTS.baselineSamples)
     .option('--data-dir <dir>', 'benchmark data directory')
     .option('--cache-dir <dir>', 'baseline cache directory');
-  addExecutorOptions(cmd).action(async (flags: BaselinesFlags) => {
+  // Only the knobs that shape a no-trace prompt: per-trace baselines are never cached, so they have no place here.
+  addProtocolOptions(addExecutorOptions(cmd), 'baseline').action(async (flags: BaselinesFlags) => {
     const log = logToStderr;
     const task = getTask(flags.task);
     const dataDir = resolveDataDir(flags.dataDir);
@@ -54,6 +63,8 @@ export function registerBaselinesCommand(program: Command): void {
         traceSource: { kind: 'reference' },
         temperature: flags.temperature,
         maxTokens: flags.maxTokens,
+        topP: flags.topP,
+        protocol: protocolInputFromFlags(flags),
         dataDir,
         cacheDir: flags.cacheDir,
       },

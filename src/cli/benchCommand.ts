@@ -1,19 +1,26 @@
 /** `tracelift bench reward`: the official scoring loop vs the engine on one GRPO-shaped batch. */
 import { Command } from 'commander';
-import { EVAL_OPTION_DEFAULTS } from '../engine/contract';
+import { EVAL_OPTION_DEFAULTS, resolveProtocol } from '../engine/contract';
 import { runRewardBench } from '../engine/bench/rewardBench';
 import { resolveExecutor } from '../engine/executor/resolve';
 import { resolveDataDir } from '../engine/tasks/dataDir';
-import { addExecutorOptions, executorRequestFromFlags, logToStderr, positiveInt, type ExecutorFlags } from './options';
+import {
+  addExecutorOptions,
+  addProtocolOptions,
+  executorRequestFromFlags,
+  logToStderr,
+  positiveInt,
+  protocolInputFromFlags,
+  type ExecutorFlags,
+  type ProtocolFlags,
+} from './options';
 
-interface BenchFlags extends ExecutorFlags {
+interface BenchFlags extends ExecutorFlags, ProtocolFlags {
   problems: number;
   traces: number;
   k: number;
   m: number;
   dataDir?: string;
-  temperature: number;
-  maxTokens?: number;
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -26,10 +33,12 @@ export function registerBenchCommand(program: Command): void {
     .option('-k, --k <n>', 'with-trace samples per trace', positiveInt, EVAL_OPTION_DEFAULTS.k)
     .option('-m, --m <n>', 'baseline samples per problem', positiveInt, EVAL_OPTION_DEFAULTS.baselineSamples)
     .option('--data-dir <dir>', 'benchmark data directory');
-  addExecutorOptions(reward).action(async (flags: BenchFlags) => {
+  addProtocolOptions(addExecutorOptions(reward)).action(async (flags: BenchFlags) => {
     const log = logToStderr;
     const dataDir = resolveDataDir(flags.dataDir);
-    const executor = await resolveExecutor({ ...executorRequestFromFlags(flags), log });
+    const protocol = protocolInputFromFlags(flags);
+    const request = executorRequestFromFlags(flags);
+    const executor = await resolveExecutor({ ...request, api: request.api ?? resolveProtocol(protocol).executor_api, log });
     try {
       const result = await runRewardBench({
         executor,
@@ -40,6 +49,8 @@ export function registerBenchCommand(program: Command): void {
         baselineSamples: flags.m,
         temperature: flags.temperature,
         maxTokens: flags.maxTokens,
+        topP: flags.topP,
+        protocol,
         log,
       });
       process.stdout.write(

@@ -2,13 +2,12 @@
 import * as path from 'node:path';
 import { Command } from 'commander';
 import {
-  E2E_MODES,
+  E2E_CHOICES,
   EVAL_OPTION_DEFAULTS,
   EXEC_STYLES,
   REWARD_MODE_DEFAULT_RULE,
   REWARD_MODES,
-  type ApiKind,
-  type E2eMode,
+  type E2eChoice,
   type ExecStyle,
   type RewardMode,
   type RolloutGroup,
@@ -19,9 +18,22 @@ import { assembleRun } from '../engine/eval/runComponents';
 import { runEval } from '../engine/eval/runEval';
 import { resolveDataDir } from '../engine/tasks/dataDir';
 import { getTask, listTasks } from '../engine/tasks/registry';
-import { addExecutorOptions, choiceOption, executorRequestFromFlags, logToStderr, nonNegativeInt, positiveInt } from './options';
+import {
+  addExecutorOptions,
+  addProtocolOptions,
+  choiceOption,
+  executorRequestFromFlags,
+  knobOption,
+  logToStderr,
+  nonNegativeInt,
+  positiveInt,
+  presetValues,
+  protocolInputFromFlags,
+  type ExecutorFlags,
+  type ProtocolFlags,
+} from './options';
 
-interface EvalFlags {
+interface EvalFlags extends ExecutorFlags, ProtocolFlags {
   task: string;
   split?: string;
   limit?: number;
@@ -37,16 +49,9 @@ interface EvalFlags {
   dataDir?: string;
   cacheDir?: string;
   cache: boolean;
-  executorUrl?: string;
-  executorModel?: string;
-  executorApi: ApiKind;
-  executorKeyEnv?: string;
-  concurrency?: number;
-  temperature: number;
-  maxTokens?: number;
   rewardMode?: RewardMode;
   execStyle: ExecStyle;
-  e2e: E2eMode;
+  e2e?: E2eChoice;
   rmUrl?: string;
   judgeUrl?: string;
   judgeModel?: string;
@@ -81,13 +86,19 @@ export function registerEvalCommand(program: Command): void {
     .option('--no-cache', 'do not read or write the baseline cache')
     .addOption(choiceOption('--reward-mode <mode>', `reward; default: ${REWARD_MODE_DEFAULT_RULE}`, REWARD_MODES))
     .addOption(choiceOption('--exec-style <style>', 'code execution reward shaping', EXEC_STYLES, d.execStyle))
-    .addOption(choiceOption('--e2e <how>', 'e2e term of the reward', E2E_MODES, d.e2e))
+    .addOption(
+      knobOption(
+        '--e2e <how>',
+        `e2e term of the reward; default: the protocol's (${presetValues((p) => (p.e2e_source === 'extra_call' ? 'extra_call' : d.e2e))})`,
+        E2E_CHOICES,
+      ),
+    )
     .option('--rm-url <url>', 'Reason RM scoring endpoint (official protocol, e.g. http://127.0.0.1:8001/score)')
     .option('--judge-url <url>', 'LLM-as-judge endpoint (OpenAI-compatible)')
     .option('--judge-model <name>', `judge model name (default: ${d.judgeModel})`)
     .option('--allow-unsandboxed', 'code tasks: run programs without bubblewrap (warns on every run)')
     .option('--json', 'print one JSON line per scored trace instead of a table row');
-  addExecutorOptions(cmd).action(async (flags: EvalFlags) => {
+  addProtocolOptions(addExecutorOptions(cmd)).action(async (flags: EvalFlags) => {
     process.exitCode = await evalAction(flags);
   });
 }
@@ -122,6 +133,8 @@ async function evalAction(flags: EvalFlags): Promise<number> {
       traceSource: traceSourceFromFlags(flags),
       temperature: flags.temperature,
       maxTokens: flags.maxTokens,
+      topP: flags.topP,
+      protocol: protocolInputFromFlags(flags),
       rewardMode: flags.rewardMode,
       execStyle: flags.execStyle,
       e2e: flags.e2e,

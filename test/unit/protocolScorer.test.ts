@@ -259,7 +259,7 @@ const codeProblem: CodeProblem = {
   meta: {},
 } as CodeProblem;
 
-type Scripted = Verdict & { first_failure?: { status: string; message: string | null } };
+type Scripted = Verdict;
 /** Verdicts by program text, as our code verifier would report them (4 tests each). */
 const PROGRAMS: Record<string, Scripted> = {
   PASS: { correct: true, extracted: null, status: 'passed', tests_passed: 4, tests_total: 4, detail: null },
@@ -271,7 +271,7 @@ const PROGRAMS: Record<string, Scripted> = {
     tests_passed: 2,
     tests_total: 4,
     detail: 'test 0: expected 2, got 3',
-    first_failure: { status: 'failed', message: 'expected 2, got 3' },
+    first_failure: { index: 0, status: 'failed', message: 'expected 2, got 3' },
   },
   // eval() of bad text: a SyntaxError at run time in every test.
   RUNTIME_SYNTAX: {
@@ -281,7 +281,7 @@ const PROGRAMS: Record<string, Scripted> = {
     tests_passed: 0,
     tests_total: 4,
     detail: 'test 0: SyntaxError: invalid syntax',
-    first_failure: { status: 'runtime_error', message: 'SyntaxError: invalid syntax' },
+    first_failure: { index: 0, status: 'runtime_error', message: 'SyntaxError: invalid syntax' },
   },
   WRONG: {
     correct: false,
@@ -290,7 +290,7 @@ const PROGRAMS: Record<string, Scripted> = {
     tests_passed: 1,
     tests_total: 4,
     detail: 'test 1: wrong',
-    first_failure: { status: 'failed', message: 'wrong' },
+    first_failure: { index: 1, status: 'failed', message: 'wrong' },
   },
 };
 const codeVerifier: OutputVerifier = {

@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { Command, type Option } from 'commander';
 import {
   defaultRewardMode,
+  E2E_CHOICES,
+  E2eChoiceSchema,
   E2eModeSchema,
   EVAL_OPTION_DEFAULTS,
   EXEC_STYLES,
@@ -13,6 +15,7 @@ import {
   REWARD_MODES,
   RewardModeSchema,
   describedChoices,
+  TRACELIFT_PROTOCOL,
 } from '../../src/engine/contract';
 import { buildEvalConfig } from '../../src/engine/eval/buildConfig';
 import { assembleRun, buildRunComponents } from '../../src/engine/eval/runComponents';
@@ -43,7 +46,7 @@ test('the reward mode default rule lives in one function', () => {
   assert.equal(config.reward.mode, 'exec_only');
   assert.equal(config.k, EVAL_OPTION_DEFAULTS.k);
   assert.equal(config.baseline_samples, EVAL_OPTION_DEFAULTS.baselineSamples);
-  assert.equal(config.executor_sampling.max_tokens, EVAL_OPTION_DEFAULTS.maxTokens.math);
+  assert.equal(config.executor_sampling.max_tokens, TRACELIFT_PROTOCOL.max_tokens.math);
   assert.equal(config.executor_sampling.temperature, EVAL_OPTION_DEFAULTS.executorTemperature);
   assert.equal(config.reward.exec_style, EVAL_OPTION_DEFAULTS.execStyle);
   const code = buildEvalConfig({
@@ -54,7 +57,7 @@ test('the reward mode default rule lives in one function', () => {
     cacheDir: tmp(),
     judgeUrl: 'http://judge/v1',
   });
-  assert.equal(code.executor_sampling.max_tokens, EVAL_OPTION_DEFAULTS.maxTokens.code);
+  assert.equal(code.executor_sampling.max_tokens, TRACELIFT_PROTOCOL.max_tokens.code);
   assert.equal(code.reward.mode, 'llm_judge');
   assert.equal(code.reward.judge?.model, EVAL_OPTION_DEFAULTS.judgeModel);
 });
@@ -87,7 +90,7 @@ test('the CLI takes its choices and defaults from the contract', () => {
   assert.deepEqual(option(evalCmd, '--reward-mode').argChoices, RewardModeSchema.options);
   assert.deepEqual(option(evalCmd, '--exec-style').argChoices, ExecStyleSchema.options);
   assert.equal(option(evalCmd, '--exec-style').defaultValue, EVAL_OPTION_DEFAULTS.execStyle);
-  assert.deepEqual(option(evalCmd, '--e2e').argChoices, E2eModeSchema.options);
+  for (const value of E2eChoiceSchema.options) assert.ok(option(evalCmd, '--e2e').description.includes(`${value.replace(/_/g, '-')}: ${E2E_CHOICES[value]}`));
   assert.equal(option(evalCmd, '--k').defaultValue, EVAL_OPTION_DEFAULTS.k);
   assert.equal(option(evalCmd, '--m').defaultValue, EVAL_OPTION_DEFAULTS.baselineSamples);
   assert.equal(option(evalCmd, '--temperature').defaultValue, EVAL_OPTION_DEFAULTS.executorTemperature);

@@ -18,12 +18,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { MathProblem, Problem } from '../contract';
+import type { MathProblem, Problem, ProtocolInput } from '../contract';
 import { buildEvalConfig } from '../eval/buildConfig';
 import { buildRunComponents, type RunComponents } from '../eval/runComponents';
 import { configWindow } from '../eval/runEval';
 import { ExecutorClient } from '../executor/client';
 import type { ExecutorChoice } from '../executor/resolve';
+import { renderCompletionPrompt } from '../prompts/render';
 import { executorMessages, type ChatMessage } from '../prompts/templates';
 import { gsm8k } from '../tasks/math/gsm8k';
 import type { TraceInput } from '../uplift/scorer';
@@ -38,6 +39,9 @@ export interface RewardBenchOptions {
   /** Executor sampling; the eval defaults when not given. */
   temperature?: number;
   maxTokens?: number;
+  topP?: number;
+  /** The engine's protocol (default: ours); the official pass's prompts are cut and rendered by it too. */
+  protocol?: ProtocolInput;
   log: (line: string) => void;
 }
 
@@ -94,6 +98,8 @@ export async function runRewardBench(o: RewardBenchOptions): Promise<RewardBench
     executor: o.executor,
     temperature: o.temperature,
     maxTokens: o.maxTokens,
+    topP: o.topP,
+    protocol: o.protocol,
     rewardMode: 'exec_only',
     dataDir: o.dataDir,
     cacheDir,
@@ -109,16 +115,22 @@ export async function runRewardBench(o: RewardBenchOptions): Promise<RewardBench
     log: o.log,
   });
   const { verifier, prompts } = coldRun;
+  const protocol = config.protocol;
+  const render = (messages: ChatMessage[]) => renderCompletionPrompt(messages, protocol.completion_prompt, 'math');
   try {
     // --- official: sequential, 2K+1 generations per trace ---------------------
-    const official = new ExecutorClient({ ...config.executor, concurrency: 1, n_sampling: 'no' });
+    // Same prompts as the engine's (the protocol's wording, budgets and rendering): only the loop differs.
+    const official = new ExecutorClient({ ...config.executor, concurrency: 1, n_sampling: 'no' }, { renderCompletion: render });
     let t0 = performance.now();
     let officialGenerations = 0;
     for (const { problem, traces } of batch) {
       for (const t of traces) {
         for (const withTrace of [true, ...Array(o.k).fill(true), ...Array(o.k).fill(false)] as boolean[]) {
           const [g] = await official.sample(
-            executorMessages(prompts, problem.kind, problem.problem, withTrace ? t.trace : null),
+            executorMessages(prompts, problem.kind, problem.problem, withTrace ? t.trace : null, {
+              truncation: protocol.truncation[problem.kind],
+              emptyTraceAsNoTrace: protocol.empty_trace[problem.kind] === 'no_trace_prompt',
+            }),
             sampling,
             1,
           );
@@ -146,7 +158,7 @@ export async function runRewardBench(o: RewardBenchOptions): Promise<RewardBench
 
     // --- the same requests, straight to the server ---------------------------
     // requestOnce: each recorded HTTP request exactly once (the client's own bound applies).
-    const replayClient = new ExecutorClient(config.executor);
+    const replayClient = new ExecutorClient(config.executor, { renderCompletion: render });
     t0 = performance.now();
     await Promise.all(recorded.map((r) => replayClient.requestOnce(r.messages, sampling, r.n)));
     const replayWall = (performance.now() - t0) / 1000;

@@ -3,20 +3,13 @@
  * directory as config.json so a run can be understood and resumed later.
  * API keys never appear here: only the name of the environment variable.
  */
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { z } from 'zod';
+import { enumOf, type Described } from './choices';
+import { ApiKindSchema, ProtocolSchema, TRACELIFT_PROTOCOL } from './protocol';
 
-/**
- * A choice's values with a one-line description each. The zod enum is built
- * from the keys (in this order); the CLI's help, the extension's quick picks
- * and its package.json settings (enum + enumDescriptions) derive from these.
- */
-type Described<T extends string> = Readonly<Record<T, string>>;
-const keysOf = <T extends string>(d: Described<T>) => Object.keys(d) as [T, ...T[]];
-
-/** Values of an enum with their descriptions, in enum order (for quick picks and settings). */
-export function describedChoices<T extends string>(descriptions: Described<T>): Array<{ value: T; description: string }> {
-  return keysOf(descriptions).map((value) => ({ value, description: descriptions[value] }));
-}
+export { describedChoices } from './choices';
 
 /**
  * Defaults of an eval's options (docs/official-protocol.md §1, §4). Every
@@ -32,12 +25,18 @@ export const EVAL_OPTION_DEFAULTS = {
   tracesPerProblem: 1,
   /** Executor sampling temperature of the published protocol. */
   executorTemperature: 0.5,
-  /** Executor max tokens: a final answer is short; a program is not. */
-  maxTokens: { math: 96, code: 768 },
+  /** The protocol preset (src/engine/contract/protocol.ts); executor API, max_tokens and top_p default from it. */
+  protocol: 'tracelift',
   /** Planner sampling when the caller gives none. */
   plannerSampling: { temperature: 0.7, max_tokens: 512 },
   /** Requests in flight at once against one endpoint. */
   concurrency: 8,
+  /** Seconds one executor request may take (each attempt, body included). */
+  executorTimeoutS: 120,
+  /** Retries of a failed executor request (429, 5xx, cut connections, unusable bodies). */
+  executorRetries: 4,
+  /** Failed executor calls in a row (after retries) that mark the executor down and end the run; 0 = never. */
+  executorDownAfter: 8,
   execStyle: 'hybrid',
   e2e: 'first',
   /** Model name sent to a judge endpoint when none is given. */
@@ -46,12 +45,15 @@ export const EVAL_OPTION_DEFAULTS = {
   cacheDirEnv: 'TRACELIFT_CACHE_DIR',
 } as const;
 
-export const API_KINDS: Described<'chat' | 'completions'> = {
-  chat: 'OpenAI chat API (/chat/completions, messages)',
-  completions: 'OpenAI completions API (/completions, the prompt rendered as text)',
-};
-export const ApiKindSchema = z.enum(keysOf(API_KINDS));
-export type ApiKind = z.infer<typeof ApiKindSchema>;
+/** The baseline cache directory: $TRACELIFT_CACHE_DIR, else $XDG_CACHE_HOME/tracelift, else ~/.cache/tracelift. */
+export function defaultCacheDir(): string {
+  return (
+    process.env[EVAL_OPTION_DEFAULTS.cacheDirEnv] ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tracelift')
+  );
+}
+
+/** Where reference outputs of code tests are cached, under a cache directory. */
+export const EXPECTED_OUTPUTS_SUBDIR = 'expected-outputs';
 
 export const EndpointSchema = z.object({
   /** OpenAI-compatible base URL, e.g. http://127.0.0.1:8000/v1. */
@@ -60,14 +62,18 @@ export const EndpointSchema = z.object({
   api: ApiKindSchema.default('chat'),
   /** Name of the env var holding the API key (never the key itself). */
   api_key_env: z.string().nullable().default(null),
-  timeout_ms: z.number().int().positive().default(120_000),
-  max_retries: z.number().int().min(0).default(4),
+  timeout_ms: z.number().int().positive().default(EVAL_OPTION_DEFAULTS.executorTimeoutS * 1000),
+  max_retries: z.number().int().min(0).default(EVAL_OPTION_DEFAULTS.executorRetries),
+  /** Failed calls in a row (after retries) that mark the endpoint down; 0 = never. */
+  down_after_failures: z.number().int().min(0).default(EVAL_OPTION_DEFAULTS.executorDownAfter),
   /** Requests in flight at once against this endpoint. */
   concurrency: z.number().int().positive().default(EVAL_OPTION_DEFAULTS.concurrency),
   /** Whether one request may carry n>1 samples; "auto" probes the server once. */
   n_sampling: z.enum(['auto', 'yes', 'no']).default('auto'),
 });
 export type Endpoint = z.infer<typeof EndpointSchema>;
+/** An endpoint as written (defaults may be left out). */
+export type EndpointInput = z.input<typeof EndpointSchema>;
 
 export const SamplingSchema = z.object({
   temperature: z.number().min(0).default(0.7),
@@ -86,7 +92,7 @@ export const REWARD_MODES: Described<'tracelift' | 'exec_only' | 'no_uplift' | '
   rm_uplift_only: 'RM score times uplift, no e2e anchor (needs an RM endpoint)',
   llm_judge: 'as tracelift, with an LLM judge’s rubric score in place of the RM (needs a judge endpoint)',
 };
-export const RewardModeSchema = z.enum(keysOf(REWARD_MODES));
+export const RewardModeSchema = enumOf(REWARD_MODES);
 export type RewardMode = z.infer<typeof RewardModeSchema>;
 
 /** The scoring endpoint a reward mode needs besides the executor: the Reason RM, an LLM judge, or none. */
@@ -115,22 +121,33 @@ export const EXEC_STYLES: Described<'binary' | 'pass_rate' | 'coderl' | 'hybrid'
   coderl: 'CodeRL outcome values: passed 1, failed test −0.3, runtime error or timeout −0.6, compile error −1',
   hybrid: '0.8 × pass rate plus an outcome bonus (0.2 passed or failed test, 0.05 runtime error or timeout); the official default',
 };
-export const ExecStyleSchema = z.enum(keysOf(EXEC_STYLES));
+export const ExecStyleSchema = enumOf(EXEC_STYLES);
 export type ExecStyle = z.infer<typeof ExecStyleSchema>;
 
-/** Where the e2e term of the reward comes from. */
+/** Where the e2e term of the reward comes from, when it comes from the K with-trace samples. */
 export const E2E_MODES: Described<'first' | 'mean'> = {
-  first: 'the first with-trace sample (as published)',
+  first: 'the first of the K with-trace samples',
   mean: 'the mean of the K with-trace samples',
 };
-export const E2eModeSchema = z.enum(keysOf(E2E_MODES));
+export const E2eModeSchema = enumOf(E2E_MODES);
 export type E2eMode = z.infer<typeof E2eModeSchema>;
+
+/**
+ * What a front door offers for e2e: the two modes above, or the official
+ * extra call (which sets the protocol's e2e_source). Unset: the protocol's.
+ */
+export const E2E_CHOICES: Described<E2eMode | 'extra_call'> = {
+  ...E2E_MODES,
+  extra_call: 'one more with-trace executor call per trace (the official code)',
+};
+export const E2eChoiceSchema = enumOf(E2E_CHOICES);
+export type E2eChoice = z.infer<typeof E2eChoiceSchema>;
 
 export const RewardConfigSchema = z.object({
   /** A config without a mode is read as the published method. */
   mode: RewardModeSchema.default('tracelift'),
   exec_style: ExecStyleSchema.default(EVAL_OPTION_DEFAULTS.execStyle),
-  /** "first": e2e is the first with-trace sample (as published); "mean": mean of the K. */
+  /** "first": e2e is the first with-trace sample; "mean": mean of the K (unused when protocol.e2e_source is extra_call). */
   e2e: E2eModeSchema.default(EVAL_OPTION_DEFAULTS.e2e),
   /** Reason RM scoring endpoint (official protocol). */
   rm_url: z.string().url().nullable().default(null),
@@ -167,7 +184,10 @@ export const EvalConfigSchema = z.object({
   executor_origin: z.enum(['embedded', 'configured']).default('configured'),
   executor_sampling: SamplingSchema,
   reward: RewardConfigSchema,
+  /** Version of the prompt set the protocol names (part of every baseline cache key). */
   prompt_version: z.string(),
+  /** The protocol knobs the run followed; a config without them is read as ours (tracelift). */
+  protocol: ProtocolSchema.default(() => structuredClone(TRACELIFT_PROTOCOL)),
   data_dir: z.string(),
   cache_dir: z.string(),
 });

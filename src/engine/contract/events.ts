@@ -10,6 +10,17 @@
 import { z } from 'zod';
 import { TaskKindSchema } from './problems';
 
+/** The first test a program did not pass, in test order (code verdicts). */
+export const TestFailureSchema = z.object({
+  /** 0-based index of the test. */
+  index: z.number().int().min(0),
+  /** Its status: failed | syntax_error | runtime_error | timeout | memory | output_limit | sandbox_error. */
+  status: z.string(),
+  /** What went wrong, in words; for an exception "<ExceptionName>: <message>". */
+  message: z.string().nullable().default(null),
+});
+export type TestFailure = z.infer<typeof TestFailureSchema>;
+
 /** Verdict of one executor output, math or code. */
 export const VerdictSchema = z.object({
   correct: z.boolean(),
@@ -19,6 +30,11 @@ export const VerdictSchema = z.object({
   tests_passed: z.number().int().min(0).nullable().default(null),
   tests_total: z.number().int().min(0).nullable().default(null),
   detail: z.string().nullable().default(null),
+  /**
+   * Code: the first test not passed (the official outcome rule classifies by
+   * it); null when all passed, absent for math and in runs written before it.
+   */
+  first_failure: TestFailureSchema.nullable().optional(),
 });
 export type Verdict = z.infer<typeof VerdictSchema>;
 
@@ -81,6 +97,17 @@ export const TraceSampleSchema = z.object({
   judge_score: z.number().nullable().default(null),
   reward: RewardBreakdownSchema.nullable(),
   errors: z.array(z.string()).default([]),
+  /**
+   * protocol.e2e_source extra_call: the extra with-trace call the e2e term
+   * came from (null when it gave no output). Absent or null otherwise, and in
+   * runs written before the field existed.
+   */
+  e2e_attempt: ExecutorAttemptSchema.nullable().optional(),
+  /**
+   * protocol.baseline per_trace: this trace's own K no-trace samples, the
+   * baseline of its uplift. Absent or null with the cached baseline.
+   */
+  no_trace: z.object({ tally: SuccessTallySchema, attempts: z.array(ExecutorAttemptSchema) }).nullable().optional(),
 });
 export type TraceSample = z.infer<typeof TraceSampleSchema>;
 
@@ -160,7 +187,7 @@ export type RunEvent = z.infer<typeof RunEventSchema>;
 export type RunEventInput = z.input<typeof RunEventSchema>;
 
 /** Flat row of samples.jsonl: one scored trace with its group's context. */
-export const TraceSampleRowSchema = TraceSampleSchema.omit({ with_trace: true }).extend({
+export const TraceSampleRowSchema = TraceSampleSchema.omit({ with_trace: true, e2e_attempt: true, no_trace: true }).extend({
   task: z.string(),
   problem_id: z.string(),
   step: z.number().int().nullable(),

@@ -6,24 +6,67 @@
  * set is written into the run's config, so a run says exactly what it did.
  */
 import { z } from 'zod';
+import { enumOf, keysOf, type Described } from './choices';
 
-export const PROTOCOL_PRESETS = ['tracelift', 'official'] as const;
+/** The presets, each with what it means (the CLI's --protocol help, the extension's setting). */
+export const PROTOCOL_PRESET_CHOICES: Described<'tracelift' | 'official'> = {
+  tracelift:
+    'ours: chat API, math max_tokens 96, a cached M-sample no-trace baseline, e2e from the K with-trace samples, code outcome from the verifier summary',
+  official:
+    'the official code: completions API with the "Instruction:" … "Final answer:" prompt, math max_tokens 256, problems and traces truncated, K fresh no-trace samples per trace, one extra e2e call, code outcome by the first failing test',
+};
+export const PROTOCOL_PRESETS = keysOf(PROTOCOL_PRESET_CHOICES);
 export type ProtocolPreset = (typeof PROTOCOL_PRESETS)[number];
+
+/** OpenAI API flavours an endpoint speaks (also the protocol's executor_api knob). */
+export const API_KINDS: Described<'chat' | 'completions'> = {
+  chat: 'OpenAI chat API (/chat/completions, messages)',
+  completions: 'OpenAI completions API (/completions, the prompt rendered as text)',
+};
+export const ApiKindSchema = enumOf(API_KINDS);
+export type ApiKind = z.infer<typeof ApiKindSchema>;
+
+/** Knob choices with their descriptions: the schema, the CLI flags and the extension settings read these. */
+export const COMPLETION_PROMPTS: Described<'tracelift' | 'official'> = {
+  tracelift: '"System: …", "User: …" turns ending with "Assistant:" (ours)',
+  official: '"Instruction:" and the system message, the user message, then the "Final answer:" (code: "Final Python 3 solution:") cue (official)',
+};
+export const PROMPT_SET_CHOICES: Described<'tracelift' | 'official'> = {
+  tracelift: 'our wording (src/engine/prompts/v1.json)',
+  official: 'the official code’s wording, word for word (src/engine/prompts/official.json)',
+};
+export const EMPTY_TRACE_PROMPTS: Described<'with_trace_prompt' | 'no_trace_prompt'> = {
+  with_trace_prompt: 'an empty trace gets the with-trace prompt with nothing in it (ours; the official code for code tasks)',
+  no_trace_prompt: 'an empty trace gets the no-trace prompt (the official math trainer)',
+};
+export const BASELINE_ESTIMATORS: Described<'cached' | 'per_trace'> = {
+  cached: 'M no-trace samples per problem, estimated once and cached (ours)',
+  per_trace: 'K fresh no-trace samples for every trace, never cached (official)',
+};
+export const E2E_SOURCES: Described<'with_trace' | 'extra_call'> = {
+  with_trace: 'the e2e term comes from the K with-trace samples (ours)',
+  extra_call: 'one more with-trace executor call per trace gives the e2e term (official)',
+};
+export const CODE_OUTCOME_RULES: Described<'summary' | 'first_failure'> = {
+  summary: 'a program’s outcome class is the verifier’s overall status (ours)',
+  first_failure: 'a program’s outcome class is that of its first failing test; no tests is no_tests (official)',
+};
+export type CodeOutcomeRule = keyof typeof CODE_OUTCOME_RULES;
 
 /** A character budget; null = no limit. */
 const CharLimitSchema = z.number().int().positive().nullable();
 const KindLimitsSchema = z.object({ problem: CharLimitSchema, trace: CharLimitSchema }).strict();
-const EmptyTraceSchema = z.enum(['with_trace_prompt', 'no_trace_prompt']);
+const EmptyTraceSchema = enumOf(EMPTY_TRACE_PROMPTS);
 
 export const ProtocolSchema = z
   .object({
     preset: z.enum(PROTOCOL_PRESETS),
     /** Executor API when the endpoint does not say (official: completions). */
-    executor_api: z.enum(['chat', 'completions']),
+    executor_api: ApiKindSchema,
     /** How chat messages become a completions prompt (official: "Instruction:" … cue). */
-    completion_prompt: z.enum(['tracelift', 'official']),
+    completion_prompt: enumOf(COMPLETION_PROMPTS),
     /** Prompt wording (src/engine/prompts/<set>); its version is part of the baseline cache key. */
-    prompt_set: z.enum(['tracelift', 'official']),
+    prompt_set: enumOf(PROMPT_SET_CHOICES),
     /** Executor max_tokens per task kind when no explicit value is given. */
     max_tokens: z.object({ math: z.number().int().positive(), code: z.number().int().positive() }).strict(),
     /** Executor nucleus sampling (official: not sent, i.e. the server default 1.0). */
@@ -36,11 +79,11 @@ export const ProtocolSchema = z
      * No-trace baseline: `cached` = M samples per problem, estimated once and
      * reused (ours); `per_trace` = K fresh no-trace samples for every trace (official).
      */
-    baseline: z.enum(['cached', 'per_trace']),
+    baseline: enumOf(BASELINE_ESTIMATORS),
     /** e2e term: `with_trace` = from the K with-trace samples (ours); `extra_call` = one more executor call per trace (official). */
-    e2e_source: z.enum(['with_trace', 'extra_call']),
+    e2e_source: enumOf(E2E_SOURCES),
     /** Code outcome class for coderl/hybrid: `summary` = the verifier's overall status (ours); `first_failure` = the first failing test (official). */
-    code_outcome: z.enum(['summary', 'first_failure']),
+    code_outcome: enumOf(CODE_OUTCOME_RULES),
   })
   .strict();
 export type Protocol = z.infer<typeof ProtocolSchema>;

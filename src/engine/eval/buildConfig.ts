@@ -4,32 +4,28 @@
  * reward settings. One place for the defaults both front doors share.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import {
+  defaultCacheDir,
   defaultRewardMode,
   EndpointSchema,
   EVAL_OPTION_DEFAULTS,
   EvalConfigSchema,
+  resolveProtocol,
   SamplingSchema,
   type ApiKind,
-  type E2eMode,
-  type Endpoint,
+  type E2eChoice,
+  type EndpointInput,
   type EvalConfig,
   type ExecStyle,
+  type Protocol,
+  type ProtocolInput,
   type RewardMode,
   type TraceSource,
 } from '../contract';
 import { looksLikeGroupsFile } from '../groups/detect';
-import { DEFAULT_PROMPTS } from '../prompts/templates';
+import { PROMPT_SETS } from '../prompts/templates';
 import { getTask } from '../tasks/registry';
-
-/** $TRACELIFT_CACHE_DIR, else $XDG_CACHE_HOME/tracelift, else ~/.cache/tracelift. */
-export function defaultCacheDir(): string {
-  return (
-    process.env[EVAL_OPTION_DEFAULTS.cacheDirEnv] ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tracelift')
-  );
-}
 
 /** `<task>-<ISO time with : and . replaced>`: the default run directory name. */
 export function defaultRunDirName(task: string, now: Date = new Date()): string {
@@ -73,22 +69,41 @@ export interface EvalConfigRequest {
   /** No-trace baseline samples per problem. */
   m?: number;
   traceSource: TraceSourceRequest;
-  executor: { endpoint: Endpoint; origin: 'embedded' | 'configured' };
+  executor: { endpoint: EndpointInput; origin: 'embedded' | 'configured' };
   temperature?: number;
+  /** Executor max tokens; default: the protocol's for the task kind. */
   maxTokens?: number | null;
+  /** Executor top_p; default: the protocol's. */
+  topP?: number | null;
   rewardMode?: RewardMode | null;
   execStyle?: ExecStyle;
-  e2e?: E2eMode;
+  /** first / mean: from the K with-trace samples; extra_call: the official extra call. Default: the protocol's e2e_source (then first). */
+  e2e?: E2eChoice | null;
+  /** A preset and knob overrides (default: the tracelift preset, no overrides). */
+  protocol?: ProtocolInput;
   rmUrl?: string | null;
   judgeUrl?: string | null;
   judgeModel?: string | null;
+  /** Environment variable holding the judge endpoint's API key. */
+  judgeKeyEnv?: string | null;
   dataDir: string;
   cacheDir?: string | null;
 }
 
-/** The validated EvalConfig; what the request leaves out comes from the contract's defaults. */
+/**
+ * The protocol a request asks for: its preset and knobs, with `e2e` on top
+ * (extra_call is the official e2e source; first / mean take e2e from the K
+ * samples). Throws a ZodError naming the knob when one is out of range.
+ */
+export function requestProtocol(req: Pick<EvalConfigRequest, 'protocol' | 'e2e'>): Protocol {
+  const e2eSource = !req.e2e ? undefined : req.e2e === 'extra_call' ? 'extra_call' : 'with_trace';
+  return resolveProtocol({ ...req.protocol, ...(e2eSource ? { e2e_source: e2eSource } : {}) });
+}
+
+/** The validated EvalConfig; what the request leaves out comes from the protocol and the contract's defaults. */
 export function buildEvalConfig(req: EvalConfigRequest): EvalConfig {
   const task = getTask(req.task);
+  const protocol = requestProtocol(req);
   return EvalConfigSchema.parse({
     task: task.name,
     split: req.split ?? task.defaultSplit,
@@ -101,18 +116,24 @@ export function buildEvalConfig(req: EvalConfigRequest): EvalConfig {
     executor_origin: req.executor.origin,
     executor_sampling: SamplingSchema.parse({
       temperature: req.temperature ?? EVAL_OPTION_DEFAULTS.executorTemperature,
-      max_tokens: req.maxTokens ?? EVAL_OPTION_DEFAULTS.maxTokens[task.kind],
+      max_tokens: req.maxTokens ?? protocol.max_tokens[task.kind],
+      top_p: req.topP ?? protocol.top_p,
     }),
     reward: {
       mode: req.rewardMode ?? defaultRewardMode({ rmUrl: req.rmUrl, judgeUrl: req.judgeUrl }),
       exec_style: req.execStyle ?? EVAL_OPTION_DEFAULTS.execStyle,
-      e2e: req.e2e ?? EVAL_OPTION_DEFAULTS.e2e,
+      e2e: req.e2e === 'first' || req.e2e === 'mean' ? req.e2e : EVAL_OPTION_DEFAULTS.e2e,
       rm_url: req.rmUrl ?? null,
       judge: req.judgeUrl
-        ? EndpointSchema.parse({ base_url: req.judgeUrl, model: req.judgeModel ?? EVAL_OPTION_DEFAULTS.judgeModel })
+        ? EndpointSchema.parse({
+            base_url: req.judgeUrl,
+            model: req.judgeModel ?? EVAL_OPTION_DEFAULTS.judgeModel,
+            api_key_env: req.judgeKeyEnv ?? null,
+          })
         : null,
     },
-    prompt_version: DEFAULT_PROMPTS.version,
+    prompt_version: PROMPT_SETS[protocol.prompt_set].version,
+    protocol,
     data_dir: req.dataDir,
     cache_dir: req.cacheDir ?? defaultCacheDir(),
   });

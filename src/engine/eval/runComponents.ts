@@ -6,15 +6,17 @@
  * of an eval and of `tracelift baselines` cannot drift apart.
  */
 import * as path from 'node:path';
-import type { EvalConfig } from '../contract';
+import { EXPECTED_OUTPUTS_SUBDIR, type EvalConfig } from '../contract';
 import { ExecutorClient, type ExecutorClientOptions } from '../executor/client';
 import { resolveExecutor, type ExecutorChoice, type ExecutorRequest } from '../executor/resolve';
-import { DEFAULT_PROMPTS, type PromptSet } from '../prompts/templates';
+import { renderCompletionPrompt } from '../prompts/render';
+import { PROMPT_SETS, type PromptSet } from '../prompts/templates';
+import { getTask } from '../tasks/registry';
 import { LlmJudge } from '../reward/judge';
 import { BaselineCache } from '../uplift/baselineCache';
 import { GroupScorer, type ScorerOptions } from '../uplift/scorer';
 import { EngineVerifier, type EngineVerifierOptions, type OutputVerifier } from '../verify';
-import { buildEvalConfig, buildTraceSource, type EvalConfigRequest } from './buildConfig';
+import { buildEvalConfig, buildTraceSource, requestProtocol, type EvalConfigRequest } from './buildConfig';
 
 export interface RunComponentsOptions {
   /** Stable identity of the executor serving config.executor: part of every baseline cache key. */
@@ -24,11 +26,12 @@ export interface RunComponentsOptions {
   verifierOptions?: Pick<EngineVerifierOptions, 'pythonPath' | 'allowUnsandboxed' | 'codeConcurrency' | 'codeTimeoutS'>;
   /** No on-disk baseline cache: each run samples its own baselines. */
   noCache?: boolean;
+  /** Default: the prompt set config.protocol names. */
   prompts?: PromptSet;
   /** Extra executor client options (request recording, cancellation…). */
-  clientOptions?: Omit<ExecutorClientOptions, 'log'>;
-  /** Scorer knobs the config does not carry (protocol, reward weights). */
-  scorerOptions?: Pick<ScorerOptions, 'protocol' | 'rewardOptions'>;
+  clientOptions?: Omit<ExecutorClientOptions, 'log' | 'renderCompletion'>;
+  /** Scorer knobs the config does not carry (reward weights). */
+  scorerOptions?: Pick<ScorerOptions, 'rewardOptions'>;
   log?: (line: string) => void;
 }
 
@@ -50,18 +53,28 @@ export interface RunComponents {
 /** The parts of a run for an already validated config and a running executor. */
 export function buildRunComponents(config: EvalConfig, opts: RunComponentsOptions): RunComponents {
   const log = opts.log ?? (() => {});
-  const prompts = opts.prompts ?? DEFAULT_PROMPTS;
+  const protocol = config.protocol;
+  const prompts = opts.prompts ?? PROMPT_SETS[protocol.prompt_set];
+  const kind = getTask(config.task).kind;
   const ownVerifier = opts.verifier
     ? null
-    : new EngineVerifier({ ...opts.verifierOptions, expectedCacheDir: path.join(config.cache_dir, 'expected-outputs'), log });
+    : new EngineVerifier({ ...opts.verifierOptions, expectedCacheDir: path.join(config.cache_dir, EXPECTED_OUTPUTS_SUBDIR), log });
   const verifier = opts.verifier ?? ownVerifier!;
-  const client = new ExecutorClient(config.executor, { ...opts.clientOptions, log });
+  const client = new ExecutorClient(config.executor, {
+    ...opts.clientOptions,
+    renderCompletion: (messages) => renderCompletionPrompt(messages, protocol.completion_prompt, kind),
+    log,
+  });
   const judge = config.reward.judge
-    ? new LlmJudge(new ExecutorClient(config.reward.judge, { log }), prompts, { ...config.executor_sampling, temperature: 0 })
+    ? new LlmJudge(new ExecutorClient(config.reward.judge, { log, signal: opts.clientOptions?.signal }), prompts, {
+        ...config.executor_sampling,
+        temperature: 0,
+      })
     : null;
   const cache = opts.noCache ? null : new BaselineCache(config.cache_dir);
   const scorer = new GroupScorer({
     ...opts.scorerOptions,
+    protocol,
     client,
     executorIdentity: opts.executorIdentity,
     sampling: config.executor_sampling,
@@ -108,7 +121,9 @@ export interface AssembleRunRequest extends Omit<RunComponentsOptions, 'executor
 export async function assembleRun(req: AssembleRunRequest): Promise<AssembledRun> {
   const { config: configRequest, executor: executorRequest, ...options } = req;
   buildTraceSource(configRequest.traceSource); // a missing traces file fails before a server starts
-  const executor = await resolveExecutor({ ...executorRequest, log: options.log });
+  // The protocol's executor API when the request names none; a bad knob fails before a server starts.
+  const api = executorRequest.api ?? requestProtocol(configRequest).executor_api;
+  const executor = await resolveExecutor({ ...executorRequest, api, log: options.log });
   try {
     const config = buildEvalConfig({ ...configRequest, executor });
     const parts = buildRunComponents(config, { ...options, executorIdentity: executor.identity });

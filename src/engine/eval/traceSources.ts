@@ -3,7 +3,7 @@
  * planner endpoint, a traces file, or a TraceLift-Groups file (whose records
  * carry their own problem and gold answer).
  */
-import { TraceRecordSchema, type Problem, type Sampling } from '../contract';
+import { TraceRecordSchema, type Problem, type Protocol, type Sampling } from '../contract';
 import type { ExecutorClient } from '../executor/client';
 import { expandGroup, groupMathProblem, readGroupsFile } from '../groups';
 import { plannerMessages, type PromptSet } from '../prompts/templates';
@@ -82,11 +82,14 @@ export async function plannerTraces(
   sampling: Sampling,
   prompts: PromptSet,
   perProblem: number,
+  /** The protocol's budgets: the planner sees the problem cut as the executor does (default: whole). */
+  truncation: Protocol['truncation'] | null = null,
 ): Promise<{ items: ProblemWithTraces[]; failures: string[] }> {
   const failures: string[] = [];
   const items = await Promise.all(
     problems.map(async (problem) => {
-      const gens = await planner.sample(plannerMessages(prompts, problem.kind, problem.problem), sampling, perProblem);
+      const messages = plannerMessages(prompts, problem.kind, problem.problem, { truncation: truncation?.[problem.kind] ?? null });
+      const gens = await planner.sample(messages, sampling, perProblem);
       const traces: TraceInput[] = [];
       gens.forEach((g, i) => {
         if (g.error !== null || g.text === null) failures.push(`${problem.id}: planner call failed: ${g.error}`);

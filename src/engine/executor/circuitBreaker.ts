@@ -6,8 +6,10 @@
  * so a run can end "failed" and say why instead of scoring nothing for hours.
  */
 
-/** Calls in a row that mark an executor down when nothing else is configured. */
-export const DEFAULT_DOWN_AFTER_FAILURES = 8;
+import { EVAL_OPTION_DEFAULTS } from '../contract/config';
+
+/** Calls in a row that mark an executor down when nothing else is configured (the contract's default). */
+export const DEFAULT_DOWN_AFTER_FAILURES: number = EVAL_OPTION_DEFAULTS.executorDownAfter;
 
 /** How many of the last failure reasons an ExecutorDownError quotes. */
 const KEPT_REASONS = 20;

@@ -12,15 +12,16 @@
  * - a call that still fails becomes Generations with `error` set, in words
  *   (failures.ts). Callers exclude them from rates and count them; they are
  *   never scored as wrong answers, and never thrown;
- * - except when the executor is down: after `downAfterFailures` failed calls
+ * - except when the executor is down: after endpoint.down_after_failures failed calls
  *   in a row the circuit breaker trips and every call, in flight or later,
  *   rejects with ExecutorDownError, which the run must end on.
  */
 import OpenAI from 'openai';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Endpoint, Sampling } from '../contract';
+import { renderTraceliftCompletion } from '../prompts/render';
 import type { ChatMessage } from '../prompts/templates';
-import { CircuitBreaker, DEFAULT_DOWN_AFTER_FAILURES, ExecutorDownError, type ExecutorHealth } from './circuitBreaker';
+import { CircuitBreaker, ExecutorDownError, type ExecutorHealth } from './circuitBreaker';
 import { completeFetch } from './completeFetch';
 import { describeFailure } from './failures';
 import { readChoice, type ChoiceOutcome } from './wireFormat';
@@ -51,8 +52,13 @@ export interface ExecutorClientOptions {
   log?: (line: string) => void;
   /** Called for every HTTP request made (benchmarks replay them). */
   onRequest?: (messages: ChatMessage[], sampling: Sampling, n: number) => void;
-  /** Failed calls in a row (after retries) that mark the executor down; 0 never does. Default 8. */
+  /** Failed calls in a row (after retries) that mark the executor down; 0 never does. Default: endpoint.down_after_failures. */
   downAfterFailures?: number;
+  /**
+   * How chat messages become one prompt on the completions API (the
+   * protocol's completion_prompt). Default: our "System: … Assistant:" turns.
+   */
+  renderCompletion?: (messages: ChatMessage[]) => string;
   /** Called once when the executor is marked down. */
   onDown?: (err: ExecutorDownError) => void;
   /** Cancels calls in flight and later ones: they come back as failed generations ("cancelled"), never counted against the executor. */
@@ -69,6 +75,7 @@ export class ExecutorClient {
   private readonly limit: LimitFunction;
   private readonly log: (line: string) => void;
   private readonly onRequest?: ExecutorClientOptions['onRequest'];
+  private readonly renderCompletion: (messages: ChatMessage[]) => string;
   private readonly breaker: CircuitBreaker;
   private readonly signal: AbortSignal;
   private readonly cancelSignal?: AbortSignal;
@@ -79,6 +86,7 @@ export class ExecutorClient {
     this.endpoint = endpoint;
     this.log = opts.log ?? (() => {});
     this.onRequest = opts.onRequest;
+    this.renderCompletion = opts.renderCompletion ?? renderTraceliftCompletion;
     const apiKey = opts.apiKey ?? (endpoint.api_key_env ? process.env[endpoint.api_key_env] : undefined);
     if (endpoint.api_key_env && !apiKey) {
       throw new Error(`Environment variable ${endpoint.api_key_env} (API key for ${endpoint.base_url}) is not set.`);
@@ -94,7 +102,7 @@ export class ExecutorClient {
     this.honoursN = endpoint.n_sampling === 'auto' ? null : endpoint.n_sampling === 'yes';
     this.breaker = new CircuitBreaker({
       endpoint: `${endpoint.base_url} (model ${endpoint.model})`,
-      downAfter: opts.downAfterFailures ?? DEFAULT_DOWN_AFTER_FAILURES,
+      downAfter: opts.downAfterFailures ?? endpoint.down_after_failures,
       onDown: (err) => {
         this.log(err.message);
         opts.onDown?.(err);
@@ -197,7 +205,7 @@ export class ExecutorClient {
 
   private async complete(messages: ChatMessage[], sampling: Sampling, n: number): Promise<ChoiceOutcome[]> {
     const res = await this.openai.completions.create(
-      { model: this.endpoint.model, prompt: messagesAsPlainPrompt(messages), n, ...samplingParams(sampling) },
+      { model: this.endpoint.model, prompt: this.renderCompletion(messages), n, ...samplingParams(sampling) },
       { signal: this.signal },
     );
     return res.choices.map((c) => readChoice(c, 'completions'));
@@ -212,9 +220,4 @@ function samplingParams(s: Sampling) {
     ...(s.seed !== null ? { seed: s.seed } : {}),
     ...(s.stop.length ? { stop: s.stop } : {}),
   };
-}
-
-/** For completions-only servers: the chat turned into one plain-text prompt. */
-export function messagesAsPlainPrompt(messages: ChatMessage[]): string {
-  return messages.map((m) => `${m.role === 'user' ? 'User' : m.role === 'system' ? 'System' : 'Assistant'}: ${m.content}`).join('\n\n') + '\n\nAssistant:';
 }

@@ -85,6 +85,13 @@ export function plannerMessages(
   return pair(prompts[kind].planner, { problem: truncateChars(problem, options.truncation?.problem ?? null) });
 }
 
-export function judgeMessages(prompts: PromptSet, problem: string, trace: string): ChatMessage[] {
-  return pair(prompts.judge, { problem, trace });
+/** The judge prompt; problem and trace cut to the given budgets (default: no limit). */
+export function judgeMessages(
+  prompts: PromptSet,
+  problem: string,
+  trace: string,
+  options: { truncation?: TruncationLimits | null } = {},
+): ChatMessage[] {
+  const limits = options.truncation ?? null;
+  return pair(prompts.judge, { problem: truncateChars(problem, limits?.problem ?? null), trace: truncateChars(trace, limits?.trace ?? null) });
 }

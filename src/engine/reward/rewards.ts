@@ -40,20 +40,22 @@
  * `missingSignals()` to check before calling.
  */
 
-export type RewardMode = 'tracelift' | 'exec_only' | 'no_uplift' | 'rm_uplift_only' | 'llm_judge';
-export type TaskKind = 'math' | 'code';
-export type ExecStyle = 'binary' | 'pass_rate' | 'coderl' | 'hybrid';
+import {
+  CODE_OUTCOME_RULES,
+  EXEC_STYLES,
+  REWARD_MODE_ENDPOINT,
+  REWARD_MODES,
+  type CodeOutcomeRule,
+  type ExecStyle,
+  type RewardMode,
+  type TaskKind,
+} from '../contract';
 
-export const REWARD_MODES: readonly RewardMode[] = ['tracelift', 'exec_only', 'no_uplift', 'rm_uplift_only', 'llm_judge'];
-export const EXEC_STYLES: readonly ExecStyle[] = ['binary', 'pass_rate', 'coderl', 'hybrid'];
+export type { CodeOutcomeRule, ExecStyle, RewardMode, TaskKind };
 
-/**
- * How a code verdict becomes an outcome class (coderl / hybrid shaping):
- * `summary` (ours) maps the verifier's overall status; `first_failure`
- * (official classify_execution) looks only at the first failing test.
- */
-export type CodeOutcomeRule = 'summary' | 'first_failure';
-export const CODE_OUTCOME_RULES: readonly CodeOutcomeRule[] = ['summary', 'first_failure'];
+/** Whether a value is one of a described choice's keys (inputs are checked at run time too). */
+const isChoice = (choices: Readonly<Record<string, string>>, value: unknown): boolean =>
+  typeof value === 'string' && Object.hasOwn(choices, value);
 
 /** The first failing test of a program, in test order. */
 export interface TestFailure {
@@ -379,7 +381,7 @@ export function officialExpectedCoeff(c: number, k: number, b: number, overrides
 // ---------------------------------------------------------------------------
 
 function needsRm(mode: RewardMode): boolean {
-  return mode === 'tracelift' || mode === 'no_uplift' || mode === 'rm_uplift_only';
+  return REWARD_MODE_ENDPOINT[mode] === 'rm';
 }
 function needsUplift(mode: RewardMode): boolean {
   return mode === 'tracelift' || mode === 'rm_uplift_only' || mode === 'llm_judge';
@@ -415,12 +417,12 @@ function assertFinite(name: string, x: unknown): asserts x is number {
 }
 
 function validate(input: RewardInput, opts: typeof DEFAULT_REWARD_OPTIONS): void {
-  if (!REWARD_MODES.includes(input.mode)) throw new RangeError(`unknown reward mode: ${String(input.mode)}`);
+  if (!isChoice(REWARD_MODES, input.mode)) throw new RangeError(`unknown reward mode: ${String(input.mode)}`);
   if (input.taskKind !== 'math' && input.taskKind !== 'code') {
     throw new RangeError(`unknown task kind: ${String(input.taskKind)}`);
   }
-  if (!EXEC_STYLES.includes(opts.execStyle)) throw new RangeError(`unknown exec reward style: ${String(opts.execStyle)}`);
-  if (!CODE_OUTCOME_RULES.includes(opts.codeOutcome)) throw new RangeError(`unknown code outcome rule: ${String(opts.codeOutcome)}`);
+  if (!isChoice(EXEC_STYLES, opts.execStyle)) throw new RangeError(`unknown exec reward style: ${String(opts.execStyle)}`);
+  if (!isChoice(CODE_OUTCOME_RULES, opts.codeOutcome)) throw new RangeError(`unknown code outcome rule: ${String(opts.codeOutcome)}`);
   assertFinite('e2e', input.e2e);
   if (input.e2e < 0 || input.e2e > 1) throw new RangeError(`reward input e2e must be in [0,1], got ${input.e2e}`);
   assertFinite('k', input.k);

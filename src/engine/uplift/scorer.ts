@@ -70,23 +70,8 @@ export interface ScorerOptions {
   protocol?: Protocol;
 }
 
-/** Executor attempts and their tally. */
-export interface AttemptSet {
-  tally: SuccessTally;
-  attempts: ExecutorAttempt[];
-}
-
-/**
- * A trace sample with what the official protocol adds. TODO(contract): these
- * two fields belong in TraceSampleSchema (src/engine/contract/events.ts);
- * until they are there the run writer drops them.
- */
-export type ScoredTraceSample = TraceSample & {
-  /** The extra e2e executor call (e2e_source: extra_call). */
-  e2e_attempt?: ExecutorAttempt | null;
-  /** This trace's own no-trace samples (baseline: per_trace). */
-  no_trace?: AttemptSet | null;
-};
+/** A scored trace: with what the official protocol adds (e2e_attempt, no_trace) set or null. */
+export type ScoredTraceSample = TraceSample;
 
 export function tally(attempts: ExecutorAttempt[], requested = attempts.length): SuccessTally {
   const valid = validAttempts(attempts);
@@ -222,8 +207,6 @@ export class GroupScorer {
     }
 
     return {
-      ...(e2eAttempt !== undefined ? { e2e_attempt: e2eAttempt } : {}),
-      ...(noTrace ? { no_trace: noTrace } : {}),
       sample_id: t.sample_id,
       source: t.source,
       label: t.label ?? null,
@@ -236,6 +219,8 @@ export class GroupScorer {
       judge_score: judge.score,
       reward,
       errors,
+      e2e_attempt: e2eAttempt ?? null,
+      no_trace: noTrace,
     };
   }
 
@@ -344,7 +329,8 @@ export class GroupScorer {
   private async judgeScores(problem: Problem, traces: TraceInput[]): Promise<{ score: number | null; error: string | null }[]> {
     const judge = this.opts.judge;
     if (!judge) return traces.map(() => ({ score: null, error: null }));
-    return Promise.all(traces.map((t) => judge.score(problem.problem, t.trace)));
+    const truncation = this.protocol.truncation[problem.kind];
+    return Promise.all(traces.map((t) => judge.score(problem.problem, t.trace, truncation)));
   }
 }
 
@@ -360,14 +346,9 @@ function execSummary(attempt: ExecutorAttempt): ExecVerdictSummary {
   };
 }
 
-/**
- * The first failing test, once the run contract's Verdict carries it
- * (`first_failure`, proposed for src/engine/contract/events.ts). Until then
- * this is null and the official rule infers it where the summary can tell.
- */
+/** The first failing test the code verifier recorded; without it the official rule infers it where the summary can tell. */
 function firstFailureOf(v: Verdict): TestFailure | null {
-  const carried = (v as Verdict & { first_failure?: TestFailure | null }).first_failure;
-  return carried && typeof carried.status === 'string' ? carried : null;
+  return v.first_failure ?? null;
 }
 
 function describeTests(problem: Extract<Problem, { kind: 'code' }>): string {

@@ -3,7 +3,7 @@
  * executor's reply, run it against the problem's tests in the sandbox, and
  * turn the CodeVerdict into the run contract's Verdict.
  */
-import type { CodeProblem, Verdict } from '../contract';
+import type { CodeProblem, CodeVerdict, TestFailure, Verdict } from '../contract';
 import { CodeVerifier, extractProgram } from './code';
 import type { EngineVerifierOptions } from '.';
 
@@ -33,8 +33,15 @@ export async function createCodeSide(opts: EngineVerifierOptions): Promise<CodeS
         tests_passed: v.tests_passed,
         tests_total: v.tests_total,
         detail: v.message ?? null,
+        first_failure: firstFailure(v),
       };
     },
     close: () => verifier.close(),
   };
+}
+
+/** The first test not passed, in test order, from the verifier's per-test list; null when every test passed or there is none. */
+export function firstFailure(v: CodeVerdict): TestFailure | null {
+  const t = v.tests?.find((r) => r.status !== 'passed');
+  return t ? { index: t.index, status: t.status, message: t.message ?? null } : null;
 }

@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CodeTests, CodeVerdict, EvalPlusTests, PyValue } from '../../contract/codeTests';
+import { defaultCacheDir, EXPECTED_OUTPUTS_SUBDIR } from '../../contract/config';
 import { SandboxRunner, type SandboxInfo, type SandboxOptions, type SandboxResult } from '../../sandbox/runner';
 import { HARNESS, type JudgeMode, type RunLimits, buildJudgeSpec, buildVerdict, newNonce, recordedValues } from './harness';
 
@@ -31,8 +31,7 @@ export interface CodeVerifierOptions extends SandboxOptions {
 export const EXPECTED_CACHE_VERSION = 'expected/v2';
 
 export function defaultExpectedCacheDir(): string {
-  const base = process.env.TRACELIFT_CACHE_DIR ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'tracelift');
-  return path.join(base, 'expected-outputs');
+  return path.join(defaultCacheDir(), EXPECTED_OUTPUTS_SUBDIR);
 }
 
 export interface VerifyOptions {
