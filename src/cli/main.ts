@@ -9,6 +9,7 @@ import { registerBaselinesCommand } from './baselinesCommand';
 import { registerBenchCommand } from './benchCommand';
 import { registerMiscCommands } from './miscCommands';
 import { registerVerifyCommand } from './verifyCommand';
+import { registerTrainCommand } from './trainCommand';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command();
@@ -21,6 +22,7 @@ async function main(argv: string[]): Promise<void> {
   registerBaselinesCommand(program);
   registerBenchCommand(program);
   registerMiscCommands(program);
+  registerTrainCommand(program);
   await program.parseAsync(argv);
 }
 

@@ -19,7 +19,11 @@ function part(problemId: string, step: number, n: number, baselineSuccesses = 1)
   return {
     ...base,
     step,
-    baseline: { ...base.baseline, attempts, tally: { successes: baselineSuccesses, valid: 3, requested: 3, failed: 0, rate: baselineSuccesses / 3 } },
+    baseline: {
+      ...base.baseline,
+      attempts,
+      tally: { successes: baselineSuccesses, valid: 3, requested: 3, failed: 0, rate: baselineSuccesses / 3 },
+    },
     samples: Array.from({ length: n }, (_, i) => ({ ...base.samples[0]!, sample_id: `${problemId}@${step}#${Math.random()}-${i}` })),
   };
 }

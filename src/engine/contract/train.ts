@@ -14,54 +14,64 @@ import { ProtocolInputSchema } from './protocol';
 /** The planner name that means SmolLM2-135M-Instruct loaded from the embedded executor's GGUF. */
 export const EMBEDDED_PLANNER = 'embedded';
 
-export const PlannerConfigSchema = z.object({
-  model: z
-    .string()
-    .min(1)
-    .default(EMBEDDED_PLANNER)
-    .describe('"embedded" (SmolLM2-135M-Instruct from the embedded GGUF), a Hugging Face model id, or a local model directory'),
-  gguf_file: z
-    .string()
-    .nullable()
-    .default(null)
-    .describe('GGUF file to load the weights from (embedded: default models/SmolLM2-135M-Instruct.Q4_1.gguf)'),
-  chat_template: z
-    .boolean()
-    .default(true)
-    .describe("prompts are chat messages rendered by the planner's chat template (false: one plain text prompt, as the official configs)"),
-});
+export const PlannerConfigSchema = z
+  .object({
+    model: z
+      .string()
+      .min(1)
+      .default(EMBEDDED_PLANNER)
+      .describe('"embedded" (SmolLM2-135M-Instruct from the embedded GGUF), a Hugging Face model id, or a local model directory'),
+    gguf_file: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe('GGUF file to load the weights from (embedded: default models/SmolLM2-135M-Instruct.Q4_1.gguf)'),
+    chat_template: z
+      .boolean()
+      .default(true)
+      .describe(
+        "prompts are chat messages rendered by the planner's chat template (false: one plain text prompt, as the official configs)",
+      ),
+  })
+  .strict();
 export type PlannerConfig = z.infer<typeof PlannerConfigSchema>;
 
-export const TrainTaskSchema = z.object({
-  task: z.string().min(1).describe('task name (`tracelift tasks`)'),
-  split: z.string().min(1).default('train').describe('dataset split the training problems come from'),
-  limit: z.number().int().positive().nullable().default(null).describe('use at most this many problems (null: all)'),
-  offset: z.number().int().min(0).default(0).describe('skip this many problems first'),
-});
+export const TrainTaskSchema = z
+  .object({
+    task: z.string().min(1).describe('task name (`tracelift tasks`)'),
+    split: z.string().min(1).default('train').describe('dataset split the training problems come from'),
+    limit: z.number().int().positive().nullable().default(null).describe('use at most this many problems (null: all)'),
+    offset: z.number().int().min(0).default(0).describe('skip this many problems first'),
+  })
+  .strict();
 export type TrainTask = z.infer<typeof TrainTaskSchema>;
 
-export const LoraConfigSchema = z.object({
-  r: z.number().int().positive().default(16).describe('LoRA rank'),
-  alpha: z.number().positive().default(32).describe('LoRA alpha'),
-  dropout: z.number().min(0).max(1).default(0.05).describe('LoRA dropout'),
-  target_modules: z
-    .union([z.array(z.string().min(1)).min(1), z.literal('all-linear')])
-    .default('all-linear')
-    .describe('module names to adapt, or "all-linear"'),
-});
+export const LoraConfigSchema = z
+  .object({
+    r: z.number().int().positive().default(16).describe('LoRA rank'),
+    alpha: z.number().positive().default(32).describe('LoRA alpha'),
+    dropout: z.number().min(0).max(1).default(0.05).describe('LoRA dropout'),
+    target_modules: z
+      .union([z.array(z.string().min(1)).min(1), z.literal('all-linear')])
+      .default('all-linear')
+      .describe('module names to adapt, or "all-linear"'),
+  })
+  .strict();
 export type LoraConfig = z.infer<typeof LoraConfigSchema>;
 
 /** Reward weights of the published formulas (docs/official-protocol.md §4, §6). */
-export const RewardWeightsSchema = z.object({
-  math_e2e: z.number().min(0).default(0.5).describe('math: weight of the e2e term'),
-  math_reason: z.number().min(0).default(0.5).describe('math: weight of the RM × uplift term'),
-  code_rm: z.number().min(0).default(0.2).describe('code: weight of the RM × coefficient term'),
-});
+export const RewardWeightsSchema = z
+  .object({
+    math_e2e: z.number().min(0).default(0.5).describe('math: weight of the e2e term'),
+    math_reason: z.number().min(0).default(0.5).describe('math: weight of the RM × uplift term'),
+    code_rm: z.number().min(0).default(0.2).describe('code: weight of the RM × coefficient term'),
+  })
+  .strict();
 export type RewardWeights = z.infer<typeof RewardWeightsSchema>;
 
 export const TrainRewardConfigSchema = RewardConfigSchema.extend({
   weights: RewardWeightsSchema.default(RewardWeightsSchema.parse({})),
-});
+}).strict();
 export type TrainRewardConfig = z.infer<typeof TrainRewardConfigSchema>;
 
 /** Executor sampling; max_tokens null = the protocol's value for the task kind. */
@@ -69,14 +79,21 @@ export const TrainExecutorSamplingSchema = SamplingSchema.extend({
   temperature: z.number().min(0).default(EVAL_OPTION_DEFAULTS.executorTemperature),
   top_p: z.number().gt(0).max(1).nullable().default(null).describe("null: the protocol's top_p"),
   max_tokens: z.number().int().positive().nullable().default(null).describe("null: the protocol's max_tokens for the task kind"),
-});
+}).strict();
 
 export const TRAIN_DEVICES = ['auto', 'cpu', 'cuda'] as const;
 export const LOSS_TYPES = ['grpo', 'dapo', 'dr_grpo', 'bnpo'] as const;
 export const SCALE_REWARDS = ['group', 'batch', 'none'] as const;
 
+/**
+ * Strict at every level the training config defines, so a misspelt key is
+ * refused with its name instead of silently falling back to a default.
+ */
 export const TrainConfigSchema = z
   .object({
+    /** Editors' schema link and a recipe's description: kept, never read. */
+    $schema: z.string().optional(),
+    description: z.string().optional().describe('what the recipe is for (free text)'),
     planner: PlannerConfigSchema.default(PlannerConfigSchema.parse({})),
     tasks: z.array(TrainTaskSchema).min(1).describe('training problems: every task window, in order'),
     protocol: ProtocolInputSchema.default({}).describe('protocol preset and knobs (docs/official-protocol.md §5); resolved in config.json'),
@@ -117,10 +134,15 @@ export const TrainConfigSchema = z
     data_dir: z.string().nullable().default(null).describe('benchmark data directory; null: $TRACELIFT_DATA_DIR or ../shared/data'),
     cache_dir: z.string().nullable().default(null).describe('baseline cache directory; null: $TRACELIFT_CACHE_DIR or ~/.cache/tracelift'),
   })
+  .strict()
   .superRefine((config, ctx) => {
     const needs = REWARD_MODE_ENDPOINT[config.reward.mode];
     if (needs === 'rm' && !config.reward.rm_url) {
-      ctx.addIssue({ code: 'custom', path: ['reward', 'rm_url'], message: `reward mode "${config.reward.mode}" needs a Reason RM endpoint` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reward', 'rm_url'],
+        message: `reward mode "${config.reward.mode}" needs a Reason RM endpoint`,
+      });
     }
     if (needs === 'judge' && !config.reward.judge) {
       ctx.addIssue({ code: 'custom', path: ['reward', 'judge'], message: `reward mode "${config.reward.mode}" needs a judge endpoint` });

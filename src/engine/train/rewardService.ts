@@ -20,6 +20,7 @@ import {
   type RewardRequest,
   type RewardResponse,
   type RolloutGroup,
+  type RunEvent,
   type RunEventInput,
   type RunSummary,
   type TaskKind,
@@ -66,6 +67,8 @@ export interface RewardServiceOptions {
   /** Bearer token; default: 32 random bytes, hex. */
   token?: string;
   port?: number;
+  /** Called with every event the service writes (progress lines, live views). */
+  onEvent?: (event: RunEvent) => void;
   log?: (line: string) => void;
 }
 
@@ -201,7 +204,10 @@ export class RewardService {
     const byProblem = new Map<string, number[]>();
     body.items.forEach((item, i) => {
       if (!this.opts.problems.has(item.problem_id)) {
-        throw new HttpError(400, `field "items.${i}.problem_id": not a problem of this run (${JSON.stringify(item.problem_id.slice(0, 80))})`);
+        throw new HttpError(
+          400,
+          `field "items.${i}.problem_id": not a problem of this run (${JSON.stringify(item.problem_id.slice(0, 80))})`,
+        );
       }
       const list = byProblem.get(item.problem_id) ?? [];
       list.push(i);
@@ -219,7 +225,11 @@ export class RewardService {
           const { problem, index } = this.opts.problems.get(problemId)!;
           const scorer = this.opts.scorers[problem.kind];
           if (!scorer) throw new Error(`no scorer for ${problem.kind} problems`);
-          const inputs: TraceInput[] = indices.map((i) => ({ sample_id: this.nextSampleId(step, problemId), trace: traces[i]!, source: 'planner' }));
+          const inputs: TraceInput[] = indices.map((i) => ({
+            sample_id: this.nextSampleId(step, problemId),
+            trace: traces[i]!,
+            source: 'planner',
+          }));
           const part = await scorer.scoreGroup(problem, inputs, { groupIndex: index, step });
           part.samples.forEach((sample: ScoredTraceSample, j) =>
             scored.set(indices[j]!, { sample, baselineRate: sample.no_trace ? sample.no_trace.tally.rate : part.baseline.tally.rate }),
@@ -270,8 +280,10 @@ export class RewardService {
   }
 
   /** Validated against the contract by the writer; stamped with the time unless it has one. */
-  private append(event: object) {
-    return this.opts.writer.append({ time: new Date().toISOString(), ...event } as RunEventInput);
+  private append(event: object): RunEvent {
+    const written = this.opts.writer.append({ time: new Date().toISOString(), ...event } as RunEventInput);
+    this.opts.onEvent?.(written);
+    return written;
   }
 
   /** `<problem>@<step>#<n>`: numbered in arrival order over every request of the step. */
