@@ -141,6 +141,12 @@ export const RolloutGroupSchema = z.object({
   reference: z.string().nullable().default(null),
   baseline: BaselineSchema,
   samples: z.array(TraceSampleSchema),
+  /**
+   * Executor generations the writing invocation made since its previous
+   * event carrying this count (not this group's own cost: groups run
+   * concurrently). A run's total is the sum over its events; absent: not counted.
+   */
+  executor_generations: z.number().int().min(0).optional(),
 });
 export type RolloutGroup = z.infer<typeof RolloutGroupSchema>;
 
@@ -173,6 +179,8 @@ export const RunEndedSchema = z.object({
   type: z.literal('run_ended'),
   status: z.enum(['completed', 'failed', 'cancelled']),
   message: z.string().nullable().default(null),
+  /** Executor generations since the invocation's last group event (groups in flight that were not written). */
+  executor_generations: z.number().int().min(0).optional(),
 });
 
 export const RunEventSchema = z.discriminatedUnion('type', [
@@ -227,7 +235,7 @@ export const RunSummarySchema = z.object({
   mean_reward: z.number().nullable(),
   micro: SummaryRowSchema.omit({ task: true }),
   tasks: z.array(SummaryRowSchema),
-  /** Executor generations made by the latest invocation (a resumed run counts only its own). */
+  /** Executor generations of every invocation of the run (the sum of the events' executor_generations). */
   executor_generations: z.number().int().min(0),
   /** Problems whose baseline came from the on-disk cache. */
   baseline_cache_hits: z.number().int().min(0),

@@ -3,11 +3,11 @@
  * planner endpoint, a traces file, or a TraceLift-Groups file (whose records
  * carry their own problem and gold answer).
  */
-import { TraceRecordSchema, type Problem, type Protocol, type Sampling } from '../contract';
+import { TraceRecordSchema, type GroupRecord, type Problem, type Protocol, type Sampling } from '../contract';
 import type { ExecutorClient } from '../executor/client';
-import { expandGroup, groupMathProblem, readGroupsFile } from '../groups';
+import { expandGroup, groupMathProblem, parseGroupLine } from '../groups';
 import { plannerMessages, type PromptSet } from '../prompts/templates';
-import { readJsonlFile } from '../util/jsonl';
+import { DataFileError, parseJsonl, readTextFile, validateLines } from '../util/jsonl';
 import type { TraceInput } from '../uplift/scorer';
 
 export interface ProblemWithTraces {
@@ -26,26 +26,33 @@ export function referenceTraces(problems: Problem[], taskName: string): ProblemW
   }));
 }
 
-/** Traces file: lines {problem_id, trace, trace_id?, label?} matched to the task's problems by id. */
+/**
+ * Traces file: lines {problem_id, trace, trace_id?, label?} matched to the
+ * task's problems by id. Every trace's sample id (its trace_id, else
+ * `<problem_id>#<n>`) must be unique: a duplicate names both lines.
+ */
 export function tracesFromFile(file: string, problems: Problem[]): { items: ProblemWithTraces[]; unmatched: string[] } {
-  const records = readJsonlFile(TraceRecordSchema, file);
+  const lines = parseJsonl(readTextFile(file), file);
+  const records = validateLines(TraceRecordSchema, lines, file);
   const byId = new Map(problems.map((p) => [p.id, p]));
   const grouped = new Map<string, TraceInput[]>();
   const unmatched = new Set<string>();
+  const lineOfId = new Map<string, number>();
   records.forEach((r, i) => {
+    const line = lines[i]!.line;
+    const list = grouped.get(r.problem_id) ?? [];
+    const sampleId = r.trace_id ?? `${r.problem_id}#${list.length}`;
+    const first = lineOfId.get(sampleId);
+    if (first !== undefined) {
+      throw new DataFileError(file, line, `duplicate trace_id "${sampleId}": already used at ${file}:${first} (each trace needs its own id)`);
+    }
+    lineOfId.set(sampleId, line);
     if (!byId.has(r.problem_id)) {
       unmatched.add(r.problem_id);
       return;
     }
-    const list = grouped.get(r.problem_id) ?? [];
-    list.push({
-      sample_id: r.trace_id ?? `${r.problem_id}#${list.length}`,
-      trace: r.trace,
-      source: 'file',
-      label: r.label ?? null,
-    });
+    list.push({ sample_id: sampleId, trace: r.trace, source: 'file', label: r.label ?? null });
     grouped.set(r.problem_id, list);
-    void i;
   });
   const items = problems.filter((p) => grouped.has(p.id)).map((problem) => ({ problem, traces: grouped.get(problem.id)! }));
   return { items, unmatched: [...unmatched] };
@@ -56,7 +63,20 @@ export function tracesFromFile(file: string, problems: Problem[]): { items: Prob
  * (reference_solution) and its positive and perturbed traces.
  */
 export function tracesFromGroups(file: string, taskName: string): ProblemWithTraces[] {
-  return readGroupsFile(file).map((g) => {
+  // Two records of one problem would share a group key (the later would supersede the earlier): refused.
+  const lineOfProblem = new Map<string, number>();
+  const records: GroupRecord[] = [];
+  readTextFile(file)
+    .split('\n')
+    .forEach((raw, i) => {
+      if (!raw.trim()) return;
+      const g = parseGroupLine(raw, file, i + 1);
+      const first = lineOfProblem.get(g.problem_id);
+      if (first !== undefined) throw new DataFileError(file, i + 1, `duplicate problem_id "${g.problem_id}": already at ${file}:${first}`);
+      lineOfProblem.set(g.problem_id, i + 1);
+      records.push(g);
+    });
+  return records.map((g) => {
     const problem = groupMathProblem(g, taskName);
     if (!problem) throw new Error(`${file}: group ${g.problem_id} has no reference_solution (its gold answer).`);
     const traces = expandGroup(g).map((t): TraceInput => ({

@@ -8,10 +8,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type { z } from 'zod';
 import { GroupRecordSchema, type GroupRecord } from '../contract';
-import { DataFileError, describeZodError, readTextFile } from '../util/jsonl';
+import { DataFileError, describeZodError, readTextFile, Utf8Checker } from '../util/jsonl';
 
 export type GroupRecordInput = z.input<typeof GroupRecordSchema>;
 
@@ -55,7 +56,29 @@ export function parseGroupLine(raw: string, file: string, line: number): GroupRe
 export async function* groupLines(file: string): AsyncGenerator<GroupLine> {
   if (!fs.existsSync(file)) throw new DataFileError(file, null, 'TraceLift-Groups file not found');
   const stream = fs.createReadStream(file);
-  const input = file.endsWith('.gz') ? stream.pipe(zlib.createGunzip()) : stream;
+  const decoded = file.endsWith('.gz') ? stream.pipe(zlib.createGunzip()) : stream;
+  // Bytes that are not UTF-8 stop the read with file:line (readline would replace them silently).
+  const checker = new Utf8Checker(file);
+  const input = decoded.pipe(
+    new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        try {
+          checker.push(chunk);
+          done(null, chunk);
+        } catch (err) {
+          done(err as Error);
+        }
+      },
+      flush(done) {
+        try {
+          checker.end();
+          done();
+        } catch (err) {
+          done(err as Error);
+        }
+      },
+    }),
+  );
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
   let line = 0;
   let index = 0;

@@ -1,9 +1,12 @@
 /**
  * Aggregates rollout groups into summary.json figures (per task and
- * micro-averaged). The accumulator keeps running sums, so its memory does not
- * grow with the run; the extension's run index uses the same accumulator.
+ * micro-averaged), from events.jsonl, the run's one source of truth. The
+ * accumulator keeps running sums; a group event superseded by a later one of
+ * the same (step, problem_id) is taken back out (supersede.ts), which costs
+ * one small record per group. The extension's run index uses the same sums.
  */
-import type { RolloutGroup, RunSummary, SummaryRow } from '../contract';
+import type { RolloutGroup, RunEvent, RunSummary, SummaryRow } from '../contract';
+import { LatestGroups } from './supersede';
 
 export interface SummaryAcc {
   problems: number;
@@ -87,18 +90,64 @@ export function summaryRow(a: SummaryAcc): Omit<SummaryRow, 'task'> {
   };
 }
 
+/** a += sign × b, field by field. */
+export function mergeSummaryAcc(a: SummaryAcc, b: SummaryAcc, sign: 1 | -1 = 1): void {
+  for (const k of Object.keys(a) as Array<keyof SummaryAcc>) a[k] += sign * b[k];
+}
+
+/** What one group adds to the sums. */
+export function groupSummaryAcc(group: RolloutGroup): SummaryAcc {
+  const acc = emptySummaryAcc();
+  addGroupToSummary(acc, group);
+  return acc;
+}
+
+interface GroupContribution {
+  task: string;
+  acc: SummaryAcc;
+  cacheHit: boolean;
+}
+
 export class SummaryBuilder {
   private readonly byTask = new Map<string, SummaryAcc>();
   private readonly micro = emptySummaryAcc();
+  private readonly latest = new LatestGroups<GroupContribution>();
+  /** Executor generations of every invocation so far. */
   generations = 0;
   cacheHits = 0;
 
+  /** The summary of a run's events so far: latest group per key, generations summed over the events. */
+  static fromEvents(events: Iterable<RunEvent>): SummaryBuilder {
+    const b = new SummaryBuilder();
+    for (const e of events) {
+      if (e.type === 'rollout_group') b.add(e);
+      if ((e.type === 'rollout_group' || e.type === 'run_ended') && e.executor_generations) b.generations += e.executor_generations;
+    }
+    return b;
+  }
+
+  /** Adds a group; one that supersedes an earlier group of its (step, problem_id) replaces it. */
   add(group: RolloutGroup): void {
-    let acc = this.byTask.get(group.task);
-    if (!acc) this.byTask.set(group.task, (acc = emptySummaryAcc()));
-    addGroupToSummary(acc, group);
+    const contribution: GroupContribution = { task: group.task, acc: groupSummaryAcc(group), cacheHit: group.baseline.from_cache };
+    const before = this.latest.put(group, contribution);
+    if (before) this.take(before);
+    // Added group by group (not as its merged contribution) so the sums are those of any other reader, bit for bit.
+    addGroupToSummary(this.taskAcc(group.task), group);
     addGroupToSummary(this.micro, group);
-    if (group.baseline.from_cache) this.cacheHits++;
+    if (contribution.cacheHit) this.cacheHits++;
+  }
+
+  private taskAcc(task: string): SummaryAcc {
+    let acc = this.byTask.get(task);
+    if (!acc) this.byTask.set(task, (acc = emptySummaryAcc()));
+    return acc;
+  }
+
+  /** Takes a superseded group's contribution back out of the sums. */
+  private take(c: GroupContribution): void {
+    mergeSummaryAcc(this.taskAcc(c.task), c.acc, -1);
+    mergeSummaryAcc(this.micro, c.acc, -1);
+    if (c.cacheHit) this.cacheHits--;
   }
 
   build(runId: string, status: RunSummary['status']): RunSummary {

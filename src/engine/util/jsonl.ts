@@ -2,6 +2,7 @@
  * Reading JSON / JSON Lines files with errors a person can act on: every
  * failure names the file, the line and the offending field.
  */
+import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as zlib from 'node:zlib';
 import type { z } from 'zod';
@@ -28,10 +29,85 @@ export function describeZodError(error: z.ZodError): string {
     .join('; ');
 }
 
-/** Reads a text file, transparently gunzipping *.gz. */
+/** Reads a text file, transparently gunzipping *.gz; bytes that are not UTF-8 are an error naming the line and byte. */
 export function readTextFile(file: string): string {
   const raw = fs.readFileSync(file);
-  return file.endsWith('.gz') ? zlib.gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+  const bytes = file.endsWith('.gz') ? zlib.gunzipSync(raw) : raw;
+  const checker = new Utf8Checker(file);
+  checker.push(bytes);
+  checker.end();
+  return bytes.toString('utf8');
+}
+
+/**
+ * Checks that bytes (whole, or streamed chunk by chunk) are UTF-8, because
+ * decoding would otherwise replace bad bytes with U+FFFD silently and a
+ * trace or answer would change without anyone knowing. The first bad
+ * sequence throws a DataFileError: "invalid UTF-8 at byte N" (0-based, in
+ * the decompressed text) with its 1-based line.
+ */
+export class Utf8Checker {
+  /** Bytes seen so far, and newlines among them. */
+  private offset = 0;
+  private newlines = 0;
+  /** Continuation bytes still expected by the sequence that started at seqStart. */
+  private need = 0;
+  private seqStart = 0;
+  private seqLine = 1;
+  /** Allowed range of the next continuation byte (narrower right after E0, ED, F0, F4). */
+  private lo = 0x80;
+  private hi = 0xbf;
+
+  constructor(private readonly file: string) {}
+
+  push(chunk: Buffer): void {
+    if (this.need === 0 && isUtf8(chunk)) {
+      this.newlines += countNewlines(chunk);
+      this.offset += chunk.length;
+      return;
+    }
+    for (let i = 0; i < chunk.length; i++) this.byte(chunk[i]!, this.offset + i);
+    this.offset += chunk.length;
+  }
+
+  /** The input ended: a sequence cut short is an error too. */
+  end(): void {
+    if (this.need) this.fail(this.seqStart, this.seqLine);
+  }
+
+  private byte(b: number, at: number): void {
+    if (this.need) {
+      if (b < this.lo || b > this.hi) return this.fail(this.seqStart, this.seqLine);
+      this.need--;
+      this.lo = 0x80;
+      this.hi = 0xbf;
+      return;
+    }
+    if (b === 0x0a) this.newlines++;
+    if (b < 0x80) return;
+    this.seqStart = at;
+    this.seqLine = this.newlines + 1;
+    if (b >= 0xc2 && b <= 0xdf) this.need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      this.need = 2;
+      if (b === 0xe0) this.lo = 0xa0;
+      if (b === 0xed) this.hi = 0x9f; // no UTF-16 surrogates
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      this.need = 3;
+      if (b === 0xf0) this.lo = 0x90;
+      if (b === 0xf4) this.hi = 0x8f; // nothing above U+10FFFF
+    } else this.fail(at, this.seqLine);
+  }
+
+  private fail(at: number, line: number): never {
+    throw new DataFileError(this.file, line, `invalid UTF-8 at byte ${at}`);
+  }
+}
+
+function countNewlines(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(0x0a); i >= 0; i = buf.indexOf(0x0a, i + 1)) n++;
+  return n;
 }
 
 export interface JsonlLine {
