@@ -8,10 +8,10 @@ import {
   annotateLine,
   annotationKindFor,
   escapeMarkdown,
-  flat,
   renderHoverMarkdown,
   type AnnotateContext,
 } from '../../src/extension/services/annotate';
+import { safeLine } from '../../src/shared/safeText';
 import { rolloutGroup } from '../helpers/runFixtures';
 
 const GROUPS = fs.readFileSync(path.resolve(__dirname, '../fixtures/groups.gsm8k.jsonl'), 'utf8');
@@ -99,8 +99,8 @@ test('verifier results: correct / passed with tests', () => {
 });
 
 test('untrusted text: decorations are one capped line; hover markdown is escaped', () => {
-  assert.equal(flat('a\n\tb\u2028c'), 'a b c');
-  assert.equal(flat('x'.repeat(100), 10).length, 10);
+  assert.equal(safeLine('a\n\tb\u2028c'), 'a b c');
+  assert.equal(safeLine('x'.repeat(100), 10).length, 10);
   const md = renderHoverMarkdown({
     title: 'Sample [x](command:evil)',
     rows: [['label', '<img src=x onerror=alert(1)> | `code` ![i](http://e/x.png)']],

@@ -6,21 +6,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { GroupRecordSchema } from '../../engine/contract';
-import { SAMPLES_FILE } from '../../engine/run/runDir';
-import { flat } from '../services/annotate';
+import { streamGroupRecords } from '../../engine/groups';
+import { safeLine } from '../../shared/safeText';
 import { readCapped, type DataFileEntry } from '../services/dataFiles';
 import type { DataNode } from '../views/dataFilesTree';
-import { describeCounts, detectText, type DataKind } from '../services/detect';
+import { detectText, type DataKind } from '../services/detect';
 import type { RunIndex } from '../services/runs/runIndex';
 import type { RunRow } from '../services/runs/runRows';
-import { describeRun, type RunInfo } from '../services/runScan';
+import type { RunInfo } from '../services/runScan';
 import type { RunsNode, RunsTreeProvider } from '../views/runsTree';
-import { describeSample, sampleLabel } from '../views/runsTree';
+import { dataFilePick, runPick, sampleName, samplePick } from '../views/labels';
 import type { LiveRunsStatusBar } from '../views/statusBar';
 import { setApiKeyCommand } from './setApiKey';
 import { groupRecordAt, measureUpliftCommand, runEvalCommand, type EvalDeps } from './evalFlow';
 import { listTraces, TRACE_KINDS, type TraceItem } from '../services/traceItems';
+import type { TraceSampleRow } from '../../engine/contract';
 
 export interface CommandDeps extends EvalDeps {
   runsTree: RunsTreeProvider;
@@ -68,7 +68,7 @@ async function pickRun(deps: CommandDeps, placeHolder: string, exclude?: string)
     return undefined;
   }
   const chosen = await vscode.window.showQuickPick<Item<RunInfo>>(
-    runs.map((r) => ({ label: `${r.live ? '$(sync~spin) ' : ''}${r.name}`, description: describeRun(r), detail: r.dir, value: r })),
+    runs.map((r) => ({ ...runPick(r), value: r })),
     { title: 'TraceLift: runs', placeHolder, matchOnDescription: true },
   );
   return chosen?.value.dir;
@@ -76,7 +76,7 @@ async function pickRun(deps: CommandDeps, placeHolder: string, exclude?: string)
 
 function requireDir(dir: string): boolean {
   if (fs.existsSync(dir)) return true;
-  void vscode.window.showErrorMessage(`TraceLift: the run folder ${dir} no longer exists.`);
+  void vscode.window.showErrorMessage(`TraceLift: the run folder ${safeLine(dir, 200)} no longer exists.`);
   return false;
 }
 
@@ -97,13 +97,13 @@ async function inspectSample(deps: CommandDeps, arg: unknown): Promise<void> {
   const problems = isRunsNode(arg) && arg.type === 'problem' ? [arg.problem] : (await deps.runs.index(runDir)).problems(0, MAX_ITEMS);
   const items: Item<{ problemId: string; sampleId: string }>[] = [];
   for (const s of problems.flatMap((p) => p.samples).slice(0, MAX_ITEMS)) {
-    items.push({ label: `${s.problemId} · ${sampleLabel(s)}`, description: describeSample(s), value: { problemId: s.problemId, sampleId: s.sampleId } });
+    items.push({ ...samplePick(s), value: { problemId: s.problemId, sampleId: s.sampleId } });
   }
   if (!items.length) {
-    void vscode.window.showInformationMessage(`TraceLift: ${path.basename(runDir)} has no scored samples yet.`);
+    void vscode.window.showInformationMessage(`TraceLift: ${safeLine(path.basename(runDir))} has no scored samples yet.`);
     return;
   }
-  const chosen = await vscode.window.showQuickPick(items, { title: 'TraceLift: Inspect Sample', placeHolder: 'Which sample?', matchOnDescription: true });
+  const chosen = await vscode.window.showQuickPick(items, { title: 'TraceLift: Inspect Sample', placeHolder: 'Which sample?', matchOnDescription: true, matchOnDetail: true });
   if (chosen) deps.webviews.openInspector(runDir, chosen.value.problemId, chosen.value.sampleId);
 }
 
@@ -120,39 +120,79 @@ async function pickDataFile(deps: CommandDeps, kinds: readonly DataKind[], place
     return undefined;
   }
   const chosen = await vscode.window.showQuickPick<Item<DataFileEntry>>(
-    entries.map((e) => ({ label: path.basename(e.fsPath), description: e.rel, detail: `${e.detection.label} · ${describeCounts(e.detection)}`, value: e })),
+    entries.map((e) => ({ ...dataFilePick(e, e.detection), value: e })),
     { title: 'TraceLift: trace files', placeHolder, matchOnDescription: true },
   );
   return chosen?.value;
 }
 
+/** A trace to pick for a diff: safe texts for the pick, the trace read when picked. */
+interface TracePick {
+  label: string;
+  description: string;
+  detail: string;
+  load: () => { title: string; text: string; meta: Record<string, string | number | null> } | null;
+}
+
+const MAX_PICKS = 5000;
+
 /** The traces of a file (by its detected kind). */
-async function tracesOf(file: string): Promise<{ items: TraceItem[]; skipped: number; kind: DataKind }> {
+async function tracesOfFile(file: string): Promise<{ picks: TracePick[]; skipped: number }> {
   const { text, capped } = await readCapped(file);
   const kind = detectText(text, file, { capped }).kind;
-  if (!TRACE_KINDS.includes(kind)) return { items: [], skipped: 0, kind };
-  return { ...listTraces(text, kind), kind };
+  if (!TRACE_KINDS.includes(kind)) return { picks: [], skipped: 0 };
+  const { items, skipped } = listTraces(text, kind, MAX_PICKS);
+  const picks = items.map((t: TraceItem) => ({
+    label: t.label,
+    description: t.description,
+    detail: safeLine(t.text, 120),
+    load: () => ({ title: t.title, text: t.text, meta: t.meta }),
+  }));
+  return { picks, skipped };
+}
+
+/** The samples of a run, from its shared index (traces read back from events.jsonl when picked). */
+function tracesOfRun(index: RunIndex): TracePick[] {
+  const picks: TracePick[] = [];
+  for (let i = 0; i < Math.min(index.rowCount, MAX_PICKS); i++) {
+    const row = index.row(i);
+    picks.push({
+      ...samplePick(row),
+      load: () => {
+        const full = fullSample(index, row);
+        return full && { title: `${row.problemId} · ${sampleName(row)}`, text: full.trace, meta: sampleMeta(full) };
+      },
+    });
+  }
+  return picks;
 }
 
 async function diffTraces(deps: CommandDeps, arg: unknown): Promise<void> {
-  let file = fileOf(arg);
   const runDir = isRunsNode(arg) ? runDirOf(arg) : undefined;
-  if (runDir) file = path.join(runDir, SAMPLES_FILE);
-  if (!file) file = (await pickDataFile(deps, TRACE_KINDS, 'Diff two traces of which file?'))?.fsPath;
-  if (!file) return;
-  let traces: Awaited<ReturnType<typeof tracesOf>>;
-  try {
-    traces = await tracesOf(file);
-  } catch (err) {
-    void vscode.window.showErrorMessage(`TraceLift: cannot read ${file}: ${(err as Error).message}`);
+  let picks: TracePick[];
+  let source: string;
+  if (runDir) {
+    if (!requireDir(runDir)) return;
+    source = path.basename(runDir);
+    picks = tracesOfRun(await deps.runs.index(runDir));
+  } else {
+    const file = fileOf(arg) ?? (await pickDataFile(deps, TRACE_KINDS, 'Diff two traces of which file?'))?.fsPath;
+    if (!file) return;
+    source = path.basename(file);
+    try {
+      const read = await tracesOfFile(file);
+      if (read.skipped) deps.log(`${file}: ${read.skipped} malformed line(s) skipped`);
+      picks = read.picks;
+    } catch (err) {
+      void vscode.window.showErrorMessage(`TraceLift: cannot read ${safeLine(file, 200)}: ${safeLine((err as Error).message, 200)}`);
+      return;
+    }
+  }
+  if (picks.length < 2) {
+    void vscode.window.showInformationMessage(`TraceLift: ${safeLine(source)} holds ${picks.length} readable trace(s); a diff needs two.`);
     return;
   }
-  if (traces.items.length < 2) {
-    void vscode.window.showInformationMessage(`TraceLift: ${path.basename(file)} holds ${traces.items.length} readable trace(s); a diff needs two.`);
-    return;
-  }
-  if (traces.skipped) deps.log(`${file}: ${traces.skipped} malformed line(s) skipped`);
-  const items = traces.items.map((t) => ({ label: t.label, description: t.description, detail: flat(t.text, 120), value: t }));
+  const items = picks.map((p) => ({ label: p.label, description: p.description, detail: p.detail, value: p }));
   const left = await vscode.window.showQuickPick(items, { title: 'TraceLift: Diff Two Traces (1/2)', placeHolder: 'Left trace', matchOnDescription: true });
   if (!left) return;
   const right = await vscode.window.showQuickPick(
@@ -160,10 +200,12 @@ async function diffTraces(deps: CommandDeps, arg: unknown): Promise<void> {
     { title: 'TraceLift: Diff Two Traces (2/2)', placeHolder: `Right trace (left: ${left.label})`, matchOnDescription: true },
   );
   if (!right) return;
-  deps.webviews.openTraceDiff(
-    { title: left.value.label, text: left.value.text, meta: left.value.meta },
-    { title: right.value.label, text: right.value.text, meta: right.value.meta },
-  );
+  const [l, r] = [left.value.load(), right.value.load()];
+  if (!l || !r) {
+    void vscode.window.showErrorMessage('TraceLift: could not read the traces back from events.jsonl (was the file rewritten?).');
+    return;
+  }
+  deps.webviews.openTraceDiff(l, r);
 }
 
 /** Diff of a run's sample against its problem's reference (or first positive) trace. */
@@ -177,7 +219,7 @@ async function diffSampleVsReference(deps: CommandDeps, arg: unknown): Promise<v
   const problem = index.problemsWithId(sample.problemId).find((p) => p.task === sample.task);
   const ref = problem?.samples.find((s) => s.source === 'reference' || s.source === 'positive');
   if (!ref || ref.sampleId === sample.sampleId) {
-    void vscode.window.showInformationMessage(`TraceLift: problem ${sample.problemId} has no other reference trace in this run to diff against.`);
+    void vscode.window.showInformationMessage(`TraceLift: problem ${safeLine(sample.problemId)} has no other reference trace in this run to diff against.`);
     return;
   }
   const [left, right] = [fullSample(index, ref), fullSample(index, sample)];
@@ -185,11 +227,14 @@ async function diffSampleVsReference(deps: CommandDeps, arg: unknown): Promise<v
     void vscode.window.showErrorMessage('TraceLift: could not read the traces back from events.jsonl (was the file rewritten?).');
     return;
   }
-  const meta = (r: typeof left) => ({ sample_id: r.sample_id, uplift: r.uplift, reward: r.reward?.value ?? null, label: r.label });
   deps.webviews.openTraceDiff(
-    { title: `${sampleLabel(ref)} (reference)`, text: left.trace, meta: meta(left) },
-    { title: sampleLabel(arg.sample), text: right.trace, meta: meta(right) },
+    { title: `${sampleName(ref)} (reference)`, text: left.trace, meta: sampleMeta(left) },
+    { title: sampleName(arg.sample), text: right.trace, meta: sampleMeta(right) },
   );
+}
+
+function sampleMeta(r: TraceSampleRow): Record<string, string | number | null> {
+  return { sample_id: r.sample_id, uplift: r.uplift, reward: r.reward?.value ?? null, label: r.label };
 }
 
 /** A sample's whole row (with its trace), re-read from its group; null when the run changed under the index. */
@@ -203,43 +248,57 @@ function fullSample(index: RunIndex, row: RunRow) {
   }
 }
 
-/** A record of a groups file, as its line number: from CodeLens arguments, or picked. */
-async function groupLine(deps: CommandDeps, args: unknown[], action: string): Promise<{ uri: vscode.Uri; line: number } | undefined> {
+/** Groups records offered in one pick (a quick pick stays usable up to about this many items). */
+const MAX_GROUP_PICKS = 100_000;
+
+/**
+ * A record of a groups file: from CodeLens arguments (file and 0-based line),
+ * or picked from every record of the file. The file is streamed (a large
+ * file gets no CodeLens, so this pick is how its groups are reached), with a
+ * cancellable progress notification.
+ */
+async function groupLine(deps: CommandDeps, args: unknown[], action: string): Promise<{ uri: vscode.Uri; line: number; index?: number } | undefined> {
   const [a, b] = args;
   if (a instanceof vscode.Uri && typeof b === 'number') return { uri: a, line: b };
-  let file = fileOf(a);
-  if (!file) file = (await pickDataFile(deps, ['groups'], `${action}: which groups file?`))?.fsPath;
+  const file = fileOf(a) ?? (await pickDataFile(deps, ['groups'], `${action}: which groups file?`))?.fsPath;
   if (!file) return undefined;
-  let text: string;
+  const name = safeLine(path.basename(file));
+  let items: Array<Item<{ line: number; index: number }>>;
+  let skipped = 0;
   try {
-    text = (await readCapped(file)).text;
+    items = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `TraceLift: reading the groups of ${name}`, cancellable: true },
+      async (progress, token) => {
+        const out: Array<Item<{ line: number; index: number }>> = [];
+        for await (const { record, line, index } of streamGroupRecords(file, { onIssue: () => skipped++ })) {
+          if (token.isCancellationRequested || out.length >= MAX_GROUP_PICKS) break;
+          out.push({
+            label: safeLine(record.problem_id, 80),
+            description: `${record.positive_pool.length} pos · ${record.negative_bank.length} neg · line ${line}`,
+            detail: safeLine(record.problem, 120),
+            value: { line: line - 1, index },
+          });
+          if (out.length % 1000 === 0) progress.report({ message: `${out.length} groups…` });
+        }
+        return out;
+      },
+    );
   } catch (err) {
-    void vscode.window.showErrorMessage(`TraceLift: cannot read ${file}: ${(err as Error).message}`);
+    void vscode.window.showErrorMessage(`TraceLift: cannot read ${safeLine(file, 200)}: ${safeLine((err as Error).message, 200)}`);
     return undefined;
   }
-  const items: Item<number>[] = [];
-  text.split('\n').forEach((raw, line) => {
-    if (!raw.trim() || items.length >= 5000) return;
-    try {
-      const g = GroupRecordSchema.safeParse(JSON.parse(raw));
-      if (g.success) {
-        items.push({
-          label: flat(g.data.problem_id, 80),
-          description: `${g.data.positive_pool.length} pos · ${g.data.negative_bank.length} neg · line ${line + 1}`,
-          detail: flat(g.data.problem, 120),
-          value: line,
-        });
-      }
-    } catch {
-      // malformed lines are shown in the explorer and as diagnostics; not pickable here
-    }
-  });
+  if (skipped) deps.log(`${file}: ${skipped} malformed line(s) skipped`);
   if (!items.length) {
-    void vscode.window.showErrorMessage(`TraceLift: ${path.basename(file)} has no valid groups record.`);
+    void vscode.window.showErrorMessage(`TraceLift: ${name} has no valid groups record.`);
     return undefined;
   }
-  const chosen = await vscode.window.showQuickPick(items, { title: `TraceLift: ${action}`, placeHolder: 'Which group?', matchOnDescription: true, matchOnDetail: true });
-  return chosen ? { uri: vscode.Uri.file(file), line: chosen.value } : undefined;
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: `TraceLift: ${action} (${items.length}${items.length >= MAX_GROUP_PICKS ? '+' : ''} groups)`,
+    placeHolder: 'Which group? (type to filter by problem id or text)',
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
+  return chosen ? { uri: vscode.Uri.file(file), ...chosen.value } : undefined;
 }
 
 async function compareRuns(deps: CommandDeps, arg: unknown, selected: unknown): Promise<void> {
@@ -258,7 +317,7 @@ async function openLiveRun(deps: CommandDeps): Promise<void> {
   const dirs = deps.statusBar.liveDirs();
   if (dirs.length === 1) deps.webviews.openRunView(dirs[0]!);
   else if (dirs.length) {
-    const chosen = await vscode.window.showQuickPick(dirs.map((d) => ({ label: path.basename(d), description: d, value: d })), { title: 'TraceLift: live runs' });
+    const chosen = await vscode.window.showQuickPick(dirs.map((d) => ({ label: safeLine(path.basename(d)), description: safeLine(d, 200), value: d })), { title: 'TraceLift: live runs' });
     if (chosen) deps.webviews.openRunView(chosen.value);
   } else await vscode.commands.executeCommand('tracelift.openRun');
 }
@@ -270,13 +329,13 @@ async function cancelEval(deps: CommandDeps, arg: unknown): Promise<void> {
     (dir ? deps.active.get(dir) : undefined) ??
     (active.length === 1
       ? active[0]
-      : (await vscode.window.showQuickPick(active.map((r) => ({ label: r.title, description: `${r.done}/${r.total ?? '?'} problems`, value: r })), { title: 'TraceLift: cancel which eval?' }))?.value);
+      : (await vscode.window.showQuickPick(active.map((r) => ({ label: safeLine(r.title), description: `${r.done}/${r.total ?? '?'} problems`, value: r })), { title: 'TraceLift: cancel which eval?' }))?.value);
   if (!target) {
     if (!active.length) void vscode.window.showInformationMessage('TraceLift: no eval is running in this window.');
     return;
   }
   target.abort.abort();
-  void vscode.window.showInformationMessage(`TraceLift: stopping ${target.title} after the groups in flight.`);
+  void vscode.window.showInformationMessage(`TraceLift: stopping ${safeLine(target.title)} after the groups in flight.`);
 }
 
 async function reveal(arg: unknown): Promise<void> {
@@ -290,7 +349,7 @@ async function copyPath(arg: unknown): Promise<void> {
   const p = runDirOf(arg) ?? fileOf(arg);
   if (!p) return;
   await vscode.env.clipboard.writeText(p);
-  vscode.window.setStatusBarMessage(`TraceLift: copied ${p}`, 3000);
+  vscode.window.setStatusBarMessage(`TraceLift: copied ${safeLine(p, 120)}`, 3000);
 }
 
 export function registerCommands(context: vscode.ExtensionContext, deps: CommandDeps): void {
@@ -301,7 +360,7 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
         await fn(...args);
       } catch (err) {
         deps.log(`${name}: ${(err as Error).stack ?? (err as Error).message}`);
-        void vscode.window.showErrorMessage(`TraceLift: ${name} failed — ${(err as Error).message}`, 'Show Log').then((c) => {
+        void vscode.window.showErrorMessage(`TraceLift: ${name} failed — ${safeLine((err as Error).message, 300)}`, 'Show Log').then((c) => {
           if (c) deps.output.show(true);
         });
       }
@@ -321,6 +380,8 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
     'tracelift.diffGroupVsReference': async (...args) => {
       const at = await groupLine(deps, args, 'Diff Group vs Reference');
       if (!at) return;
+      // Picked from the streamed file: its record index is known (no need to open a large file as a document).
+      if (at.index !== undefined) return deps.webviews.openGroupDiff(at.uri.fsPath, at.index);
       const rec = await groupRecordAt(at.uri, at.line);
       if (rec) deps.webviews.openGroupDiff(at.uri.fsPath, rec.index);
     },

@@ -6,9 +6,10 @@
  * issue naming the field. No `vscode` import (test/unit/extensionAnnotate.test.ts);
  * annotationProvider.ts renders these in the editor.
  *
- * Every string here may come from an untrusted file: decoration texts are
- * flattened and capped, and hover markdown is built only through
- * `escapeMarkdown`.
+ * Every string here may come from an untrusted file: decoration texts and
+ * lens summaries go through `safeLine` (hidden characters shown, bidi
+ * isolated, capped), every hover cell through `safeLine` then
+ * `escapeMarkdown`, and a line holding hidden characters is flagged.
  */
 import {
   GroupRecordSchema,
@@ -22,6 +23,7 @@ import { expandGroup, groupTraceId, type GroupTrace } from '../../engine/groups'
 import { describeZodError } from '../../engine/util/jsonl';
 import { detectJsonl, VerifyResultSchema } from './detect';
 import { pct, signed } from './runScan';
+import { hasHiddenChars, safeLine } from '../../shared/safeText';
 
 export type AnnotatedKind = 'groups' | 'samples' | 'events' | 'verifyResults';
 const ANNOTATED: ReadonlySet<string> = new Set<AnnotatedKind>(['groups', 'samples', 'events', 'verifyResults']);
@@ -45,6 +47,8 @@ export type Tone = 'good' | 'bad' | 'neutral' | 'warn' | 'muted';
 export interface LineAnnotation {
   /** End-of-line text, or null for none. */
   text: string | null;
+  /** The CodeLens summary after the actions (at most SUMMARY_CHARS), or null for none. */
+  summary: string | null;
   tone: Tone;
   hover: HoverTable | null;
   lenses: LensAction[];
@@ -80,10 +84,19 @@ export function annotationKindFor(headText: string): AnnotatedKind | null {
   return ANNOTATED.has(d.kind) ? (d.kind as AnnotatedKind) : null;
 }
 
-/** One line of untrusted text for a decoration: whitespace flattened, length capped. */
-export function flat(text: string | null | undefined, max = 40): string {
-  const t = (text ?? '').replace(/[\s\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim();
-  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+/** Longest CodeLens summary: the actions come first, the summary after them stays short. */
+export const SUMMARY_CHARS = 60;
+/** Longest end-of-line decoration text. */
+const DECORATION_CHARS = 180;
+/** Longest hover cell. */
+const CELL_CHARS = 300;
+/** Shown where a line's untrusted text holds invisible or reordering characters. */
+export const HIDDEN_MARK = '⚠ hidden chars';
+const HIDDEN_NOTE = 'This line holds invisible or reordering characters (zero-width, bidi controls, control characters): they are shown as ⟨U+…⟩.';
+
+/** True when any of the texts holds an invisible or reordering character. */
+function anyHidden(...texts: Array<string | null | undefined>): boolean {
+  return texts.some((t) => typeof t === 'string' && hasHiddenChars(t));
 }
 
 /** Escapes text for markdown: no link, image, HTML, heading or table syntax survives. */
@@ -93,15 +106,20 @@ export function escapeMarkdown(text: string): string {
     .replace(/[\\`*_{}[\]()#+\-.!|<>~&:="']/g, (c) => `\\${c}`);
 }
 
-/** The hover as markdown: escaped title, a two-column table, escaped notes. */
+/** One cell of a hover: safe (hidden characters shown, bidi isolated, capped), then escaped. */
+function cell(text: string, max = CELL_CHARS): string {
+  return escapeMarkdown(safeLine(text, max));
+}
+
+/** The hover as markdown: every cell made safe and escaped — title, a two-column table, notes. */
 export function renderHoverMarkdown(h: HoverTable): string {
-  const out = [`**${escapeMarkdown(h.title)}**`, ''];
+  const out = [`**${cell(h.title, 120)}**`, ''];
   if (h.rows.length) {
     out.push('| | |', '|---|---|');
-    for (const [k, v] of h.rows) out.push(`| ${escapeMarkdown(k)} | ${escapeMarkdown(v)} |`);
+    for (const [k, v] of h.rows) out.push(`| ${cell(k, 80)} | ${cell(v)} |`);
     out.push('');
   }
-  for (const n of h.notes) out.push(`- ${escapeMarkdown(n)}`);
+  for (const n of h.notes.slice(0, 20)) out.push(`- ${cell(n)}`);
   return out.join('\n');
 }
 
@@ -112,9 +130,10 @@ function toneOf(uplift: number | null | undefined): Tone {
   return uplift > 0 ? 'good' : uplift < 0 ? 'bad' : 'neutral';
 }
 
-function capText(parts: string[]): string {
+/** Parts of a decoration text (each already safe) joined and capped. */
+function capText(parts: string[], max = DECORATION_CHARS): string {
   const t = parts.filter(Boolean).join(' · ');
-  return t.length > 180 ? `${t.slice(0, 179)}…` : t;
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
 function rubricBreakdown(rubric: Record<string, unknown> | undefined): string {
@@ -131,19 +150,26 @@ function annotateGroup(g: GroupRecord, ctx: AnnotateContext): LineAnnotation {
   const traces = expandGroup(g);
   const pos = traces.filter((t) => t.role === 'positive');
   const neg = traces.filter((t) => t.role === 'negative');
-  const kinds = [...new Set(neg.map((n) => flat(n.negativeKind!, 28)))];
+  const kinds = [...new Set(neg.map((n) => safeLine(n.negativeKind!, 28)))];
   const rubric = (t: GroupTrace) => (t.rubricTotal === null ? '–' : t.rubricTotal.toFixed(2));
   const parts = [
     `${pos.length} pos · ${neg.length} neg${kinds.length ? ` (${kinds.slice(0, 3).join(', ')}${kinds.length > 3 ? ', …' : ''})` : ''}`,
     `rubric ${pos.map(rubric).join(' ') || '–'} | ${neg.map(rubric).join(' ') || '–'}`,
   ];
   let tone: Tone = 'muted';
+  let summary = `${pos.length} pos · ${neg.length} neg · not measured`;
   if (measured?.size) {
     const upl = (t: GroupTrace) => signed(measured.get(t.id)?.uplift ?? null, 2);
     parts.push(`uplift ${pos.map(upl).join(' ')} | ${neg.map(upl).join(' ')}`);
-    const ref = measured.get(groupTraceId(g.problem_id, 'positive', 0))?.uplift;
+    const ref = measured.get(groupTraceId(g.problem_id, 'positive', 0))?.uplift ?? null;
+    const negUps = neg.map((t) => measured.get(t.id)?.uplift).filter((u): u is number => typeof u === 'number');
+    const bestNeg = negUps.length ? Math.max(...negUps) : null;
+    summary = `ref ${signed(ref, 2)} · best neg ${signed(bestNeg, 2)}${ref !== null && bestNeg !== null && bestNeg > ref ? ' · ⚠ neg beats ref' : ''}`;
     tone = toneOf(ref);
   }
+  const hidden =
+    anyHidden(g.problem_id, g.problem, g.source, g.task_type, g.reference_solution) ||
+    traces.some((t) => anyHidden(t.text, t.negativeKind, ...Object.keys(t.rubric ?? {})));
   const rows: Array<[string, string]> = [
     ['problem', g.problem_id],
     ['source', `${g.source} (${g.task_type})`],
@@ -152,16 +178,20 @@ function annotateGroup(g: GroupRecord, ctx: AnnotateContext): LineAnnotation {
   for (const t of traces) {
     const m = measured?.get(t.id);
     const meas = m ? ` — uplift ${signed(m.uplift)}, reward ${fx(m.reward, 3)} (run ${m.run})` : '';
-    const name = t.negativeKind === null ? `${t.role} ${t.index}` : `${t.role} ${t.index}: ${flat(t.negativeKind, 60)}`;
+    const name = t.negativeKind === null ? `${t.role} ${t.index}` : `${t.role} ${t.index}: ${t.negativeKind}`;
     rows.push([name, `${rubricBreakdown(t.rubric ?? undefined)}${meas}`]);
   }
   return {
-    text: capText(parts),
+    text: capText(hidden ? [HIDDEN_MARK, ...parts] : parts),
+    summary: capText(hidden ? [HIDDEN_MARK, summary] : [summary], SUMMARY_CHARS),
     tone,
     hover: {
-      title: `Group ${flat(g.problem_id, 80)}`,
+      title: `Group ${g.problem_id}`,
       rows,
-      notes: measured?.size ? [] : ['Uplift not measured yet: use "Measure uplift" to score these traces against the executor.'],
+      notes: [
+        ...(hidden ? [HIDDEN_NOTE] : []),
+        ...(measured?.size ? [] : ['Uplift not measured yet: use "Measure uplift" to score these traces against the executor.']),
+      ],
     },
     lenses: [
       { kind: 'diffGroup', line: ctx.line },
@@ -197,7 +227,7 @@ function annotateSample(s: TraceSampleRow): LineAnnotation {
     `uplift ${signed(s.uplift)}`,
     `reward ${s.reward ? s.reward.value.toFixed(3) : 'n/a'}`,
     `${k} vs base ${base}`,
-    s.label ? flat(s.label, 28) : flat(s.source, 20),
+    s.label ? safeLine(s.label, 28) : safeLine(s.source, 20),
     s.rubric_total !== null ? `rubric ${s.rubric_total.toFixed(2)}` : '',
     s.failed_calls ? `⚠ ${s.failed_calls} failed call${s.failed_calls > 1 ? 's' : ''}` : '',
     s.errors.length ? `⚠ ${s.errors.length} error${s.errors.length > 1 ? 's' : ''}` : '',
@@ -205,10 +235,12 @@ function annotateSample(s: TraceSampleRow): LineAnnotation {
   const rows: Array<[string, string]> = [['problem', `${s.problem_id} (${s.task}${s.step !== null ? `, step ${s.step}` : ''})`]];
   rows.push(...sampleHoverRows(s, `${k} (${pct(s.with_trace_rate)})`, base));
   if (s.failed_calls) rows.push(['failed calls', String(s.failed_calls)]);
+  const hidden = anyHidden(s.trace, s.sample_id, s.problem_id, s.label, s.source, s.task);
   return {
-    text: capText(parts),
+    text: capText(hidden ? [HIDDEN_MARK, ...parts] : parts),
+    summary: capText([hidden ? HIDDEN_MARK : '', ...parts.slice(0, 3)], SUMMARY_CHARS),
     tone: s.errors.length || s.failed_calls ? (s.uplift === null ? 'warn' : toneOf(s.uplift)) : toneOf(s.uplift),
-    hover: { title: `Sample ${flat(s.sample_id, 80)}`, rows, notes: s.errors },
+    hover: { title: `Sample ${s.sample_id}`, rows, notes: [...(hidden ? [HIDDEN_NOTE] : []), ...s.errors] },
     lenses: [{ kind: 'inspect', problemId: s.problem_id, sampleId: s.sample_id }],
     issue: null,
   };
@@ -219,7 +251,7 @@ function annotateGroupEvent(g: RolloutGroup): LineAnnotation {
   const b = g.baseline.tally;
   const parts = [
     `group ${g.group_index}${g.step !== null ? ` (step ${g.step})` : ''}`,
-    flat(g.problem_id, 32),
+    safeLine(g.problem_id, 32),
     `${g.samples.length} trace${g.samples.length === 1 ? '' : 's'}`,
     `base ${b.successes}/${b.valid}${g.baseline.from_cache ? ' (cached)' : ''}`,
     ups.length ? `uplift ${signed(Math.max(...ups))}…${signed(Math.min(...ups))}` : 'uplift n/a',
@@ -231,15 +263,17 @@ function annotateGroupEvent(g: RolloutGroup): LineAnnotation {
   ];
   for (const s of g.samples) {
     rows.push([
-      `${s.sample_id}${s.label ? ` (${flat(s.label, 40)})` : ''}`,
+      `${s.sample_id}${s.label ? ` (${s.label})` : ''}`,
       `${s.with_trace.tally.successes}/${s.with_trace.tally.valid}, uplift ${signed(s.uplift)}, reward ${s.reward ? s.reward.value.toFixed(3) : 'n/a'}`,
     ]);
   }
   const first = g.samples[0];
+  const hidden = anyHidden(g.problem_id, g.task, g.reference) || g.samples.some((s) => anyHidden(s.trace, s.sample_id, s.label));
   return {
-    text: capText(parts),
+    text: capText(hidden ? [HIDDEN_MARK, ...parts] : parts),
+    summary: capText([hidden ? HIDDEN_MARK : '', parts[4]!, parts[3]!], SUMMARY_CHARS),
     tone: ups.length ? toneOf(Math.max(...ups)) : 'neutral',
-    hover: { title: `Rollout group ${flat(g.problem_id, 80)}`, rows, notes: g.samples.flatMap((s) => s.errors) },
+    hover: { title: `Rollout group ${g.problem_id}`, rows, notes: [...(hidden ? [HIDDEN_NOTE] : []), ...g.samples.flatMap((s) => s.errors)] },
     lenses: first ? [{ kind: 'inspect', problemId: g.problem_id, sampleId: first.sample_id }] : [],
     issue: null,
   };
@@ -251,6 +285,7 @@ function annotateEvent(value: unknown): LineAnnotation {
   const e = parsed.data;
   const simple = (text: string, tone: Tone, title: string, rows: Array<[string, string]> = []): LineAnnotation => ({
     text,
+    summary: null,
     tone,
     hover: { title, rows: [['time', e.time], ...rows], notes: [] },
     lenses: [],
@@ -260,15 +295,15 @@ function annotateEvent(value: unknown): LineAnnotation {
     case 'rollout_group':
       return annotateGroupEvent(e);
     case 'run_started':
-      return simple(`run started · ${e.run_kind}${e.resumed ? ' (resumed)' : ''} · engine ${flat(e.engine_version, 12)}`, 'muted', 'Run started', [
+      return simple(`run started · ${e.run_kind}${e.resumed ? ' (resumed)' : ''} · engine ${safeLine(e.engine_version, 12)}`, 'muted', 'Run started', [
         ['run id', e.run_id],
       ]);
     case 'run_ended':
-      return simple(`run ${e.status}${e.message ? ` · ${flat(e.message, 60)}` : ''}`, e.status === 'completed' ? 'good' : 'bad', `Run ${e.status}`, [
+      return simple(`run ${e.status}${e.message ? ` · ${safeLine(e.message, 60)}` : ''}`, e.status === 'completed' ? 'good' : 'bad', `Run ${e.status}`, [
         ['message', e.message ?? ''],
       ]);
     case 'error':
-      return simple(`⚠ ${e.fatal ? 'fatal ' : ''}error${e.where ? ` (${flat(e.where, 20)})` : ''}: ${flat(e.message, 80)}`, 'bad', 'Error', [
+      return simple(`⚠ ${e.fatal ? 'fatal ' : ''}error${e.where ? ` (${safeLine(e.where, 20)})` : ''}: ${safeLine(e.message, 80)}`, 'bad', 'Error', [
         ['where', e.where ?? ''],
         ['problem', e.problem_id ?? ''],
         ['message', e.message],
@@ -278,7 +313,7 @@ function annotateEvent(value: unknown): LineAnnotation {
       return simple(
         `step ${e.step} · ${m
           .slice(0, 4)
-          .map(([k, v]) => `${flat(k, 20)} ${Number(v.toFixed(4))}`)
+          .map(([k, v]) => `${safeLine(k, 20)} ${Number(v.toFixed(4))}`)
           .join(' · ')}`,
         'muted',
         `Step ${e.step} metrics`,
@@ -296,19 +331,21 @@ function annotateVerify(value: unknown): LineAnnotation {
   const r = parsed.data;
   if ('correct' in r) {
     return {
-      text: `${r.correct ? '✓ correct' : '✗ wrong'} · extracted ${flat(r.extracted ?? 'nothing', 30)}`,
+      text: `${r.correct ? '✓ correct' : '✗ wrong'} · extracted ${safeLine(r.extracted ?? 'nothing', 30)}`,
+      summary: null,
       tone: r.correct ? 'good' : 'bad',
-      hover: { title: `Result ${flat(String(r.id), 80)}`, rows: [['correct', String(r.correct)], ['extracted', r.extracted ?? 'nothing']], notes: [] },
+      hover: { title: `Result ${r.id}`, rows: [['correct', String(r.correct)], ['extracted', r.extracted ?? 'nothing']], notes: [] },
       lenses: [],
       issue: null,
     };
   }
   const tests = r.tests_total !== null && r.tests_total !== undefined ? ` ${r.tests_passed ?? 0}/${r.tests_total} tests` : '';
   return {
-    text: `${r.passed ? '✓ passed' : '✗ failed'}${tests} · ${flat(r.status, 30)}`,
+    text: `${r.passed ? '✓ passed' : '✗ failed'}${tests} · ${safeLine(r.status, 30)}`,
+    summary: null,
     tone: r.passed ? 'good' : 'bad',
     hover: {
-      title: `Result ${flat(String(r.id), 80)}`,
+      title: `Result ${r.id}`,
       rows: [
         ['passed', String(r.passed)],
         ['status', r.status],
@@ -322,7 +359,7 @@ function annotateVerify(value: unknown): LineAnnotation {
 }
 
 function malformed(message: string): LineAnnotation {
-  return { text: `⚠ ${flat(message, 120)}`, tone: 'warn', hover: null, lenses: [], issue: { message, severity: 'warning' } };
+  return { text: `⚠ ${safeLine(message, 120)}`, summary: null, tone: 'warn', hover: null, lenses: [], issue: { message, severity: 'warning' } };
 }
 
 /** Annotation of one line, or null for a blank line. */
@@ -334,7 +371,7 @@ export function annotateLine(lineText: string, ctx: AnnotateContext): LineAnnota
     value = JSON.parse(raw);
   } catch (err) {
     if (ctx.unterminatedTail && RUN_KINDS.has(ctx.kind)) {
-      return { text: '… incomplete line (the run may still be writing it)', tone: 'muted', hover: null, lenses: [], issue: null };
+      return { text: '… incomplete line (the run may still be writing it)', summary: null, tone: 'muted', hover: null, lenses: [], issue: null };
     }
     return malformed(`invalid JSON (${(err as Error).message})`);
   }

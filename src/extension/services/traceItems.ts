@@ -7,11 +7,14 @@ import { RunEventSchema, TraceRecordSchema, TraceSampleRowSchema } from '../../e
 import { expandGroup, validateGroupRecord } from '../../engine/groups';
 import type { DataKind } from './detect';
 import { signed } from './runScan';
-import { flat } from './annotate';
+import { safeLine } from '../../shared/safeText';
 
 export interface TraceItem {
+  /** Safe to show (quick pick). */
   label: string;
   description: string;
+  /** The raw name for the diff view's title (the webview makes it safe). */
+  title: string;
   text: string;
   meta: Record<string, string | number | null>;
 }
@@ -29,8 +32,9 @@ interface SampleLike {
 
 function sampleItem(s: SampleLike, line: number): TraceItem {
   return {
-    label: flat(s.sample_id, 80),
-    description: `uplift ${signed(s.uplift)} · reward ${s.reward ? s.reward.value.toFixed(3) : 'n/a'}${s.label ? ` · ${flat(s.label, 30)}` : ''}`,
+    label: safeLine(s.sample_id, 80),
+    title: s.sample_id,
+    description: `uplift ${signed(s.uplift)} · reward ${s.reward ? s.reward.value.toFixed(3) : 'n/a'}${s.label ? ` · ${safeLine(s.label, 30)}` : ''}`,
     text: s.trace,
     meta: { problem_id: s.problem_id, sample_id: s.sample_id, uplift: s.uplift, reward: s.reward?.value ?? null, label: s.label, line },
   };
@@ -62,8 +66,9 @@ export function listTraces(text: string, kind: DataKind, cap = 5000): { items: T
         const name = `${t.role} ${t.index}`;
         const rubric = `rubric ${t.rubricTotal ?? 'n/a'} · line ${line}`;
         items.push({
-          label: `${flat(problemId, 60)} · ${name}`,
-          description: t.negativeKind === null ? rubric : `${flat(t.negativeKind, 40)} · ${rubric}`,
+          label: `${safeLine(problemId, 60)} · ${name}`,
+          title: `${problemId} · ${name}`,
+          description: t.negativeKind === null ? rubric : `${safeLine(t.negativeKind, 40)} · ${rubric}`,
           text: t.text,
           meta: {
             problem_id: problemId,
@@ -82,8 +87,9 @@ export function listTraces(text: string, kind: DataKind, cap = 5000): { items: T
       }
       const id = t.data.trace_id ?? t.data.label ?? `line ${line}`;
       items.push({
-        label: `${flat(t.data.problem_id, 60)} · ${flat(id, 40)}`,
-        description: `${t.data.label ? `${flat(t.data.label, 30)} · ` : ''}line ${line}`,
+        label: `${safeLine(t.data.problem_id, 60)} · ${safeLine(id, 40)}`,
+        title: `${t.data.problem_id} · ${id}`,
+        description: `${t.data.label ? `${safeLine(t.data.label, 30)} · ` : ''}line ${line}`,
         text: t.data.trace,
         meta: { problem_id: t.data.problem_id, trace_id: t.data.trace_id ?? null, label: t.data.label ?? null, line },
       });

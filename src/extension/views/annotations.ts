@@ -11,6 +11,7 @@ import type { RunsModel } from '../services/runsModel';
 import { readSettings } from '../services/settings';
 import { annotateLine, annotationKindFor, type AnnotatedKind, type LineAnnotation, type Tone } from '../services/annotate';
 import { hoverMarkdown } from './markdown';
+import { safeLine } from '../../shared/safeText';
 
 /** Files up to this many lines are annotated (and diagnosed) whole; larger ones around what is visible. */
 const WHOLE_FILE_LINES = 3000;
@@ -18,6 +19,18 @@ const WHOLE_FILE_LINES = 3000;
 const MARGIN = 100;
 /** Head of the file read to classify it. */
 const HEAD_LINES = 60;
+/**
+ * VS Code shows no CodeLens in an editor its large-file optimizations cover
+ * (`editor.largeFileOptimizations`, on by default: 20 MB or 300,000 lines),
+ * and gives extensions no document at all over 50 MB. Groups files past
+ * this get a fallback: a notification (once per file and session) and a
+ * hover note leading to the streamed group pick of the palette commands,
+ * which the file's explorer row also offers.
+ */
+export const LARGE_FILE_CHARS = 20 * 1024 * 1024;
+export const LARGE_FILE_LINES = 300_000;
+const LARGE_FILE_NOTE =
+  'No CodeLens in files over 20 MB or 300,000 lines (VS Code\'s large-file optimizations): reach every group from the palette ("TraceLift: Diff Group vs Reference", "TraceLift: Measure Uplift") or this file\'s row in the Trace & Data Files view.';
 
 const TONE_COLORS: Record<Tone, string> = {
   good: 'testing.iconPassed',
@@ -38,6 +51,11 @@ export const JSONL_SELECTOR: vscode.DocumentSelector = [
   { pattern: '**/*.jsonl' },
 ];
 
+/** Past what VS Code's large-file optimizations cover (no CodeLens there). */
+function isLarge(doc: vscode.TextDocument): boolean {
+  return doc.lineCount >= LARGE_FILE_LINES || doc.offsetAt(doc.lineAt(doc.lineCount - 1).range.end) >= LARGE_FILE_CHARS;
+}
+
 function isCandidate(doc: vscode.TextDocument): boolean {
   return doc.languageId === 'jsonl' || /\.jsonl$/i.test(doc.fileName);
 }
@@ -51,6 +69,8 @@ export class AnnotationProvider implements vscode.HoverProvider, vscode.CodeLens
   private readonly disposables: vscode.Disposable[] = [];
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private enabled = readSettings().annotationsEnabled;
+  /** Large groups files whose fallback was offered this session. */
+  private readonly offered = new Set<string>();
 
   constructor(private readonly runs: RunsModel) {
     this.decorationTypes = Object.fromEntries(
@@ -173,6 +193,20 @@ export class AnnotationProvider implements vscode.HoverProvider, vscode.CodeLens
       editor.setDecorations(type, byTone.get(tone) ?? []);
     }
     this.updateDiagnostics(doc, st);
+    if (st.kind === 'groups' && isLarge(doc)) this.offerLargeFileFallback(doc);
+  }
+
+  /** A large groups file shows no CodeLens: say so once and lead to the streamed group pick. */
+  private offerLargeFileFallback(doc: vscode.TextDocument): void {
+    const key = doc.uri.toString();
+    if (this.offered.has(key)) return;
+    this.offered.add(key);
+    const actions = { 'Diff a Group…': 'tracelift.diffGroupVsReference', 'Measure Uplift…': 'tracelift.measureUplift' } as const;
+    void vscode.window
+      .showInformationMessage(`TraceLift: ${safeLine(path.basename(doc.fileName))} is a large groups file. ${LARGE_FILE_NOTE}`, ...Object.keys(actions))
+      .then((choice) => {
+        if (choice) void vscode.commands.executeCommand(actions[choice as keyof typeof actions], doc.uri);
+      });
   }
 
   /** Warnings for every malformed line annotated so far (all lines of files up to WHOLE_FILE_LINES). */
@@ -182,7 +216,7 @@ export class AnnotationProvider implements vscode.HoverProvider, vscode.CodeLens
       if (!a?.issue || line >= doc.lineCount) continue;
       const d = new vscode.Diagnostic(
         doc.lineAt(line).range,
-        `${path.basename(doc.fileName)} line ${line + 1}: ${a.issue.message}`,
+        `${safeLine(path.basename(doc.fileName))} line ${line + 1}: ${safeLine(a.issue.message, 500)}`,
         a.issue.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information,
       );
       d.source = 'TraceLift';
@@ -198,7 +232,9 @@ export class AnnotationProvider implements vscode.HoverProvider, vscode.CodeLens
     const a = this.annotation(doc, st, position.line);
     if (!a) return null;
     if (a.issue) return new vscode.Hover(hoverMarkdown({ title: 'Malformed line', rows: [], notes: [a.issue.message] }));
-    return a.hover ? new vscode.Hover(hoverMarkdown(a.hover)) : null;
+    if (!a.hover) return null;
+    const large = st.kind === 'groups' && isLarge(doc);
+    return new vscode.Hover(hoverMarkdown(large ? { ...a.hover, notes: [...a.hover.notes, LARGE_FILE_NOTE] } : a.hover));
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
@@ -210,8 +246,7 @@ export class AnnotationProvider implements vscode.HoverProvider, vscode.CodeLens
       const a = this.annotation(doc, st, line);
       if (!a) continue;
       const range = doc.lineAt(line).range;
-      // JSONL lines are long: the end-of-line summary is often off screen, so it heads the lenses too (plain text, no command).
-      if (a.text && a.lenses.length) lenses.push(new vscode.CodeLens(range, { title: a.text.replace(/\$\(/g, '$\u200b('), command: '' }));
+      // Actions first, so they stay within reach in a narrow editor; then a short summary (JSONL lines are long: the end-of-line text is often off screen).
       for (const l of a.lenses) {
         if (l.kind === 'diffGroup') {
           lenses.push(new vscode.CodeLens(range, { title: 'Diff vs reference', command: 'tracelift.diffGroupVsReference', arguments: [doc.uri, line] }));
@@ -227,6 +262,7 @@ export class AnnotationProvider implements vscode.HoverProvider, vscode.CodeLens
           );
         }
       }
+      if (a.summary && a.lenses.length) lenses.push(new vscode.CodeLens(range, { title: a.summary, command: '' }));
     }
     return lenses;
   }

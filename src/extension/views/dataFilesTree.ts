@@ -2,7 +2,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CATEGORY_LABELS, categoryOf, type DataCategory, type DataFileEntry, type DataFileIndex } from '../services/dataFiles';
-import { describeCounts } from '../services/detect';
+import { safeLine } from '../../shared/safeText';
+import { dataFileItem, malformedText } from './labels';
 import { hoverMarkdown } from './markdown';
 
 export type DataNode =
@@ -35,37 +36,22 @@ export class DataFilesTreeProvider implements vscode.TreeDataProvider<DataNode>,
       case 'file': {
         const d = node.entry.detection;
         const issues = d.malformedCount > 0;
-        const item = new vscode.TreeItem(
-          path.basename(node.entry.fsPath),
-          issues ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
-        );
+        const text = dataFileItem(node.entry, d);
+        const item = new vscode.TreeItem(text.label, issues ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = `file:${node.entry.fsPath}`;
-        const dir = path.dirname(node.entry.rel);
-        item.description = `${describeCounts(d)}${dir && dir !== '.' ? ` — ${dir}` : ''}`;
+        item.description = text.description;
         item.resourceUri = node.entry.uri;
         item.iconPath = issues ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : vscode.ThemeIcon.File;
         item.contextValue = `tracelift.dataFile.${d.kind}`;
         item.command = { command: 'vscode.open', title: 'Open', arguments: [node.entry.uri] };
-        const rows: Array<[string, string]> = [
-          ['file', node.entry.rel],
-          ['kind', d.task ? `${d.label} (task ${d.task})` : d.label],
-          ['counts', describeCounts(d)],
-        ];
-        if (d.sources.length) rows.push(['sources', d.sources.join(', ')]);
-        if (d.capped) rows.push(['note', 'large file: counted up to the first 16 MiB']);
-        item.tooltip = hoverMarkdown({
-          title: path.basename(node.entry.fsPath),
-          rows,
-          notes: d.malformed
-            .slice(0, 5)
-            .map((m) => `${m.line !== null ? `line ${m.line}` : m.item !== undefined ? `item ${m.item}` : 'file'}: ${m.message}`),
-        });
+        item.tooltip = hoverMarkdown(text.tooltip);
         return item;
       }
       case 'issue': {
-        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        // The message may quote the file (field names, values).
+        const item = new vscode.TreeItem(safeLine(node.text, 160), vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon('warning');
-        item.tooltip = node.text;
+        item.tooltip = safeLine(node.text, 1000);
         item.contextValue = 'tracelift.dataIssue';
         const line = Math.max(0, (node.line ?? 1) - 1);
         item.command = {
@@ -101,7 +87,7 @@ export class DataFilesTreeProvider implements vscode.TreeDataProvider<DataNode>,
         type: 'issue',
         entry: node.entry,
         line: m.line,
-        text: `${m.line !== null ? `line ${m.line}` : m.item !== undefined ? `item ${m.item}` : 'file'}: ${m.message}`,
+        text: malformedText(m),
       }));
       if (d.malformedCount > d.malformed.length) {
         issues.push({

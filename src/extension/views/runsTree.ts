@@ -9,11 +9,12 @@ import * as vscode from 'vscode';
 import { EVENTS_FILE } from '../../engine/run/runReader';
 import type { ProblemSamples } from '../services/runs/runIndex';
 import type { RunRow } from '../services/runs/runRows';
-import { describeRun, pct, signed, type RunInfo } from '../services/runScan';
+import type { RunInfo } from '../services/runScan';
 import type { RunsModel } from '../services/runsModel';
 import { readSettings } from '../services/settings';
-import { escapeMarkdown } from '../services/annotate';
-import { hoverMarkdown, safeMarkdown } from './markdown';
+import { safeLine } from '../../shared/safeText';
+import { problemItem, runItem, sampleItem, type ItemText } from './labels';
+import { hoverMarkdown } from './markdown';
 
 export type RunsNode =
   | { type: 'run'; run: RunInfo }
@@ -30,27 +31,6 @@ const STATUS_ICONS: Record<RunInfo['status'], [string, string | undefined]> = {
   interrupted: ['debug-pause', 'list.warningForeground'],
   unknown: ['question', undefined],
 };
-
-/** "reference" for "gsm8k/test/0#reference" under its problem. */
-export function sampleLabel(s: RunRow): string {
-  return s.sampleId.startsWith(`${s.problemId}#`) ? s.sampleId.slice(s.problemId.length + 1) : s.sampleId;
-}
-
-export function describeSample(s: RunRow): string {
-  const parts = [`uplift ${signed(s.uplift)}`, `reward ${s.reward === null ? 'n/a' : s.reward.toFixed(3)}`, `${s.k}/${s.K}`];
-  if (s.label && s.label !== sampleLabel(s)) parts.push(s.label);
-  if (s.errorCount) parts.push('⚠'); // sample errors or failed calls
-  return parts.join(' · ');
-}
-
-function describeProblem(p: ProblemSamples): string {
-  const ups = p.samples.map((s) => s.uplift).filter((u): u is number => u !== null);
-  const base = p.samples[0];
-  const parts = [`${p.samples.length} trace${p.samples.length === 1 ? '' : 's'}`];
-  if (base) parts.push(`base ${pct(base.baselineRate)}`);
-  if (ups.length) parts.push(`best ${signed(Math.max(...ups))}`);
-  return parts.join(' · ');
-}
 
 export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<RunsNode | undefined>();
@@ -73,42 +53,29 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
     switch (node.type) {
       case 'run': {
         const r = node.run;
-        const item = new vscode.TreeItem(r.name, vscode.TreeItemCollapsibleState.Collapsed);
+        const item = treeItem(runItem(r), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `run:${r.dir}`;
-        item.description = describeRun(r);
         const [icon, color] = r.live ? STATUS_ICONS.running : STATUS_ICONS[r.status];
         item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
         item.contextValue = r.live ? 'tracelift.run.live' : 'tracelift.run';
         item.resourceUri = vscode.Uri.file(r.dir);
-        item.tooltip = runTooltip(r);
         return item;
       }
       case 'problem': {
-        const item = new vscode.TreeItem(node.problem.problemId, vscode.TreeItemCollapsibleState.Collapsed);
+        const item = treeItem(problemItem(node.problem), vscode.TreeItemCollapsibleState.Collapsed);
         item.id = `problem:${node.runDir}:${node.problem.task}:${node.problem.problemId}`;
-        item.description = describeProblem(node.problem);
         item.iconPath = new vscode.ThemeIcon('symbol-field');
         item.contextValue = 'tracelift.problem';
         return item;
       }
       case 'sample': {
         const s = node.sample;
-        const item = new vscode.TreeItem(sampleLabel(s), vscode.TreeItemCollapsibleState.None);
+        const item = treeItem(sampleItem(s), vscode.TreeItemCollapsibleState.None);
         item.id = `sample:${node.runDir}:${s.line}:${s.sampleId}`;
-        item.description = describeSample(s);
         const icon = s.uplift === null ? 'circle-outline' : s.uplift > 0 ? 'arrow-up' : s.uplift < 0 ? 'arrow-down' : 'dash';
         const color = s.uplift === null ? undefined : s.uplift > 0 ? 'testing.iconPassed' : s.uplift < 0 ? 'testing.iconFailed' : undefined;
         item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
         item.contextValue = 'tracelift.sample';
-        item.tooltip = safeMarkdown(
-          [
-            `**${escapeMarkdown(s.sampleId)}**`,
-            '',
-            escapeMarkdown(`${s.source}${s.label ? ` (${s.label})` : ''}`),
-            '',
-            escapeMarkdown(describeSample(s)),
-          ].join('\n'),
-        );
         item.command = { command: 'tracelift.inspectSample', title: 'Inspect Sample', arguments: [node] };
         return item;
       }
@@ -120,9 +87,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         return item;
       }
       case 'message': {
-        const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
+        // Messages quote the run's files (malformed lines, read errors).
+        const item = new vscode.TreeItem(safeLine(node.text, 160), vscode.TreeItemCollapsibleState.None);
         item.iconPath = new vscode.ThemeIcon(node.icon);
-        if (node.detail) item.tooltip = node.detail;
+        if (node.detail) item.tooltip = hoverMarkdown({ title: node.text, rows: [], notes: node.detail.split('\n') });
         if (node.runDir && node.line !== undefined) {
           item.command = {
             command: 'vscode.open',
@@ -191,25 +159,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
   }
 }
 
-function runTooltip(r: RunInfo): vscode.MarkdownString {
-  const rows: Array<[string, string]> = [
-    ['folder', r.dir],
-    ['status', r.live ? `live (${r.status})` : r.status],
-    ['kind', r.kind ?? 'unknown'],
-    ['task', [r.task, r.split].filter(Boolean).join(' / ') || 'n/a'],
-    ['traces', r.traceSource ?? 'n/a'],
-    ['updated', r.updatedMs ? new Date(r.updatedMs).toLocaleString() : 'n/a'],
-  ];
-  const s = r.summary;
-  if (s) {
-    rows.push(
-      ['problems / traces', `${s.micro.problems} / ${s.micro.traces}`],
-      ['with-trace success', pct(s.with_trace_success)],
-      ['no-trace success', pct(s.no_trace_success)],
-      ['mean uplift', signed(s.mean_uplift)],
-      ['mean reward', s.mean_reward === null ? 'n/a' : s.mean_reward.toFixed(3)],
-      ['failed calls', String(s.micro.failed_calls)],
-    );
-  }
-  return hoverMarkdown({ title: r.name, rows, notes: [] });
+/** A tree item from safe texts (see labels.ts). */
+function treeItem(t: ItemText, state: vscode.TreeItemCollapsibleState): vscode.TreeItem {
+  const item = new vscode.TreeItem(t.label, state);
+  item.description = t.description;
+  item.tooltip = hoverMarkdown(t.tooltip);
+  return item;
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ActiveRuns } from '../services/activeRuns';
 import type { RunsModel } from '../services/runsModel';
+import { safeLine } from '../../shared/safeText';
 
 export class LiveRunsStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('tracelift.liveRuns', vscode.StatusBarAlignment.Left, 50);
@@ -41,12 +42,12 @@ export class LiveRunsStatusBar implements vscode.Disposable {
       const a = this.active.get(dir);
       const info = this.runs.run(dir);
       const done = a ? `${a.done}/${a.total ?? '?'}` : `${info?.summary?.micro.problems ?? 0}${info?.limit ? `/${info.limit}` : ''}`;
-      lines.push(`${path.basename(dir)}: ${done} problems${a ? ' (this window)' : ''}`);
+      lines.push(`${safeLine(path.basename(dir))}: ${done} problems${a ? ' (this window)' : ''}`);
     }
     const first = dirs[0]!;
     const a = this.active.get(first);
     const progress = a ? ` ${a.done}/${a.total ?? '?'}` : '';
-    this.item.text = dirs.length === 1 ? `$(sync~spin) TraceLift: ${path.basename(first)}${progress}` : `$(sync~spin) TraceLift: ${dirs.length} live runs`;
+    this.item.text = dirs.length === 1 ? `$(sync~spin) TraceLift: ${safeLine(path.basename(first), 40)}${progress}` : `$(sync~spin) TraceLift: ${dirs.length} live runs`;
     this.item.tooltip = `Live TraceLift runs — click to open the run view\n${lines.join('\n')}`;
     this.item.show();
   }

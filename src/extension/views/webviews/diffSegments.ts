@@ -7,7 +7,8 @@
  * text nodes. No `vscode` import.
  */
 import { diffLines, diffWordsWithSpace, type ChangeObject } from 'diff';
-import type { GroupRecord } from '../../../engine/contract/groups';
+import type { GroupRecord, Rubric } from '../../../engine/contract/groups';
+import { expandGroup } from '../../../engine/groups';
 import type { DiffPair, DiffSegment, DiffViewData } from '../../../webviewProtocol';
 import type { TraceText } from './types';
 
@@ -54,17 +55,9 @@ export function sidesOf(segments: DiffSegment[]): { left: string; right: string 
   return { left, right };
 }
 
-function rubricOf(rubric: unknown): { dims: Array<{ name: string; value: number }>; total: number | null } {
-  const dims: Array<{ name: string; value: number }> = [];
-  let total: number | null = null;
-  if (rubric && typeof rubric === 'object') {
-    for (const [name, value] of Object.entries(rubric as Record<string, unknown>)) {
-      if (typeof value !== 'number') continue;
-      if (name === 'total') total = value;
-      else dims.push({ name, value });
-    }
-  }
-  return { dims, total };
+/** The numeric rubric dimensions (the total is carried apart). */
+function rubricDims(rubric: Rubric | null): Array<{ name: string; value: number }> {
+  return Object.entries(rubric ?? {}).flatMap(([name, value]) => (name !== 'total' && typeof value === 'number' ? [{ name, value }] : []));
 }
 
 export function pairOf(left: TraceText, right: TraceText, extra: Partial<Pick<DiffPair, 'kind' | 'rubric' | 'rubricTotal'>> = {}): DiffPair {
@@ -81,29 +74,23 @@ export function pairOf(left: TraceText, right: TraceText, extra: Partial<Pick<Di
   };
 }
 
-/** The pairs of a TraceLift-Groups record, with the texts each pair compares. */
+/** The pairs of a TraceLift-Groups record, with the texts each pair compares: the reference against each negative, then each further positive. */
 export function groupRecordPairs(record: GroupRecord, where: string): { view: DiffViewData; texts: Array<{ left: TraceText; right: TraceText }> } {
-  const ref = record.positive_pool[0];
+  const traces = expandGroup(record);
+  const ref = traces.find((t) => t.isReference);
   const texts: Array<{ left: TraceText; right: TraceText }> = [];
   const pairs: DiffPair[] = [];
   if (ref) {
-    const refRubric = rubricOf(ref.rubric);
-    const left: TraceText = {
-      title: `${record.problem_id} · reference (positive_pool[0])`,
-      text: ref.reasoning,
-      meta: { rubric_total: refRubric.total },
-    };
-    const add = (right: TraceText, kind: string, rubric: unknown) => {
-      const r = rubricOf(rubric);
+    const left: TraceText = { title: `${record.problem_id} · reference (positive_pool[0])`, text: ref.text, meta: { rubric_total: ref.rubricTotal } };
+    const others = [...traces.filter((t) => t.role === 'negative'), ...traces.filter((t) => t.role === 'positive' && !t.isReference)];
+    for (const t of others) {
+      const right: TraceText =
+        t.negativeKind === null
+          ? { title: `${record.problem_id} · positive_pool[${t.index}]`, text: t.text, meta: {} }
+          : { title: `${record.problem_id} · negative_bank[${t.index}] (${t.negativeKind})`, text: t.text, meta: { negative_kind: t.negativeKind } };
       texts.push({ left, right });
-      pairs.push(pairOf(left, right, { kind, rubric: r.dims, rubricTotal: r.total }));
-    };
-    record.negative_bank.forEach((neg, i) =>
-      add({ title: `${record.problem_id} · negative_bank[${i}] (${neg.negative_kind})`, text: neg.reasoning, meta: { negative_kind: neg.negative_kind } }, neg.negative_kind, neg.rubric),
-    );
-    record.positive_pool.slice(1).forEach((pos, i) =>
-      add({ title: `${record.problem_id} · positive_pool[${i + 1}]`, text: pos.reasoning, meta: {} }, 'positive', pos.rubric),
-    );
+      pairs.push(pairOf(left, right, { kind: t.negativeKind ?? 'positive', rubric: rubricDims(t.rubric), rubricTotal: t.rubricTotal }));
+    }
   }
   return {
     view: {

@@ -6,6 +6,7 @@
  * RunStore per run directory between all views.
  */
 import * as path from 'node:path';
+import { safeLine } from '../../../shared/safeText';
 import * as vscode from 'vscode';
 import {
   CompareRestoreSchema,
@@ -94,7 +95,7 @@ export class WebviewManager implements ViewActions, vscode.Disposable {
     const target: TraceDiffRestore = { mode: 'pair', left, right };
     if (this.pairDiff) {
       this.pairDiff.controller.show(target);
-      this.pairDiff.panel.title = traceDiffTitle(target);
+      this.pairDiff.panel.title = safeLine(traceDiffTitle(target), 120);
       return this.pairDiff.panel.reveal();
     }
     this.attachTraceDiff(this.createPanel(VIEW_TYPES.traceDiff, traceDiffTitle(target), vscode.ViewColumn.Beside), target);
@@ -142,7 +143,7 @@ export class WebviewManager implements ViewActions, vscode.Disposable {
   }
 
   private createPanel(viewType: string, title: string, column: vscode.ViewColumn, preserveFocus = false): vscode.WebviewPanel {
-    return vscode.window.createWebviewPanel(viewType, title, { viewColumn: column, preserveFocus }, this.webviewOptions());
+    return vscode.window.createWebviewPanel(viewType, safeLine(title, 120), { viewColumn: column, preserveFocus }, this.webviewOptions());
   }
 
   private styleUri(webview: vscode.Webview): string {
@@ -221,7 +222,7 @@ export class WebviewManager implements ViewActions, vscode.Disposable {
     const key = path.resolve(runDir);
     const lease = this.acquire(key);
     const controller = new RunViewController(lease.value, this.post(panel), this, { log: this.logLine });
-    panel.title = runViewTitle(key);
+    panel.title = safeLine(runViewTitle(key), 120);
     this.runViews.set(key, { panel, controller });
     this.wire(panel, 'runView', controller, () => {
       if (this.runViews.get(key)?.panel === panel) this.runViews.delete(key);
@@ -234,9 +235,9 @@ export class WebviewManager implements ViewActions, vscode.Disposable {
     const lease = this.acquire(key);
     const controller = new InspectorController(lease.value, { ...target, runDir: key }, this.post(panel), this, {
       log: this.logLine,
-      onTitle: (t) => (panel.title = t),
+      onTitle: (t) => (panel.title = safeLine(t, 120)),
     });
-    panel.title = inspectorTitle(target);
+    panel.title = safeLine(inspectorTitle(target), 120);
     this.inspectors.set(key, { panel, controller });
     this.wire(panel, 'inspector', controller, () => {
       if (this.inspectors.get(key)?.panel === panel) this.inspectors.delete(key);
@@ -250,7 +251,7 @@ export class WebviewManager implements ViewActions, vscode.Disposable {
     const open = { panel, controller };
     if (key) this.groupDiffs.set(key, open);
     else this.pairDiff = open;
-    panel.title = traceDiffTitle(target);
+    panel.title = safeLine(traceDiffTitle(target), 120);
     this.wire(panel, 'traceDiff', controller, () => {
       if (key && this.groupDiffs.get(key) === open) this.groupDiffs.delete(key);
       if (this.pairDiff === open) this.pairDiff = null;
@@ -265,7 +266,7 @@ export class WebviewManager implements ViewActions, vscode.Disposable {
     const controller = new CompareController(la.value, lb.value, this.post(panel), this, { log: this.logLine });
     const key = `${a}\u0000${b}`;
     this.compares.set(key, { panel, controller });
-    panel.title = compareTitle({ runA: a, runB: b });
+    panel.title = safeLine(compareTitle({ runA: a, runB: b }), 120);
     this.wire(panel, 'compareRuns', controller, () => {
       if (this.compares.get(key)?.panel === panel) this.compares.delete(key);
       la.dispose();

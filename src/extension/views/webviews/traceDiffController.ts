@@ -7,12 +7,13 @@ import path from 'node:path';
 import { traceDiffProtocol, type DiffViewData, type TraceDiffProtocol, type TraceDiffRestore } from '../../../webviewProtocol';
 import { HostEndpoint } from './bridge';
 import { groupRecordPairs, pairOf } from './diffSegments';
-import { readGroupRecord } from '../../services/groupsFile';
+import { readGroupRecordAt } from '../../../engine/groups';
 import type { TraceText, ViewActions } from './types';
 
+/** Raw: the panel shows it through safeLine, the webview through its own safe text. */
 export function traceDiffTitle(restore: TraceDiffRestore): string {
   return restore.mode === 'pair'
-    ? `Diff: ${restore.left.title} ↔ ${restore.right.title}`.slice(0, 120)
+    ? `Diff: ${restore.left.title} ↔ ${restore.right.title}`
     : `Diff: ${path.basename(restore.groupsFile)} #${restore.recordIndex}`;
 }
 
@@ -63,7 +64,7 @@ export class TraceDiffController {
             this.texts = [{ left: t.left, right: t.right }];
             return { title: `${t.left.title} ↔ ${t.right.title}`, subtitle: 'two traces', problem: null, pairs: [pairOf(t.left, t.right)] };
           }
-          const { record, line } = await readGroupRecord(t.groupsFile, t.recordIndex);
+          const { record, line } = await readGroupRecordAt(t.groupsFile, t.recordIndex);
           const { view, texts } = groupRecordPairs(record, `${t.groupsFile}:${line} (record ${t.recordIndex})`);
           this.texts = texts;
           return view;
