@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { contractJsonSchemas } from '../engine/contract/jsonSchemas';
+import { contractSchemaFiles } from '../engine/contract/jsonSchemas';
 import { listTasks } from '../engine/tasks/registry';
 
 export function registerMiscCommands(program: Command): void {
@@ -20,10 +20,10 @@ export function registerMiscCommands(program: Command): void {
     .description('Write the JSON Schemas of the data contract (generated from the zod schemas).')
     .requiredOption('--out <dir>', 'output directory')
     .action((flags: { out: string }) => {
+      // The same files, byte for byte, as `npm run schemas` commits for the Python side.
+      const files = contractSchemaFiles();
       fs.mkdirSync(flags.out, { recursive: true });
-      for (const [name, schema] of Object.entries(contractJsonSchemas())) {
-        fs.writeFileSync(path.join(flags.out, `${name}.schema.json`), JSON.stringify(schema, null, 2) + '\n');
-      }
-      process.stdout.write(`wrote ${Object.keys(contractJsonSchemas()).length} schemas to ${flags.out}\n`);
+      for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(flags.out, name), text);
+      process.stdout.write(`wrote ${Object.keys(files).length} schemas to ${flags.out}\n`);
     });
 }
