@@ -5,6 +5,7 @@ import {
   E2E_CHOICES,
   EVAL_OPTION_DEFAULTS,
   EXEC_STYLES,
+  defaultRewardMode,
   REWARD_MODE_DEFAULT_RULE,
   REWARD_MODES,
   type E2eChoice,
@@ -15,7 +16,9 @@ import {
 } from '../engine/contract';
 import { defaultRunDirName, type TraceSourceRequest } from '../engine/eval/buildConfig';
 import { assembleRun } from '../engine/eval/runComponents';
-import { runEval } from '../engine/eval/runEval';
+import { missingRewardEndpoint, runEval } from '../engine/eval/runEval';
+import { checkUrlFlag } from './errors';
+import { CANCELLED_EXIT_CODE, cancelOnSignals, type CancelOnSignals } from './signals';
 import { resolveDataDir } from '../engine/tasks/dataDir';
 import { getTask, listTasks } from '../engine/tasks/registry';
 import {
@@ -57,6 +60,7 @@ interface EvalFlags extends ExecutorFlags, ProtocolFlags {
   judgeModel?: string;
   allowUnsandboxed?: boolean;
   json?: boolean;
+  newRun?: boolean;
 }
 
 export function registerEvalCommand(program: Command): void {
@@ -97,7 +101,8 @@ export function registerEvalCommand(program: Command): void {
     .option('--judge-url <url>', 'LLM-as-judge endpoint (OpenAI-compatible)')
     .option('--judge-model <name>', `judge model name (default: ${d.judgeModel})`)
     .option('--allow-unsandboxed', 'code tasks: run programs without bubblewrap (warns on every run)')
-    .option('--json', 'print one JSON line per scored trace instead of a table row');
+    .option('--json', 'print one JSON line per scored trace instead of a table row')
+    .option('--new-run', 'when --out already holds a run, start a fresh one beside it (<out>-2, <out>-3, …) instead of resuming it');
   addProtocolOptions(addExecutorOptions(cmd)).action(async (flags: EvalFlags) => {
     process.exitCode = await evalAction(flags);
   });
@@ -122,6 +127,28 @@ async function evalAction(flags: EvalFlags): Promise<number> {
   const task = getTask(flags.task);
   const outDir = flags.out ?? path.join('.tracelift', 'runs', defaultRunDirName(task.name));
   const log = logToStderr;
+  // Bad values and missing reward endpoints fail before a server starts or a call is made.
+  checkUrlFlag('--executor-url', flags.executorUrl);
+  checkUrlFlag('--planner-url', flags.plannerUrl);
+  checkUrlFlag('--rm-url', flags.rmUrl);
+  checkUrlFlag('--judge-url', flags.judgeUrl);
+  const missing = missingRewardEndpoint({
+    mode: flags.rewardMode ?? defaultRewardMode({ rmUrl: flags.rmUrl, judgeUrl: flags.judgeUrl }),
+    rm_url: flags.rmUrl ?? null,
+    judge: flags.judgeUrl ?? null,
+  });
+  if (missing) throw new Error(missing);
+  const cancel = cancelOnSignals(log);
+  try {
+    return await assembleAndRun(flags, task.name, outDir, cancel);
+  } finally {
+    cancel.dispose();
+  }
+}
+
+async function assembleAndRun(flags: EvalFlags, taskName: string, outDir: string, cancel: CancelOnSignals): Promise<number> {
+  const log = logToStderr;
+  const task = getTask(taskName);
   const run = await assembleRun({
     config: {
       task: task.name,
@@ -147,16 +174,11 @@ async function evalAction(flags: EvalFlags): Promise<number> {
     executor: executorRequestFromFlags(flags),
     verifierOptions: { allowUnsandboxed: flags.allowUnsandboxed },
     noCache: flags.cache === false,
+    clientOptions: { signal: cancel.signal },
     log,
   });
-  const abort = new AbortController();
-  const onSigint = () => {
-    log('stopping after the groups in flight (Ctrl-C again to quit now)…');
-    abort.abort();
-    process.once('SIGINT', () => process.exit(130));
-  };
-  process.once('SIGINT', onSigint);
   try {
+    if (cancel.signal.aborted) return CANCELLED_EXIT_CODE; // stopped while the executor was starting: no run yet
     const { config, executor } = run;
     log(
       `eval ${task.name}/${config.split} → ${outDir} (executor: ${executor.origin} ${executor.endpoint.model}, K=${config.k}, M=${config.baseline_samples})`,
@@ -166,7 +188,9 @@ async function evalAction(flags: EvalFlags): Promise<number> {
     const result = await runEval({
       run,
       outDir,
-      signal: abort.signal,
+      newRun: flags.newRun,
+      signal: cancel.signal,
+      exitGuard: cancel.guard,
       log,
       onProgress: (p) => {
         if (p.group) {
@@ -177,9 +201,8 @@ async function evalAction(flags: EvalFlags): Promise<number> {
       },
     });
     process.stdout.write(formatSummary(result.summary, result.runDir) + '\n');
-    return result.status === 'completed' ? 0 : 130;
+    return result.status === 'completed' ? 0 : CANCELLED_EXIT_CODE;
   } finally {
-    process.removeListener('SIGINT', onSigint);
     await run.close();
   }
 }

@@ -4,6 +4,7 @@
  * This file only wires the commands; what they share is in options.ts.
  */
 import { Command } from 'commander';
+import { formatCliError } from './errors';
 import { registerEvalCommand } from './evalCommand';
 import { registerBaselinesCommand } from './baselinesCommand';
 import { registerBenchCommand } from './benchCommand';
@@ -27,6 +28,6 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv).catch((err: unknown) => {
-  process.stderr.write(`tracelift: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`tracelift: ${formatCliError(err)}\n`);
   process.exitCode = process.exitCode || 1;
 });
