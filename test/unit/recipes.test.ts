@@ -79,7 +79,10 @@ test('a bad config is refused with the field named', () => {
   assert.throws(() => parseTrainConfig({ ...base, reward: { mode: 'tracelift' } }), /field "reward\.rm_url".*Reason RM/);
   assert.throws(() => parseTrainConfig({ tasks: [{ task: 'gsm8k' }] }), /field "max_steps"/);
   assert.throws(() => resolveTrainConfig(parseTrainConfig({ ...base, tasks: [{ task: 'nope' }] }), {}), /field "tasks\.0\.task"/);
-  assert.throws(() => resolveTrainConfig(parseTrainConfig({ ...base, tasks: [{ task: 'gsm8k', split: 'dev' }] }), {}), /field "tasks\.0\.split"/);
+  assert.throws(
+    () => resolveTrainConfig(parseTrainConfig({ ...base, tasks: [{ task: 'gsm8k', split: 'dev' }] }), {}),
+    /field "tasks\.0\.split"/,
+  );
   assert.throws(() => resolveTrainConfig(parseTrainConfig({ ...base, prompt_version: 'v0' }), {}), /field "prompt_version"/);
 });
 
