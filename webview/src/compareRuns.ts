@@ -9,7 +9,7 @@ import './common/litNonce';
 import './common/elements';
 import { CompareQuerySchema, compareProtocol, type CompareQuery, type CompareRow, type CompareState, type CompareWindowResult } from '../../src/webviewProtocol';
 import { WebviewClient } from './common/bridge';
-import { byId, h, replace, setText, throttled } from './common/dom';
+import { byId, h, replace, setText, setTitle, throttled } from './common/dom';
 import { count, pct, signClass, signed } from './common/format';
 import { VirtualList, type ListViewState, type WindowRequest } from './common/virtualList';
 
@@ -229,7 +229,7 @@ const save = throttled(() => client.setState({ restore, ui: { query, list: list.
 
 client.on('init', (p) => {
   restore = p.restore;
-  document.title = p.title;
+  setTitle(p.title);
   setText(byId('cmp-title'), p.title);
   client.setState({ restore, ui: { query, list: list.state } } satisfies Persisted);
   list.refresh(true);

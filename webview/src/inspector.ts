@@ -9,7 +9,7 @@ import './common/elements';
 import { inspectorProtocol, type InspectorData } from '../../src/webviewProtocol';
 import type { ExecutorAttempt } from '../../src/engine/contract/events';
 import { WebviewClient } from './common/bridge';
-import { byId, h, replace, type Child } from './common/dom';
+import { blockText, byId, h, hiddenFlag, replace, setTitle, type Child } from './common/dom';
 import { num, signed } from './common/format';
 
 interface Persisted {
@@ -30,7 +30,7 @@ function status(level: 'info' | 'warning' | 'error', message: string): void {
 const section = (id: string, title: string, ...children: Child[]) =>
   h('section', { id, testid: id, className: 'insp-section', attrs: { 'aria-labelledby': `${id}-h` } }, h('h2', { id: `${id}-h`, text: title }), ...children);
 
-const text = (id: string, value: string) => h('pre', { id, testid: id, className: 'text-block', tabIndex: 0 }, value);
+const text = (id: string, value: string) => h('pre', { id, testid: id, className: 'text-block', tabIndex: 0 }, blockText(value));
 
 function kv(rows: Array<[string, Child]>, testid?: string): HTMLElement {
   return h('dl', { className: 'kv', testid }, ...rows.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', {}, v)]));
@@ -168,6 +168,7 @@ function render(d: InspectorData): void {
       'header',
       { className: 'insp-header' },
       h('h1', { id: 'insp-title', testid: 'insp-title' }, `${d.problemId} · ${s.sample_id}`),
+      hiddenFlag(d.problemId, s.sample_id, s.label, s.trace, d.problem),
       kv(
         [
           ['task', `${d.task} (${d.taskKind})`],
@@ -184,7 +185,7 @@ function render(d: InspectorData): void {
     ),
     section('insp-arith', 'Uplift and reward', ...arith),
     section('insp-problem', 'Problem', text('insp-problem-text', d.problem), kv([['reference', fmtNull(d.reference)]])),
-    section('insp-trace', 'Trace', text('insp-trace-text', s.trace)),
+    section('insp-trace', 'Trace', hiddenFlag(s.trace), text('insp-trace-text', s.trace)),
     section(
       'insp-with',
       `Executor with the trace — ${w.successes}/${w.valid} correct`,
@@ -203,7 +204,7 @@ function render(d: InspectorData): void {
 
 client.on('init', (p) => {
   restore = p.restore;
-  document.title = p.title;
+  setTitle(p.title);
   client.setState({ restore } satisfies Persisted);
   status('info', 'Loading…');
 });

@@ -18,7 +18,8 @@ import {
 } from '../../src/webviewProtocol';
 import { WebviewClient } from './common/bridge';
 import { histogram, histogramLabel, lineChart } from './common/charts';
-import { byId, h, replace, setText, throttled } from './common/dom';
+import { byId, h, replace, setText, setTitle, shown, throttled } from './common/dom';
+import { hasHiddenChars } from '../../src/shared/safeText';
 import { count, num, pct, signClass, signed } from './common/format';
 import { VirtualList, type ListViewState, type WindowRequest } from './common/virtualList';
 
@@ -215,10 +216,13 @@ function renderRow(el: HTMLElement, row: Row): void {
   setText(r.problem, row.problemId);
   setText(r.sample, row.label ? `${row.sampleId} · ${row.label}` : row.sampleId);
   setText(r.task, row.step !== null ? `${row.task} · step ${row.step}` : row.task);
-  const flagText = row.flags.join(' ');
+  // A trace the index flagged, or ids and preview here, holding invisible or reordering characters.
+  const hidden = !row.flags.includes('hidden-text') && [row.problemId, row.sampleId, row.label, row.task, row.preview].some((t) => t !== null && hasHiddenChars(t));
+  const flags = hidden ? [...row.flags, 'hidden-text'] : row.flags;
+  const flagText = flags.join(' ');
   if (r.flags.dataset.value !== flagText) {
     r.flags.dataset.value = flagText;
-    r.flags.replaceChildren(...row.flags.map((f) => h('span', { className: `flag flag-${f}`, text: f })));
+    r.flags.replaceChildren(...flags.map((f) => h('span', { className: `flag flag-${f}`, text: f === 'hidden-text' ? '⚠ hidden characters' : f, title: f === 'hidden-text' ? 'Invisible or reordering characters, shown as ⟨U+…⟩' : undefined })));
   }
   setText(r.kK, `k/K ${row.k}/${row.K}${row.failed ? ` (+${row.failed} failed)` : ''}`);
   setText(r.baseline, `base ${row.baselineSuccesses}/${row.baselineValid} = ${num(row.baselineRate, 2)}`);
@@ -226,7 +230,7 @@ function renderRow(el: HTMLElement, row: Row): void {
   r.uplift.dataset.sign = signClass(row.uplift);
   setText(r.reward, `reward ${num(row.reward)}`);
   setText(r.preview, row.preview);
-  el.setAttribute('aria-label', `${row.problemId} ${row.sampleId}: uplift ${signed(row.uplift)}, reward ${num(row.reward)}, k/K ${row.k}/${row.K}`);
+  el.setAttribute('aria-label', shown(`${row.problemId} ${row.sampleId}: uplift ${signed(row.uplift)}, reward ${num(row.reward)}, k/K ${row.k}/${row.K}`));
 }
 
 const list = new VirtualList<Row>({
@@ -445,7 +449,7 @@ const saveState = throttled(() => client.setState({ restore, ui: { query, list: 
 
 client.on('init', (p) => {
   restore = p.restore;
-  document.title = p.title;
+  setTitle(p.title);
   client.setState({ restore, ui: { query, list: list.state } } satisfies Persisted);
   list.refresh(true);
 });

@@ -9,7 +9,7 @@ import './common/litNonce';
 import './common/elements';
 import { traceDiffProtocol, type DiffPair, type DiffViewData } from '../../src/webviewProtocol';
 import { WebviewClient } from './common/bridge';
-import { byId, h, replace } from './common/dom';
+import { blockText, byId, h, hiddenFlag, replace, setTitle } from './common/dom';
 import { count, num } from './common/format';
 
 interface Persisted {
@@ -30,16 +30,18 @@ function status(level: 'info' | 'warning' | 'error', message: string): void {
 function side(pair: DiffPair, which: 'left' | 'right'): HTMLElement {
   const pre = h('pre', { className: 'text-block diff-text', testid: `diff-${which}`, tabIndex: 0, dataset: { side: which } });
   for (const seg of pair.segments) {
-    if (seg.op === 'eq') pre.appendChild(document.createTextNode(seg.text));
-    else if (seg.op === 'del' && which === 'left') pre.appendChild(h('del', { className: 'seg-del' }, seg.text));
-    else if (seg.op === 'ins' && which === 'right') pre.appendChild(h('ins', { className: 'seg-ins' }, seg.text));
+    if (seg.op === 'eq') pre.appendChild(blockText(seg.text));
+    else if (seg.op === 'del' && which === 'left') pre.appendChild(h('del', { className: 'seg-del' }, blockText(seg.text)));
+    else if (seg.op === 'ins' && which === 'right') pre.appendChild(h('ins', { className: 'seg-ins' }, blockText(seg.text)));
   }
+  const sideText = pair.segments.filter((seg) => seg.op === 'eq' || seg.op === (which === 'left' ? 'del' : 'ins')).map((seg) => seg.text);
   const s = pair[which];
   const meta = Object.entries(s.meta).filter(([, v]) => v !== null);
   return h(
     'div',
     { className: `diff-side ${which}` },
     h('h3', { className: 'side-title', testid: `diff-${which}-title` }, s.title),
+    hiddenFlag(s.title, ...sideText),
     meta.length ? h('p', { className: 'note' }, meta.map(([k, v]) => `${k}: ${typeof v === 'number' ? num(v, 3) : v}`).join(' · ')) : null,
     pre,
   );
@@ -77,8 +79,9 @@ function render(d: DiffViewData): void {
   replace(
     byId('diff-body'),
     h('h1', { id: 'diff-title', testid: 'diff-title' }, d.title),
+    hiddenFlag(d.title, d.problem),
     h('p', { id: 'diff-subtitle', testid: 'diff-subtitle', className: 'note' }, d.subtitle),
-    d.problem !== null ? h('details', { className: 'problem' }, h('summary', { text: 'Problem' }), h('pre', { className: 'text-block', testid: 'diff-problem' }, d.problem)) : null,
+    d.problem !== null ? h('details', { className: 'problem' }, h('summary', { text: 'Problem' }), h('pre', { className: 'text-block', testid: 'diff-problem' }, blockText(d.problem))) : null,
     d.pairs.length ? null : h('p', { className: 'message warning', text: 'Nothing to compare: the record has no reference trace or no perturbed traces.' }),
     ...d.pairs.map(pairView),
   );
@@ -86,7 +89,7 @@ function render(d: DiffViewData): void {
 
 client.on('init', (p) => {
   restore = p.restore;
-  document.title = p.title;
+  setTitle(p.title);
   client.setState({ restore } satisfies Persisted);
   byId('diff-body').replaceChildren();
   status('info', 'Computing the diff…');
