@@ -13,6 +13,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunEvent, RunSummary, TaskKind } from '../contract';
@@ -103,14 +104,13 @@ export async function launchTraining(req: TrainLaunchRequest): Promise<TrainingR
   const problems = loadTrainingProblems(config);
 
   // 2. The run's start.
-  const { writer, previous, issues } = RunWriter.open(runDir);
+  const { writer, previous, issues, repairs } = RunWriter.open(runDir);
   for (const issue of issues) log(`warning: ${issue.file}:${issue.line}: ${issue.message} (line skipped)`);
-  const summary = new SummaryBuilder();
+  for (const repair of repairs) log(`repaired: ${repair}`);
+  // A resumed run's groups count on (a repeated step's later group supersedes the earlier one).
+  const summary = SummaryBuilder.fromEvents(previous);
   let runId: string = randomUUID();
-  for (const e of previous) {
-    if (e.type === 'run_started') runId = e.run_id;
-    if (e.type === 'rollout_group') summary.add(e);
-  }
+  for (const e of previous) if (e.type === 'run_started') runId = e.run_id;
   writer.writeConfig(config);
   writer.append({
     time: new Date().toISOString(),
@@ -126,6 +126,8 @@ export async function launchTraining(req: TrainLaunchRequest): Promise<TrainingR
 
   // 3. Executor, scorers, reward service.
   const cancelScoring = new AbortController();
+  // Every executor call of the run listens to it.
+  setMaxListeners(Infinity, cancelScoring.signal);
   let executor: ExecutorChoice | null = null;
   const components: RunComponents[] = [];
   let service: RewardService | null = null;

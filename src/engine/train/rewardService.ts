@@ -62,7 +62,7 @@ export interface RewardServiceOptions {
   groupSize: number;
   /** Protocol baseline "per_trace": a joined group pools its parts' baselines. */
   poolBaselines?: boolean;
-  /** Summary of the run so far (a resumed run's earlier groups already added). */
+  /** Summary of the run so far (a resumed run's: SummaryBuilder.fromEvents of its events). */
   summary: SummaryBuilder;
   /** Bearer token; default: 32 random bytes, hex. */
   token?: string;
@@ -126,22 +126,26 @@ export class RewardService {
     return this;
   }
 
-  /** Executor generations of this invocation, over every scorer. */
+  /** Executor generations of this invocation so far, over every scorer. */
   get generations(): number {
     return Object.values(this.opts.scorers).reduce((n, s) => n + (s?.generations ?? 0), 0);
   }
 
-  /** Executor generations since the last event that carried the count (then counted as carried). */
+  /**
+   * Executor generations since the last event that carried the count, for
+   * the next event to carry; the summary's total (the sum over the run's
+   * events) grows by as much.
+   */
   takeGenerations(): number {
     const now = this.generations;
     const since = now - this.countedGenerations;
     this.countedGenerations = now;
+    this.opts.summary.generations += since;
     return since;
   }
 
   /** The run's summary as of now. */
   summary(status: RunSummary['status']): RunSummary {
-    this.opts.summary.generations = this.generations;
     return this.opts.summary.build(this.opts.runId, status);
   }
 
