@@ -189,3 +189,14 @@ export function protocolOverrides(protocol: Protocol): string[] {
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/**
+ * What a front door's setting says for "as the protocol preset says" (the
+ * extension's knob settings default to it; the CLI leaves the flag out).
+ */
+export const FROM_PRESET = 'preset';
+
+/** The description of FROM_PRESET for one knob: what each preset sets it to. */
+export function fromPresetDescription(pick: (p: Protocol) => unknown): string {
+  return `as the protocol preset says (tracelift: ${String(pick(TRACELIFT_PROTOCOL))}; official: ${String(pick(OFFICIAL_PROTOCOL))})`;
+}

@@ -32,7 +32,7 @@ import { ORIGIN_FILE, pct, signed, type RunOrigin } from '../services/runScan';
 import type { RunsModel } from '../services/runsModel';
 import { openSettings, primaryRunsFolder, readSettings, type TraceLiftSettings } from '../services/settings';
 import type { ActiveRuns } from '../services/activeRuns';
-import type { ApiKeys } from '../services/apiKeys';
+import type { ApiKeys, KeyTarget } from '../services/apiKeys';
 import { probeEndpoint, stageProblemFile } from '../services/evalPrep';
 import type { WebviewApi } from '../views/webviewApi';
 
@@ -258,7 +258,7 @@ async function finishPlan(settings: TraceLiftSettings, problems: ProblemChoice, 
     [
       { label: 'Embedded executor', description: 'SmolLM2-135M-Instruct on this machine (llama.cpp)', value: 'embedded' },
       e.url && e.model
-        ? { label: 'Executor endpoint from settings', description: `${e.model} at ${e.url} (${e.api})`, value: 'endpoint' }
+        ? { label: 'Executor endpoint from settings', description: `${e.model} at ${e.url} (${e.api ?? `${settings.protocol.preset} preset's API`})`, value: 'endpoint' }
         : { label: 'Executor endpoint from settings', description: '$(gear) not configured: set tracelift.executor.url and tracelift.executor.model', value: 'configure' },
     ],
     3,
@@ -345,11 +345,11 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
   for (let i = 2; fs.existsSync(runDir); i++) runDir = path.join(runsFolder, `${defaultRunDirName(name)}-${i}`);
 
   // Executor / planner endpoints must answer before anything is started.
-  const endpoints: Array<{ what: string; url: string; key: 'executor' | 'planner' | null; setting: string }> = [];
+  const endpoints: Array<{ what: string; url: string; key: KeyTarget | null; setting: string }> = [];
   if (plan.executor === 'endpoint' && settings.executor.url) endpoints.push({ what: 'executor', url: settings.executor.url, key: 'executor', setting: 'executor.url' });
   if (plan.traces.kind === 'planner') endpoints.push({ what: 'planner', url: plan.traces.url, key: 'planner', setting: 'planner.url' });
   const rewardMode = plan.rewardMode ?? defaultRewardMode({ rmUrl: settings.rmUrl, judgeUrl: settings.judge.url });
-  if (REWARD_MODE_ENDPOINT[rewardMode] === 'judge' && settings.judge.url) endpoints.push({ what: 'judge', url: settings.judge.url, key: null, setting: 'judge.url' });
+  if (REWARD_MODE_ENDPOINT[rewardMode] === 'judge' && settings.judge.url) endpoints.push({ what: 'judge', url: settings.judge.url, key: 'judge', setting: 'judge.url' });
   for (const ep of endpoints) {
     const probe = await probeEndpoint(ep.url, { apiKey: ep.key ? await deps.keys.get(ep.key) : undefined });
     if (!probe.reachable) {
@@ -397,6 +397,7 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
       const cancel = token.onCancellationRequested(() => abort.abort());
       const executorKey = await deps.keys.lease('executor');
       const plannerKey = await deps.keys.lease('planner');
+      const judgeKey = await deps.keys.lease('judge');
       let run: AssembledRun | null = null;
       deps.active.add(runDir, plan.title, abort);
       try {
@@ -412,18 +413,26 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
             rewardMode: plan.rewardMode,
             execStyle: plan.execStyle,
             e2e: settings.e2e,
+            protocol: settings.protocol,
+            maxTokens: settings.executor.maxTokens,
+            topP: settings.executor.topP,
             rmUrl: settings.rmUrl,
             judgeUrl: settings.judge.url,
             judgeModel: settings.judge.model,
+            judgeKeyEnv: judgeKey.env,
             dataDir,
             cacheDir: settings.cacheDir,
           },
           executor: {
             url: plan.executor === 'endpoint' ? settings.executor.url : null,
             model: plan.executor === 'endpoint' ? settings.executor.model : null,
-            api: settings.executor.api,
+            // Unset: the protocol preset's API (assembleRun applies it).
+            api: settings.executor.api ?? undefined,
             apiKeyEnv: plan.executor === 'endpoint' ? executorKey.env : null,
             concurrency: settings.concurrency,
+            timeoutMs: settings.executor.timeoutS === null ? undefined : Math.round(settings.executor.timeoutS * 1000),
+            maxRetries: settings.executor.retries,
+            downAfterFailures: settings.executor.downAfterFailures,
             pythonPath: settings.pythonPath ?? undefined,
             modelPath: settings.embeddedModelPath ?? undefined,
           },
@@ -474,6 +483,7 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
         cancel.dispose();
         executorKey.release();
         plannerKey.release();
+        judgeKey.release();
         await run?.close().catch(() => {});
         // Stopped before the run started (executor start failed, cancelled): no run to keep.
         if (!fs.existsSync(path.join(runDir, EVENTS_FILE))) fs.rmSync(runDir, { recursive: true, force: true });

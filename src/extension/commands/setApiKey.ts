@@ -7,6 +7,7 @@ export async function setApiKeyCommand(keys: ApiKeys): Promise<void> {
     [
       { label: 'Executor endpoint', description: 'tracelift.executor.url', target: 'executor' as KeyTarget },
       { label: 'Planner endpoint', description: 'tracelift.planner.url', target: 'planner' as KeyTarget },
+      { label: 'Judge endpoint', description: 'tracelift.judge.url (reward mode llm_judge)', target: 'judge' as KeyTarget },
     ],
     { title: 'TraceLift: Set API Key', placeHolder: 'Which endpoint is the key for?' },
   );

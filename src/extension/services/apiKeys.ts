@@ -8,11 +8,12 @@
  */
 import * as vscode from 'vscode';
 
-export type KeyTarget = 'executor' | 'planner';
+export type KeyTarget = 'executor' | 'planner' | 'judge';
 
 export const KEY_ENV: Record<KeyTarget, string> = {
   executor: 'TRACELIFT_EXECUTOR_API_KEY',
   planner: 'TRACELIFT_PLANNER_API_KEY',
+  judge: 'TRACELIFT_JUDGE_API_KEY',
 };
 
 const secretName = (t: KeyTarget) => `tracelift.apiKey.${t}`;

@@ -11,13 +11,16 @@ import type { z } from 'zod';
 import {
   ApiKindSchema,
   AUTO_REWARD_MODE,
-  E2eModeSchema,
+  E2eChoiceSchema,
   EVAL_OPTION_DEFAULTS,
   ExecStyleSchema,
+  FROM_PRESET,
+  ProtocolSchema,
   RewardModeSchema,
   type ApiKind,
-  type E2eMode,
+  type E2eChoice,
   type ExecStyle,
+  type ProtocolInput,
   type RewardMode,
 } from '../../engine/contract';
 
@@ -32,8 +35,22 @@ export interface EndpointSettings {
   api: ApiKind;
 }
 
+/** The executor endpoint: its API may be left to the protocol preset (null). */
+export interface ExecutorSettings extends Omit<EndpointSettings, 'api'> {
+  /** Null: the protocol preset's API. */
+  api: ApiKind | null;
+  /** Null: the protocol preset's max_tokens / top_p. */
+  maxTokens: number | null;
+  topP: number | null;
+  /** Seconds per request attempt; null when not set (the endpoint's own: 120 s, the embedded server's 300 s). */
+  timeoutS: number | null;
+  retries: number;
+  /** Failed calls in a row that mark the executor down; 0 = never. */
+  downAfterFailures: number;
+}
+
 export interface TraceLiftSettings {
-  executor: EndpointSettings;
+  executor: ExecutorSettings;
   planner: EndpointSettings & { tracesPerProblem: number };
   /** Reason RM scoring endpoint (official /score protocol), or null. */
   rmUrl: string | null;
@@ -42,7 +59,10 @@ export interface TraceLiftSettings {
   /** A contract reward mode, or "auto": the contract's default rule. */
   rewardMode: RewardMode | typeof AUTO_REWARD_MODE;
   execStyle: ExecStyle;
-  e2e: E2eMode;
+  /** Null: the protocol preset's e2e source (then the first of the K samples). */
+  e2e: E2eChoice | null;
+  /** The preset and the knobs set one by one (unset knobs: the preset's). */
+  protocol: ProtocolInput;
   k: number;
   baselineSamples: number;
   /** Default problem limit offered by Run Eval (null: all problems). */
@@ -101,11 +121,64 @@ function api(cfg: vscode.WorkspaceConfiguration, key: string): ApiKind {
   return choice(cfg, key, ApiKindSchema, 'chat');
 }
 
+/** A knob setting: one of the schema's values, or undefined for FROM_PRESET (and anything else). */
+function knob<T extends string>(cfg: vscode.WorkspaceConfiguration, key: string, schema: z.ZodType<T>): T | undefined {
+  const v = cfg.get<string>(key);
+  if (v === FROM_PRESET) return undefined;
+  const parsed = schema.safeParse(v);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** A number setting that may be null (the preset's); out of range reads as null. */
+function optionalNumber(cfg: vscode.WorkspaceConfiguration, key: string, ok: (n: number) => boolean): number | null {
+  const v = cfg.get<number | null>(key);
+  return typeof v === 'number' && Number.isFinite(v) && ok(v) ? v : null;
+}
+
+/** A value the user set somewhere (folder, workspace, user), not the declared default. */
+function explicit<T>(cfg: vscode.WorkspaceConfiguration, key: string): T | undefined {
+  const i = cfg.inspect<T>(key);
+  return i?.workspaceFolderValue ?? i?.workspaceValue ?? i?.globalValue;
+}
+
+/** A character budget setting: null = the preset's (undefined here), 0 = no limit (null in the protocol). */
+function charLimit(cfg: vscode.WorkspaceConfiguration, key: string): number | null | undefined {
+  const v = optionalNumber(cfg, key, (n) => Number.isInteger(n) && n >= 0);
+  return v === null ? undefined : v === 0 ? null : v;
+}
+
+function protocolSettings(cfg: vscode.WorkspaceConfiguration): ProtocolInput {
+  const shape = ProtocolSchema.shape;
+  const problem = charLimit(cfg, 'protocol.maxProblemChars');
+  const trace = charLimit(cfg, 'protocol.maxTraceChars');
+  const limits = { ...(problem !== undefined ? { problem } : {}), ...(trace !== undefined ? { trace } : {}) };
+  const emptyTrace = knob(cfg, 'protocol.emptyTrace', shape.empty_trace.shape.math);
+  return {
+    preset: choice(cfg, 'protocol.preset', shape.preset, EVAL_OPTION_DEFAULTS.protocol),
+    baseline: knob(cfg, 'protocol.baseline', shape.baseline),
+    code_outcome: knob(cfg, 'protocol.codeOutcome', shape.code_outcome),
+    prompt_set: knob(cfg, 'protocol.promptSet', shape.prompt_set),
+    completion_prompt: knob(cfg, 'protocol.completionPrompt', shape.completion_prompt),
+    ...(Object.keys(limits).length ? { truncation: { math: limits, code: limits } } : {}),
+    ...(emptyTrace ? { empty_trace: { math: emptyTrace, code: emptyTrace } } : {}),
+  };
+}
+
+
 export function readSettings(): TraceLiftSettings {
   const cfg = vscode.workspace.getConfiguration(SECTION);
   const limit = cfg.get<number | null>('limit');
   return {
-    executor: { url: text(cfg, 'executor.url'), model: text(cfg, 'executor.model'), api: api(cfg, 'executor.api') },
+    executor: {
+      url: text(cfg, 'executor.url'),
+      model: text(cfg, 'executor.model'),
+      api: knob(cfg, 'executor.api', ApiKindSchema) ?? null,
+      maxTokens: optionalNumber(cfg, 'executor.maxTokens', (n) => Number.isInteger(n) && n >= 1),
+      topP: optionalNumber(cfg, 'executor.topP', (n) => n > 0 && n <= 1),
+      timeoutS: ((v) => (typeof v === 'number' && v > 0 ? v : null))(explicit<number>(cfg, 'executor.timeout')),
+      retries: int(cfg, 'executor.retries', EVAL_OPTION_DEFAULTS.executorRetries, 0),
+      downAfterFailures: int(cfg, 'executor.downAfterFailures', EVAL_OPTION_DEFAULTS.executorDownAfter, 0),
+    },
     planner: {
       url: text(cfg, 'planner.url'),
       model: text(cfg, 'planner.model'),
@@ -116,7 +189,8 @@ export function readSettings(): TraceLiftSettings {
     judge: { url: text(cfg, 'judge.url'), model: text(cfg, 'judge.model') },
     rewardMode: choice<RewardMode | typeof AUTO_REWARD_MODE>(cfg, 'rewardMode', RewardModeSchema, AUTO_REWARD_MODE),
     execStyle: choice(cfg, 'execStyle', ExecStyleSchema, EVAL_OPTION_DEFAULTS.execStyle),
-    e2e: choice(cfg, 'e2e', E2eModeSchema, EVAL_OPTION_DEFAULTS.e2e),
+    e2e: knob(cfg, 'e2e', E2eChoiceSchema) ?? null,
+    protocol: protocolSettings(cfg),
     k: int(cfg, 'k', EVAL_OPTION_DEFAULTS.k),
     baselineSamples: int(cfg, 'baselineSamples', EVAL_OPTION_DEFAULTS.baselineSamples),
     limit: typeof limit === 'number' && limit >= 1 ? Math.floor(limit) : null,
