@@ -1,4 +1,4 @@
-// Bundles the extension host and the CLI (CommonJS, Node 20) and the webviews
+// Bundles the extension host, its search worker and the CLI (CommonJS, Node 20) and the webviews
 // (one IIFE per view for the browser, loaded by the panels from dist/webview/).
 import * as esbuild from 'esbuild';
 
@@ -40,7 +40,9 @@ const builds = [
   ...(webviewsOnly
     ? []
     : [
-        { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] },
+        { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode', 'tsx'] },
+        // The run search's worker thread (the extension starts it from dist/ beside extension.js).
+        { ...common, entryPoints: ['src/extension/services/runs/searchWorker.ts'], outfile: 'dist/searchWorker.js' },
         { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
       ]),
   ...WEBVIEWS.map((name) => ({ ...webview, entryPoints: [`webview/src/${name}.ts`], outfile: `dist/webview/${name}.js` })),

@@ -174,7 +174,8 @@ export const RowSchema = z.object({
 export type Row = z.infer<typeof RowSchema>;
 
 export const SearchStateSchema = z.object({
-  state: z.enum(['none', 'scanning', 'done', 'invalid']),
+  /** timeout: the pattern took too long on some trace; the rows matched before it stopped are listed. */
+  state: z.enum(['none', 'scanning', 'done', 'invalid', 'timeout']),
   message: z.string().nullable(),
   /** Rows whose full trace has been searched, of all rows. */
   scanned: z.number().int(),

@@ -228,7 +228,7 @@ test('filtered, sorted range queries agree with a naive filter+sort, also when r
   }
 });
 
-test('regex search covers the full trace (not just the preview), scans older groups from disk and tests new ones on arrival', () => {
+test('regex search covers the full trace (not just the preview), scans groups from disk on a worker thread, older ones first, then new ones', async () => {
   const dir = tmp();
   const file = path.join(dir, 'events.jsonl');
   const groups = Array.from({ length: 40 }, (_, i) => {
@@ -244,7 +244,7 @@ test('regex search covers the full trace (not just the preview), scans older gro
   assert.equal(search.state, 'scanning');
   assert.equal(view.n, 0, 'older rows are not listed until scanned');
   const entry = idx.pendingSearches()[0]!;
-  while (idx.scanSearch(entry, 20_000));
+  while (await idx.scanSearch(entry, 20_000));
   ({ view, search } = idx.view(q));
   assert.equal(search.state, 'done');
   assert.equal(view.n, 6);
@@ -252,6 +252,9 @@ test('regex search covers the full trace (not just the preview), scans older gro
   fs.appendFileSync(file, groups.slice(30).map(eventLine).join(''));
   const buf = fs.readFileSync(file).subarray(idx.offset);
   idx.ingest(buf, idx.offset);
+  assert.equal(idx.view(q).search.state, 'scanning', 'new rows are searched after they arrive');
+  assert.equal(idx.view(q).view.n, 6, 'and listed once searched');
+  while (await idx.scanSearch(entry));
   const ids = viewIds(idx, q);
   assert.deepEqual(
     ids,
@@ -262,13 +265,15 @@ test('regex search covers the full trace (not just the preview), scans older gro
   const cs = RunQuerySchema.parse({ filter: { search: 'needle-AT', caseSensitive: true } });
   const e2 = idx.search('needle-AT', true);
   assert.ok('entry' in e2);
-  while (idx.scanSearch(e2.entry));
+  while (await idx.scanSearch(e2.entry));
+  assert.equal(idx.view(cs).search.state, 'done');
   assert.equal(idx.view(cs).view.n, 0);
   // Invalid regex: reported, not thrown.
   const bad = idx.view(RunQuerySchema.parse({ filter: { search: '([unclosed' } }));
   assert.equal(bad.search.state, 'invalid');
   assert.match(bad.search.message!, /Invalid regular expression/);
   assert.equal(bad.view.n, 0);
+  idx.dispose();
 });
 
 test('reset forgets everything (a replaced file is re-read from the start)', () => {

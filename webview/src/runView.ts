@@ -277,6 +277,11 @@ function applyWindow(res: WindowResult): void {
     setText(status, s.message ?? 'invalid search');
     status.dataset.state = 'invalid';
     showMessage('search', 'error', s.message ?? 'invalid regular expression');
+  } else if (s.state === 'timeout') {
+    // The host stopped the search's thread; the rows matched before it stopped stay listed.
+    setText(status, `${s.message ?? 'search timed out'} — ${count(s.scanned)}/${count(s.total)} searched`);
+    status.dataset.state = 'timeout';
+    showMessage('search', 'warning', `${s.message ?? 'search timed out'}. Matches among the first ${count(s.scanned)} of ${count(s.total)} traces are listed; simplify the pattern to search them all.`);
   } else {
     messages.delete('search');
     renderMessages();

@@ -84,12 +84,12 @@ export class RunIndex {
 
   constructor(
     readonly runDir: string,
-    opts: { previewChars?: number; maxSearches?: number; maxViews?: number; chunkBytes?: number } = {},
+    opts: { previewChars?: number; maxSearches?: number; maxViews?: number; chunkBytes?: number; searchDeadlineMs?: number } = {},
   ) {
     this.eventsFile = path.join(runDir, EVENTS_FILE);
     this.reader = eventsTail(runDir, { chunkBytes: opts.chunkBytes });
     this.rows = new RunRows(opts.previewChars);
-    this.searches = new RunSearches(this.rows, this.eventsFile, opts.maxSearches);
+    this.searches = new RunSearches(this.rows, this.eventsFile, opts.maxSearches, opts.searchDeadlineMs);
     this.queries = new RunQueries(this.rows, opts.maxViews);
   }
 
@@ -208,7 +208,7 @@ export class RunIndex {
         const ordinal = this.groupCount;
         const firstRow = this.rows.addGroup(ev, { line, offset, length });
         this.aggregates.addGroup(ev, firstRow, ordinal);
-        this.searches.addGroup(ev);
+        this.searches.addGroup(ev.samples.length);
         if (ev.step !== null) this.lastStep = Math.max(this.lastStep ?? 0, ev.step);
         break;
       }
@@ -287,17 +287,21 @@ export class RunIndex {
     return this.searches.search(pattern, caseSensitive);
   }
 
-  /** Searches still scanning older groups from disk. */
+  /** Searches not caught up with the rows, the most recently asked for first. */
   pendingSearches(): SearchEntry[] {
     return this.searches.pending();
   }
 
-  /** Scans the next older groups of a search (about `maxBytes`); true when it made progress. */
-  scanSearch(entry: SearchEntry, maxBytes?: number): boolean {
-    if (entry.done) return false;
-    const progressed = this.searches.scan(entry, maxBytes);
+  /** Searches the next groups of a search (about `maxBytes`) on its worker thread; true when it made progress. */
+  async scanSearch(entry: SearchEntry, maxBytes?: number): Promise<boolean> {
+    const progressed = await this.searches.scan(entry, maxBytes);
     if (progressed || entry.error) this.version++;
     return progressed;
+  }
+
+  /** Stops the search threads (the index is no longer used). */
+  dispose(): void {
+    this.searches.clear();
   }
 
   // ------------------------------------------------------------ queries

@@ -101,9 +101,11 @@ export class RunQueries {
       v.epoch = epoch;
       return v;
     }
+    // With a search, only rows it has searched are listed (in arrival order, so later ones extend the list).
+    const limit = search ? Math.min(search.scannedRows, this.rows.rowCount) : this.rows.rowCount;
     const stale = v.epoch !== epoch || v.search !== search || (search !== null && v.searchGen !== search.gen);
-    if (stale) this.rebuild(v, search, epoch);
-    else if (v.builtRows < this.rows.rowCount) this.extend(v, search);
+    if (stale) this.rebuild(v, search, epoch, limit);
+    else if (v.builtRows < limit) this.extend(v, search, limit);
     return v;
   }
 
@@ -197,9 +199,8 @@ export class RunQueries {
     };
   }
 
-  private rebuild(v: QueryView, search: SearchEntry | null, epoch: number): void {
+  private rebuild(v: QueryView, search: SearchEntry | null, epoch: number, n: number): void {
     const pred = this.predicate(v.query.filter, search);
-    const n = this.rows.rowCount;
     let ids = new Int32Array(Math.max(16, n));
     let m = 0;
     for (let i = 0; i < n; i++) if (pred(i)) ids[m++] = i;
@@ -216,10 +217,9 @@ export class RunQueries {
     v.epoch = epoch;
   }
 
-  private extend(v: QueryView, search: SearchEntry | null): void {
+  private extend(v: QueryView, search: SearchEntry | null, n: number): void {
     const pred = this.predicate(v.query.filter, search);
     const fresh: number[] = [];
-    const n = this.rows.rowCount;
     for (let i = v.builtRows; i < n; i++) if (pred(i)) fresh.push(i);
     v.builtRows = n;
     if (!fresh.length) return;

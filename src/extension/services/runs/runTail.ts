@@ -44,6 +44,8 @@ export interface RunTailOptions {
   /** Use fs.watch (default true). */
   watch?: boolean;
   previewChars?: number;
+  /** How long a search batch may run on its thread before the search is stopped (ms). */
+  searchDeadlineMs?: number;
 }
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -67,7 +69,7 @@ export class RunTail implements RunSource {
     readonly runDir: string,
     private readonly opts: RunTailOptions = {},
   ) {
-    this.index = new RunIndex(runDir, { previewChars: opts.previewChars, chunkBytes: opts.chunkBytes });
+    this.index = new RunIndex(runDir, { previewChars: opts.previewChars, chunkBytes: opts.chunkBytes, searchDeadlineMs: opts.searchDeadlineMs });
   }
 
   start(): this {
@@ -102,6 +104,7 @@ export class RunTail implements RunSource {
 
   dispose(): void {
     this.disposed = true;
+    this.index.dispose();
     this.watcher?.close();
     this.watcher = null;
     if (this.poller) clearInterval(this.poller);
@@ -197,14 +200,15 @@ export class RunTail implements RunSource {
     this.emit();
   }
 
+  /** The most recently asked-for search, a batch at a time, on its worker thread (the host only waits). */
   private async scanSearches(): Promise<void> {
     for (;;) {
-      const pending = this.index.pendingSearches();
-      if (!pending.length || this.disposed) return;
-      for (const e of pending) this.index.scanSearch(e, this.opts.chunkBytes ?? 1 << 20);
+      const next = this.index.pendingSearches()[0];
+      if (!next || this.disposed) return;
+      const progressed = await this.index.scanSearch(next, this.opts.chunkBytes ?? 1 << 20);
       this.emit();
-      await tick();
-      if (this.again) return; // new data first; scanning resumes afterwards
+      if (this.again || this.disposed) return; // new data first; scanning resumes afterwards
+      if (!progressed && next.error === null) await tick(); // replaced by another search meanwhile: pick again
     }
   }
 }
