@@ -228,3 +228,23 @@ test('completeFetch: a Retry-After of an hour is shortened, one within bounds is
     await srv.close();
   }
 });
+
+test('completions API: the prompt is rendered by renderCompletion (default: ours); down_after_failures comes from the endpoint', async () => {
+  const srv = await startFaultServer({ answer: () => '4' });
+  try {
+    const endpoint = EndpointSchema.parse({ base_url: srv.url, model: 'm', api: 'completions', max_retries: 0 });
+    const system = { role: 'system' as const, content: 'Be brief.' };
+    await new ExecutorClient(endpoint).sample([system, ...msgs], sampling, 1);
+    await new ExecutorClient(endpoint, { renderCompletion: (m) => `RENDERED ${m.length}` }).sample([system, ...msgs], sampling, 1);
+    const [ours, custom] = srv.completionRequests();
+    assert.equal(ours!.path, '/v1/completions');
+    assert.equal(ours!.body.prompt, 'System: Be brief.\n\nUser: What is 2+2?\n\nAssistant:');
+    assert.equal(custom!.body.prompt, 'RENDERED 2');
+  } finally {
+    await srv.close();
+  }
+  const never = new ExecutorClient(EndpointSchema.parse({ base_url: 'http://127.0.0.1:9/v1', model: 'm', down_after_failures: 0 }));
+  assert.equal(never.health().down_after, 0);
+  const defaulted = new ExecutorClient(EndpointSchema.parse({ base_url: 'http://127.0.0.1:9/v1', model: 'm' }));
+  assert.equal(defaulted.health().down_after, 8);
+});
