@@ -39,9 +39,9 @@ export function describeZodErrorForCli(error: ZodError): string {
   const lines = error.issues.slice(0, 8).map((issue) => {
     const field = issue.path.map(String).join('.');
     const flag = FLAG_OF_FIELD[field];
-    const allowed = 'values' in issue && Array.isArray(issue.values) ? ` (allowed: ${issue.values.map(String).join(', ')})` : '';
-    const what = flag ? `${flag}${field && !flag.includes(field) ? ` (${field})` : ''}` : field || 'value';
-    return `invalid ${what}: ${issue.message}${allowed}`;
+    const what = flag ?? (field || 'value');
+    if ('values' in issue && Array.isArray(issue.values)) return `invalid ${what}: allowed values are ${issue.values.map(String).join(', ')}`;
+    return `invalid ${what}: ${issue.message}`;
   });
   if (error.issues.length > 8) lines.push(`… and ${error.issues.length - 8} more`);
   return lines.join('\n');
