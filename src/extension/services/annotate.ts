@@ -362,6 +362,30 @@ function malformed(message: string): LineAnnotation {
   return { text: `⚠ ${safeLine(message, 120)}`, summary: null, tone: 'warn', hover: null, lenses: [], issue: { message, severity: 'warning' } };
 }
 
+/** A CodeLens to show: its title, command ('' for a plain-text lens) and arguments. */
+export interface LensSpec {
+  title: string;
+  command: string;
+  args: unknown[];
+}
+
+/**
+ * The CodeLenses of an annotated line, actions first (so they stay within
+ * reach in a normal-width editor, JSONL lines being long) and then the short
+ * summary as plain text. `runDir` is null where the file is not on disk
+ * (no sample to inspect).
+ */
+export function lensSpecs(a: LineAnnotation, at: { file: unknown; line: number; runDir: string | null }): LensSpec[] {
+  const out: LensSpec[] = [];
+  for (const l of a.lenses) {
+    if (l.kind === 'diffGroup') out.push({ title: 'Diff vs reference', command: 'tracelift.diffGroupVsReference', args: [at.file, at.line] });
+    else if (l.kind === 'measureUplift') out.push({ title: 'Measure uplift', command: 'tracelift.measureUplift', args: [at.file, at.line] });
+    else if (at.runDir !== null) out.push({ title: 'Inspect', command: 'tracelift.inspectSample', args: [{ runDir: at.runDir, problemId: l.problemId, sampleId: l.sampleId }] });
+  }
+  if (a.summary && out.length) out.push({ title: a.summary, command: '', args: [] });
+  return out;
+}
+
 /** Annotation of one line, or null for a blank line. */
 export function annotateLine(lineText: string, ctx: AnnotateContext): LineAnnotation | null {
   const raw = lineText.trim();

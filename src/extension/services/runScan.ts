@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunSummary } from '../../engine/contract';
+import { safeLine } from '../../shared/safeText';
 import { EVENTS_FILE, mtimeMs, readRunConfig, readRunEdges, readRunSummary, SUMMARY_FILE } from '../../engine/run/runReader';
 
 export { isRunDir, listRunDirs } from '../../engine/run/runReader';
@@ -140,6 +141,6 @@ export function describeRun(r: RunInfo): string {
     if (s.mean_uplift !== null) parts.push(`uplift ${signed(s.mean_uplift)}`);
     if (s.with_trace_success !== null) parts.push(`with ${pct(s.with_trace_success)} vs ${pct(s.no_trace_success)}`);
   }
-  if (r.task) parts.push(r.task);
+  if (r.task) parts.push(safeLine(r.task, 40)); // from the run's config: untrusted
   return parts.join(' · ');
 }

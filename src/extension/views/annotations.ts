@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunsModel } from '../services/runsModel';
 import { readSettings } from '../services/settings';
-import { annotateLine, annotationKindFor, type AnnotatedKind, type LineAnnotation, type Tone } from '../services/annotate';
+import { annotateLine, annotationKindFor, lensSpecs, type AnnotatedKind, type LineAnnotation, type Tone } from '../services/annotate';
 import { hoverMarkdown } from './markdown';
 import { safeLine } from '../../shared/safeText';
 
@@ -246,23 +246,8 @@ export class AnnotationProvider implements vscode.HoverProvider, vscode.CodeLens
       const a = this.annotation(doc, st, line);
       if (!a) continue;
       const range = doc.lineAt(line).range;
-      // Actions first, so they stay within reach in a narrow editor; then a short summary (JSONL lines are long: the end-of-line text is often off screen).
-      for (const l of a.lenses) {
-        if (l.kind === 'diffGroup') {
-          lenses.push(new vscode.CodeLens(range, { title: 'Diff vs reference', command: 'tracelift.diffGroupVsReference', arguments: [doc.uri, line] }));
-        } else if (l.kind === 'measureUplift') {
-          lenses.push(new vscode.CodeLens(range, { title: 'Measure uplift', command: 'tracelift.measureUplift', arguments: [doc.uri, line] }));
-        } else if (doc.uri.scheme === 'file') {
-          lenses.push(
-            new vscode.CodeLens(range, {
-              title: 'Inspect',
-              command: 'tracelift.inspectSample',
-              arguments: [{ runDir, problemId: l.problemId, sampleId: l.sampleId }],
-            }),
-          );
-        }
-      }
-      if (a.summary && a.lenses.length) lenses.push(new vscode.CodeLens(range, { title: a.summary, command: '' }));
+      const specs = lensSpecs(a, { file: doc.uri, line, runDir: doc.uri.scheme === 'file' ? runDir : null });
+      for (const l of specs) lenses.push(new vscode.CodeLens(range, { title: l.title, command: l.command, arguments: l.args }));
     }
     return lenses;
   }
