@@ -233,3 +233,31 @@ test('compare runs: per-problem rows with deltas', { skip }, async () => {
     await h.close();
   }
 });
+
+test('hostile text in a webview: bidi controls and zero-width characters shown as ⟨U+…⟩, flagged, markup inert', { skip }, async () => {
+  const RLO = '\u202E';
+  const left = { title: `p${RLO}1 · ref`, text: `the answer is 18\u200B <img src=x onerror="window.__xss=1">`, meta: { label: `kind${RLO}` } };
+  const right = { title: 'p1 · neg', text: `${RLO}81 si rewsna eht {{7*7}} \${1+1}`, meta: {} };
+  let c: TraceDiffController | null = null;
+  const h = await openWebviewPage({
+    view: 'traceDiff',
+    browser,
+    connect: (post) => {
+      c = new TraceDiffController({ mode: 'pair', left, right }, post, actions());
+      return (m) => void c!.handle(m);
+    },
+  });
+  try {
+    await waitFor(h.page, `document.querySelectorAll('[data-testid=diff-pair]').length === 1`);
+    const all = await h.page.evaluate<string>(`document.body.textContent + document.title + [...document.querySelectorAll('[title],[aria-label],[heading]')].map((e) => e.getAttribute('title') + e.getAttribute('aria-label') + e.getAttribute('heading')).join('')`);
+    assert.ok(!/[\u202A-\u202E\u200B-\u200F\u2066-\u2069\uFEFF]/.test(all.replace(/\u2068[^\u2068\u2069]*\u2069/g, '')), 'no raw bidi or zero-width character anywhere');
+    assert.match(await text(h.page, '[data-testid=diff-right]'), /^⟨U\+202E⟩81 si rewsna eht \{\{7\*7\}\} \$\{1\+1\}$/);
+    assert.match(await text(h.page, '[data-testid=diff-left]'), /the answer is 18⟨U\+200B⟩ <img/);
+    assert.equal(await text(h.page, '[data-testid=diff-left-title]'), 'p⟨U+202E⟩1 · ref');
+    assert.ok(((await h.page.evaluate<string>('document.title')) ?? '').includes('⟨U+202E⟩'), 'the page title is revealed too');
+    assert.ok((await h.page.evaluate<number>(`document.querySelectorAll('[data-testid=hidden-flag]').length`)) >= 2, 'both sides flagged');
+    assert.deepEqual(await h.page.evaluate(XSS), { executed: 0, imgs: 0, scripts: 1 });
+  } finally {
+    await h.close();
+  }
+});
