@@ -267,3 +267,23 @@ test('the exit guard ends every open run once, and a failing one does not stop t
   assert.deepEqual(calls, ['second:cancelled']);
   assert.equal(guard.openRuns, 0);
 });
+
+test("the extension's run index applies the supersede rule: figures, histogram and a problem's rows are the latest group's", async () => {
+  const { RunIndex } = await import('../../src/extension/services/runs/runIndex');
+  const events: RunEvent[] = [started, failedGroup('a'), rolloutGroup('b'), rolloutGroup('a')];
+  const idx = new RunIndex('/nowhere');
+  idx.ingest(Buffer.from(events.map((e) => JSON.stringify(e) + '\n').join('')), 0);
+  const want = SummaryBuilder.fromEvents(events).build('r', 'running').micro;
+  const got = idx.summary();
+  assert.equal(got.problems, 2);
+  assert.equal(got.traces, 4);
+  assert.equal(got.failed_calls, want.failed_calls);
+  for (const k of ['with_trace_success', 'no_trace_success', 'mean_uplift', 'mean_reward'] as const) assert.ok(Math.abs(got[k]! - want[k]!) < 1e-12, k);
+  assert.deepEqual(
+    idx.problemsWithId('a')[0]!.samples.map((r) => r.line),
+    [4, 4],
+    "problem a's rows are those of its latest group (line 4)",
+  );
+  const bins = idx.aggregates.histogram.reduce((x, y) => x + y, 0) + idx.aggregates.histogramUnknown;
+  assert.equal(bins, 4, 'the superseded group left the histogram');
+});

@@ -2,11 +2,14 @@
  * The running aggregates of a run index, through the engine's summary
  * accumulator (src/engine/run/summary.ts: summary.json's semantics) — for
  * the run, per task and per problem — plus the uplift histogram and the
- * reward series. Memory stays flat in the run's length except the
+ * reward series. A group superseded by a later one of its (step,
+ * problem_id) is taken back out (the engine's rule, engine/run/supersede.ts).
+ * Memory stays flat in the run's length except one small record per group and the
  * per-problem row lists. No `vscode` import.
  */
 import type { RolloutGroup } from '../../../engine/contract';
-import { addGroupToSummary, emptySummaryAcc, type SummaryAcc } from '../../../engine/run/summary';
+import { addGroupToSummary, emptySummaryAcc, groupSummaryAcc, mergeSummaryAcc, type SummaryAcc } from '../../../engine/run/summary';
+import { LatestGroups } from '../../../engine/run/supersede';
 
 export const HISTOGRAM_BINS = 20;
 const SERIES_BUCKETS = 256;
@@ -20,6 +23,18 @@ export interface ProblemAgg {
   rows: number[];
 }
 export const problemKey = (task: string, problemId: string) => `${task}\u0000${problemId}`;
+
+/** What a group added, kept so a later group of its (step, problem_id) can take it back out (the engine's supersede rule). */
+interface GroupShare {
+  task: string;
+  prob: ProblemAgg;
+  acc: SummaryAcc;
+  rows: number[];
+  /** Histogram bin per sample, −1 for an unknown uplift. */
+  bins: number[];
+  x: number;
+  rewards: number[];
+}
 
 /** Mean reward per bucket of x, in at most 256 buckets (widths double as x grows): flat memory. */
 export class Series {
@@ -45,6 +60,15 @@ export class Series {
     this.sums[b]! += y;
     this.counts[b]! += 1;
     if (b > this.max) this.max = b;
+  }
+
+  /** Takes back a value added with add(x, y). */
+  remove(x: number, y: number): void {
+    if (!(x >= 0)) x = 0;
+    const b = Math.floor(x / this.width);
+    if (b >= SERIES_BUCKETS || this.counts[b]! <= 0) return;
+    this.sums[b]! -= y;
+    this.counts[b]! -= 1;
   }
 
   points(): Array<{ x: number; y: number; n: number }> {
@@ -77,7 +101,10 @@ export class RunAggregates {
   /** The series' x is the training step once a group carries one (else the group ordinal). */
   seriesByStep = false;
 
+  private readonly latest = new LatestGroups<GroupShare>();
+
   clear(): void {
+    this.latest.clear();
     this.micro = emptySummaryAcc();
     this.byTask.clear();
     this.problems.clear();
@@ -106,14 +133,40 @@ export class RunAggregates {
     addGroupToSummary(prob.acc, g);
     if (g.step !== null) this.seriesByStep = true;
     const x = g.step ?? ordinal;
+    const share: GroupShare = { task: g.task, prob, acc: groupSummaryAcc(g), rows: [], bins: [], x, rewards: [] };
     g.samples.forEach((s, i) => {
       prob.rows.push(firstRow + i);
+      share.rows.push(firstRow + i);
       if (s.uplift !== null) {
         const bin = Math.min(HISTOGRAM_BINS - 1, Math.max(0, Math.floor(((s.uplift + 1) / 2) * HISTOGRAM_BINS)));
         this.histogram[bin]!++;
-      } else this.histogramUnknown++;
-      if (s.reward) this.series.add(x, s.reward.value);
+        share.bins.push(bin);
+      } else {
+        this.histogramUnknown++;
+        share.bins.push(-1);
+      }
+      if (s.reward) {
+        this.series.add(x, s.reward.value);
+        share.rewards.push(s.reward.value);
+      }
     });
+    const superseded = this.latest.put(g, share);
+    if (superseded) this.takeBack(superseded);
+  }
+
+  /** A group superseded by a later one of its (step, problem_id) no longer counts (its rows stay in the index). */
+  private takeBack(old: GroupShare): void {
+    mergeSummaryAcc(this.micro, old.acc, -1);
+    const taskAcc = this.byTask.get(old.task);
+    if (taskAcc) mergeSummaryAcc(taskAcc, old.acc, -1);
+    mergeSummaryAcc(old.prob.acc, old.acc, -1);
+    const gone = new Set(old.rows);
+    old.prob.rows = old.prob.rows.filter((r) => !gone.has(r));
+    for (const bin of old.bins) {
+      if (bin < 0) this.histogramUnknown--;
+      else this.histogram[bin]!--;
+    }
+    for (const y of old.rewards) this.series.remove(old.x, y);
   }
 
   /** Problems with this id, whatever their task. */
