@@ -117,10 +117,14 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalResult> {
   const summary = SummaryBuilder.fromEvents(previous);
   const done = new Set<string>();
   const rescore: string[] = [];
+  /** Problems with a group in the log already: writing another supersedes it. */
+  const scored = new Set<string>();
+  let supersededNow = false;
   let runId: string = randomUUID();
   for (const e of previous) if (e.type === 'run_started') runId = e.run_id;
   for (const g of latestGroups(previous)) {
     if (g.step !== null) continue;
+    scored.add(g.problem_id);
     const why = noValidOutcome(g, config.reward.mode);
     if (why) rescore.push(`${g.problem_id} (${why})`);
     else done.add(g.problem_id);
@@ -157,7 +161,7 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalResult> {
     writer.writeSummary(ended);
     writer.append({ time: new Date().toISOString(), type: 'run_ended', status, message, executor_generations: executorGenerations });
     // Rows of groups superseded in this invocation leave samples.jsonl now (one rewrite, not one per group).
-    writer.rederiveSamples(latestGroups(readEventsSafe(writer)));
+    if (supersededNow) writer.rederiveSamples(latestGroups(readEventsSafe(writer)));
     unregister?.();
     return ended;
   };
@@ -217,6 +221,7 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalResult> {
         if (halted()) return;
         const written = writer.append({ ...group, executor_generations: newGenerations() }) as RolloutGroup;
         writer.appendSampleRows(written);
+        if (scored.has(written.problem_id)) supersededNow = true;
         summary.add(written);
         writer.writeSummary(summary.build(runId, 'running'));
         finished++;
