@@ -25,6 +25,8 @@ class FakeRewardService:
     #: Answer the next this-many requests with this HTTP status instead (0: none).
     fail_next: int = 0
     fail_status: int = 500
+    #: From the first rewards request of this step on, every request fails with fail_status (None: never).
+    fail_from_step: int | None = None
     reward_requests: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     auth_headers: list[str | None] = field(default_factory=list)
@@ -56,6 +58,8 @@ class FakeRewardService:
         self.auth_headers.append(auth)
         if auth != f"Bearer {TOKEN}":
             return 401, {"error": "unauthorised"}
+        if path == "/v1/rewards" and self.fail_from_step is not None and body["step"] >= self.fail_from_step:
+            self.fail_next = 10**9
         if self.fail_next > 0:
             self.fail_next -= 1
             return self.fail_status, {"error": "scoring failed"}

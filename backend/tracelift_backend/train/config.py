@@ -33,7 +33,10 @@ def parse_train_config(record: Any) -> dict[str, Any]:
 
 def with_defaults(sch: Mapping[str, Any], value: Any) -> Any:
     """``value`` with every property the schema gives a ``default`` and the value lacks filled in,
-    in nested objects too (a copy; ``value`` already validated)."""
+    in nested objects and array items too (a copy; ``value`` already validated)."""
+    if isinstance(value, list):
+        items = sch.get("items")
+        return [with_defaults(items, item) for item in value] if isinstance(items, Mapping) else copy.deepcopy(value)
     if not isinstance(value, Mapping):
         return copy.deepcopy(value)
     branch = _object_branch(sch, value)

@@ -3,12 +3,14 @@ when it ends (completed, stopped by a signal, or failed)."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
 from .config import load_train_config
@@ -41,6 +43,13 @@ def run_training(args: TrainArgs, client: RewardServiceClient | None = None) -> 
     """Trains; the process exit status (0: completed or stopped gracefully)."""
     stop = GracefulStop()
     stop.install()
+    try:
+        return _train(args, client, stop)
+    finally:
+        stop.restore()
+
+
+def _train(args: TrainArgs, client: RewardServiceClient | None, stop: GracefulStop) -> int:
     config = load_train_config(args.config)
     client = client or RewardServiceClient.from_env()
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
@@ -63,7 +72,7 @@ def run_training(args: TrainArgs, client: RewardServiceClient | None = None) -> 
         callbacks=[events, stop],
         step_timer=timer,
     )
-    checkpoint = resume_checkpoint(trainer.args.output_dir) if args.resume else None
+    checkpoint = resume_checkpoint(trainer.args.output_dir, steps) if args.resume else None
     log(f"{steps} steps{f', resuming from {checkpoint}' if checkpoint else ''}")
     try:
         trainer.train(resume_from_checkpoint=checkpoint)
@@ -76,11 +85,16 @@ def run_training(args: TrainArgs, client: RewardServiceClient | None = None) -> 
     return EXIT_OK
 
 
-def resume_checkpoint(output_dir: str) -> str | None:
+def resume_checkpoint(output_dir: str, steps: int) -> str | None:
     """The last checkpoint of the run, or None (a run stopped before its first one starts over)."""
     last = get_last_checkpoint(output_dir) if os.path.isdir(output_dir) else None
     if last is None:
         log(f"no checkpoint in {output_dir}: starting from the first step")
+        return None
+    started_with = json.loads((Path(last) / TRAINER_STATE_NAME).read_text(encoding="utf-8")).get("max_steps")
+    if started_with and started_with < steps:
+        # The optimizer and scheduler come back as saved: a linear decay reaches 0 at the old length.
+        log(f"note: this run started with {started_with} steps; its learning-rate schedule ends there")
     return last
 
 

@@ -16,10 +16,17 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 class GracefulStop(TrainerCallback):
     def __init__(self) -> None:
         self.requested: str | None = None
+        self._previous: dict[int, Any] = {}
 
     def install(self) -> None:
         for sig in STOP_SIGNALS:
-            signal.signal(sig, self._on_signal)
+            self._previous[sig] = signal.signal(sig, self._on_signal)
+
+    def restore(self) -> None:
+        """The handlers from before ``install`` (training is over)."""
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         name = signal.Signals(signum).name
