@@ -274,3 +274,32 @@ test('cancel: groups in flight are not written, the run ends cancelled, a resume
   await evalInto(dir);
   assert.deepEqual(comparableFigures(checkRunFiles(dir).summary), reference);
 });
+
+test('a judge endpoint that is down ends the run failed, naming the judge', { timeout: 60_000 }, async () => {
+  faultFor = () => null;
+  const judge = await startFaultServer({ script: () => ({ kind: 'status', status: 500, message: 'judge broke' }) });
+  try {
+    const cfg = buildEvalConfig({
+      ...{ task: 'gsm8k', split: 'test', limit: problems.length, k: 2, m: 2, traceSource: { kind: 'reference' as const } },
+      rewardMode: 'llm_judge',
+      judgeUrl: judge.url,
+      judgeModel: 'judge-model',
+      executor: { endpoint: { base_url: proxy.url, model: 'fault-model', n_sampling: 'yes', down_after_failures: 1000 }, origin: 'configured' },
+      dataDir,
+      cacheDir: path.join(tmp, 'unused-cache'),
+    });
+    // A judge that fails fast: no retries, down after 2 failed calls.
+    cfg.reward.judge = { ...cfg.reward.judge!, max_retries: 0, down_after_failures: 2 };
+    const dir = newDir();
+    await assert.rejects(
+      runEval({ config: cfg, executorIdentity: 'fault-model', verifier, noCache: true, outDir: dir, groupConcurrency: 2 }),
+      /^Error: judge endpoint: http:\/\/127\.0\.0\.1:\d+\/v1 \(model judge-model\) is down/,
+    );
+    const run = checkRunFiles(dir);
+    const fatal = run.events.at(-2)!;
+    assert.ok(fatal.type === 'error' && fatal.where === 'judge' && fatal.fatal);
+    assert.equal(run.summary.status, 'failed');
+  } finally {
+    await judge.close();
+  }
+});
