@@ -19,6 +19,8 @@
  * and marks that render as nothing (Hangul fillers, U+034F, Khmer inherent
  * vowels, Mongolian selectors).
  */
+// The class lists combining marks (U+034F, Mongolian selectors) on purpose: each is matched on its own.
+/* eslint-disable no-misleading-character-class */
 const HIDDEN_SOURCE = '[\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}\\u034F\\u115F\\u1160\\u17B4\\u17B5\\u180B-\\u180F\\u3164\\uFFA0]';
 const HIDDEN_ONE = new RegExp(`^${HIDDEN_SOURCE}$`, 'u');
 /** Hidden characters other than the tab and line breaks a block of text keeps (those are not worth a flag). */
@@ -26,6 +28,7 @@ const HIDDEN_FLAGGED = new RegExp(`(?![\\t\\n\\r])${HIDDEN_SOURCE}`, 'u');
 const HIDDEN_ANY = new RegExp(HIDDEN_SOURCE, 'u');
 const HIDDEN_ALL = new RegExp(HIDDEN_SOURCE, 'gu');
 /** Characters of right-to-left scripts (bidi classes R and AL): Hebrew, Arabic, Syriac, Thaana, NKo… and their presentation forms. */
+/* eslint-enable no-misleading-character-class */
 const RTL_ANY = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFE\u{10800}-\u{10FFF}\u{1E800}-\u{1EFFF}]/u;
 /** First strong isolate … pop directional isolate. */
 const FSI = '\u2068';

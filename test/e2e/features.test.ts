@@ -19,7 +19,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Frame, Locator, Page } from 'playwright-core';
 import {
   goToLine,
   hoverText,
@@ -32,157 +31,29 @@ import {
   screenshotOnFailure,
   startWorkbench,
   traceliftSettings,
-  viewRows,
   waitFor,
   webviewFrame,
   type Workbench,
 } from './harness';
+import {
+  afterDecorations,
+  clickCodeLens,
+  closeAllEditors,
+  codeLensRows,
+  escapeRe,
+  frameText,
+  pickExact,
+  QUICK_INPUT,
+  quickRows,
+  sleep,
+  treeRow,
+  treeRows,
+  typeAnswer,
+  waitForStep,
+  widenSidebar,
+} from './views';
 
-const QUICK_INPUT = '.quick-input-widget';
 const FIXTURE_RUN = 'gsm8k-reference-3';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-// ---------------------------------------------------------------------------
-// small helpers (this file only)
-
-/** Rows (label text) the open palette / quick pick shows now. */
-async function quickRows(page: Page): Promise<string[]> {
-  return (await page.locator(`${QUICK_INPUT} .monaco-list-row .label-name`).allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
-}
-
-/** The title of the open quick input (quick pick or input box). */
-async function quickTitle(page: Page): Promise<string> {
-  const title = page.locator(`${QUICK_INPUT} .quick-input-title`).first();
-  return ((await title.textContent({ timeout: 1000 }).catch(() => '')) ?? '').trim();
-}
-
-/** Wait until the open quick input's title contains `step` (e.g. "(3/6)"). */
-async function waitForStep(page: Page, step: string, timeout = 60_000): Promise<void> {
-  await waitFor(
-    async () => (await page.locator(QUICK_INPUT).isVisible()) && (await quickTitle(page)).includes(step),
-    timeout,
-    `the quick input titled "… ${step}" (title now: "${await quickTitle(page)}")`,
-  );
-}
-
-/** Answer a step of a quick pick: narrow by typing, click the row whose label is exactly `label`. */
-async function pickExact(page: Page, label: string, timeout = 30_000): Promise<void> {
-  const input = page.locator(`${QUICK_INPUT} input`).first();
-  await input.fill(label);
-  const row = page.locator(`${QUICK_INPUT} .monaco-list-row`).filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRe(label)}\\s*$`) }) }).first();
-  await row.waitFor({ state: 'visible', timeout }).catch(async (err) => {
-    throw new Error(`${(err as Error).message}; the quick pick offered: ${JSON.stringify(await quickRows(page))}`);
-  });
-  await row.click();
-}
-
-/** Answer an input box step: replace its value and press Enter. */
-async function typeAnswer(page: Page, text: string): Promise<void> {
-  const input = page.locator(`${QUICK_INPUT} input`).first();
-  await input.fill(text);
-  await sleep(200); // let validateInput run
-  await page.keyboard.press('Enter');
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** The CodeLens rows of the active editor, top to bottom, each as its text and its y. */
-async function codeLensRows(page: Page): Promise<Array<{ text: string; y: number; index: number }>> {
-  const lenses = page.locator('.editor-group-container.active .monaco-editor .codelens-decoration');
-  const n = await lenses.count();
-  const out: Array<{ text: string; y: number; index: number }> = [];
-  for (let i = 0; i < n; i++) {
-    const el = lenses.nth(i);
-    const box = await el.boundingBox().catch(() => null);
-    const text = ((await el.textContent().catch(() => '')) ?? '').replace(/\u00a0/g, ' ').replace(/\s+/g, ' ').trim();
-    if (box && text) out.push({ text, y: box.y, index: i });
-  }
-  return out.sort((a, b) => a.y - b.y);
-}
-
-/** Click the CodeLens command `title` on the `nth` CodeLens row from the top of the active editor. */
-async function clickCodeLens(page: Page, title: string, nth = 0): Promise<void> {
-  const rows = await waitFor(async () => {
-    const r = await codeLensRows(page);
-    return r.length > nth && r[nth]!.text.includes(title) ? r : undefined;
-  }, 60_000, `a CodeLens row #${nth} with "${title}"`);
-  const lens = page.locator('.editor-group-container.active .monaco-editor .codelens-decoration').nth(rows[nth]!.index);
-  await lens.locator('a', { hasText: title }).first().click();
-}
-
-/**
- * Texts of end-of-line decorations in the active editor: VS Code renders
- * `after.contentText` as CSS generated content (::after), not as DOM text.
- */
-async function afterDecorations(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const d = (globalThis as any).document;
-    const win = globalThis as any;
-    const out: string[] = [];
-    for (const el of Array.from(d.querySelectorAll('.editor-group-container.active .monaco-editor .view-lines span')) as any[]) {
-      const c = win.getComputedStyle(el, '::after').content as string;
-      if (c && c !== 'none' && c !== 'normal' && c.length > 2) out.push(c.replace(/^"|"$/g, '').replace(/\\"/g, '"'));
-    }
-    return out;
-  });
-}
-
-/** textContent of the first element matching `selector` in a webview frame ('' when none). */
-async function frameText(frame: Frame | Locator, selector: string): Promise<string> {
-  const el = frame.locator(selector).first();
-  if (!(await el.count())) return '';
-  return ((await el.textContent()) ?? '').replace(/\s+/g, ' ').trim();
-}
-
-/**
- * Rows of a tree view as "label description" (the harness's viewRows joins
- * the two without a space when both fit).
- */
-async function treeRows(page: Page, viewTitle: string): Promise<string[]> {
-  await viewRows(page, viewTitle); // waits for the pane
-  const pane = page.locator('.pane').filter({ has: page.locator('.pane-header .title', { hasText: new RegExp(escapeRe(viewTitle), 'i') }) }).first();
-  const rows = pane.locator('.pane-body .monaco-list-row');
-  const out: string[] = [];
-  for (let i = 0; i < (await rows.count()); i++) {
-    const row = rows.nth(i);
-    const label = ((await row.locator('.label-name').first().textContent().catch(() => '')) ?? '').trim();
-    const desc = (await row.locator('.label-description').count()) ? ((await row.locator('.label-description').first().textContent()) ?? '').trim() : '';
-    out.push(`${label} ${desc}`.replace(/\s+/g, ' ').trim());
-  }
-  return out;
-}
-
-/** A tree view pane's row, found by the start of its text. */
-function treeRow(page: Page, viewTitle: string, rowText: string | RegExp) {
-  const pane = page.locator('.pane').filter({ has: page.locator('.pane-header .title', { hasText: new RegExp(escapeRe(viewTitle), 'i') }) }).first();
-  return pane.locator('.pane-body .monaco-list-row').filter({ hasText: rowText }).first();
-}
-
-/** Drag the side bar's sash so the tree descriptions (counts) fit in the screenshots. Best effort. */
-async function widenSidebar(page: Page, width: number): Promise<void> {
-  const bar = await page.locator('.part.sidebar').first().boundingBox();
-  if (!bar || bar.width >= width) return;
-  const edge = bar.x + bar.width;
-  const sashes = page.locator('.monaco-sash.vertical');
-  for (let i = 0; i < (await sashes.count()); i++) {
-    const b = await sashes.nth(i).boundingBox().catch(() => null);
-    if (!b || Math.abs(b.x + b.width / 2 - edge) > 4 || b.height < bar.height / 2) continue;
-    await page.mouse.move(b.x + b.width / 2, bar.y + bar.height / 2);
-    await page.mouse.down();
-    await page.mouse.move(bar.x + width, bar.y + bar.height / 2, { steps: 8 });
-    await page.mouse.up();
-    return;
-  }
-}
-
-/** Close every editor so the next step starts from an empty editor area. */
-async function closeAllEditors(page: Page): Promise<void> {
-  await runCommand(page, 'View: Close All Editors');
-  await waitFor(async () => (await page.locator('.tabs-container .tab').count()) === 0, 15_000, 'all editors closed');
-}
 
 // ---------------------------------------------------------------------------
 
@@ -327,24 +198,22 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
       await closeAllEditors(page);
       await openFile(page, 'groups/gsm8k.groups.jsonl');
 
-      // CodeLens rows: the summary heads them, then the two actions; one row per record.
+      // CodeLens rows: the two actions first (within reach in a narrow editor), then a short summary; one row per record.
       const lenses = await waitFor(async () => {
         const rows = await codeLensRows(page);
         return rows.length >= 3 && rows.every((r) => r.text.includes('Diff vs reference')) ? rows : undefined;
       }, 60_000, 'a CodeLens row on each of the 3 records of gsm8k.groups.jsonl');
       assert.equal(lenses.length, 3, `CodeLens rows: ${JSON.stringify(lenses.map((l) => l.text))}`);
       const first = lenses[0]!.text;
-      assert.match(first, /2 pos · 3 neg \(calculation_error, incomplete_reasoning, irrelevant\)/, first);
-      assert.match(first, /rubric 1\.00 1\.00 \| 0\.55 0\.50 0\.00/, first);
-      assert.match(first, /Diff vs reference/, first);
-      assert.match(first, /Measure uplift/, first);
-      assert.match(lenses[1]!.text, /1 pos · 2 neg \(wrong_operation, incomplete_reasoning\)/, lenses[1]!.text);
+      assert.match(first, /^Diff vs reference\s*\|\s*Measure uplift\s*\|\s*2 pos · 3 neg · not measured$/, first);
+      assert.match(lenses[1]!.text, /^Diff vs reference\s*\|\s*Measure uplift\s*\|\s*1 pos · 2 neg/, lenses[1]!.text);
 
-      // End-of-line decorations carry the same summary.
+      // End-of-line decorations carry the full summary: kinds and rubric totals.
       const eol = await waitFor(async () => {
         const texts = await afterDecorations(page);
         return texts.some((t) => t.includes('2 pos · 3 neg')) ? texts : undefined;
       }, 30_000, 'an end-of-line decoration "2 pos · 3 neg …" on line 1');
+      assert.ok(eol.some((t) => /2 pos · 3 neg \(calculation_error, incomplete_reasoning, irrelevant\) · rubric 1\.00 1\.00 \| 0\.55 0\.50 0\.00/.test(t)), `end-of-line decorations: ${JSON.stringify(eol)}`);
       assert.ok(eol.some((t) => /1 pos · 2 neg \(misread_problem/.test(t)), `end-of-line decorations: ${JSON.stringify(eol)}`);
       await screenshot(page, 'features-annotations-codelens');
 

@@ -1,5 +1,4 @@
 /** The "Trace & Data Files" tree: the data-file index by category, with each file's malformed lines. */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { CATEGORY_LABELS, categoryOf, type DataCategory, type DataFileEntry, type DataFileIndex } from '../services/dataFiles';
 import { safeLine } from '../../shared/safeText';
