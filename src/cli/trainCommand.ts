@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import type { RunEvent } from '../engine/contract';
 import { defaultRunDirName } from '../engine/eval/buildConfig';
-import { launchTraining, TRAIN_EXIT_CODES } from '../engine/train/launcher';
+import { launchTraining, REWARD_TOKEN_ENV, TRAIN_EXIT_CODES } from '../engine/train/launcher';
 import { logToStderr, positiveInt } from './options';
 
 interface TrainFlags {
@@ -11,6 +11,8 @@ interface TrainFlags {
   resume?: string;
   maxSteps?: number;
   python?: string;
+  trainerCommand?: string;
+  servicePort?: number;
   allowUnsandboxed?: boolean;
 }
 
@@ -26,6 +28,12 @@ export function registerTrainCommand(program: Command): void {
     .option('--resume <dir>', 'continue the run in this directory from its last checkpoint')
     .option('--max-steps <n>', "train until this step (overrides the config's max_steps)", positiveInt)
     .option('--python <path>', 'Python of the training environment (default: $TRACELIFT_PYTHON or .venv)')
+    .option(
+      '--trainer-command <cmd>',
+      'the trainer command before its arguments, split at spaces (default: <python> -m tracelift_backend.train; ' +
+        'multi-GPU: "accelerate launch --config_file FILE -m tracelift_backend.train")',
+    )
+    .option('--service-port <n>', `reward service port (default: a free one); its token is $${REWARD_TOKEN_ENV} when set`, positiveInt)
     .option('--allow-unsandboxed', 'run code verifiers without bubblewrap (trusted tasks only)')
     .action(async (config: string | undefined, flags: TrainFlags) => {
       process.exitCode = await trainAction(config, flags);
@@ -45,6 +53,9 @@ async function trainAction(config: string | undefined, flags: TrainFlags): Promi
     configFile: config ?? null,
     maxSteps: flags.maxSteps,
     pythonPath: flags.python,
+    trainerCommand: flags.trainerCommand?.trim().split(/\s+/),
+    servicePort: flags.servicePort,
+    serviceToken: process.env[REWARD_TOKEN_ENV] || null,
     allowUnsandboxed: flags.allowUnsandboxed,
     log,
     onTrainerOutput: (text) => process.stderr.write(text),

@@ -130,7 +130,13 @@ export const TrainConfigSchema = z
     logging_steps: z.number().int().positive().default(1),
     device: z.enum(TRAIN_DEVICES).default('auto').describe('"cuda" refuses to start on a machine without a GPU'),
     bf16: z.boolean().nullable().default(null).describe('bfloat16 training; null: on with CUDA, off on CPU'),
-    use_vllm: z.boolean().default(false).describe("planner rollouts through TRL's vLLM integration"),
+    use_vllm: z.boolean().default(false).describe("planner rollouts through TRL's vLLM integration (server mode: `trl vllm-serve`)"),
+    vllm_server_url: z
+      .string()
+      .url()
+      .nullable()
+      .default(null)
+      .describe("the `trl vllm-serve` server for planner rollouts; null: TRL's default (port 8000, where the recipes' executor listens)"),
     data_dir: z.string().nullable().default(null).describe('benchmark data directory; null: $TRACELIFT_DATA_DIR or ../shared/data'),
     cache_dir: z.string().nullable().default(null).describe('baseline cache directory; null: $TRACELIFT_CACHE_DIR or ~/.cache/tracelift'),
   })

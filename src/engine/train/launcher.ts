@@ -57,6 +57,9 @@ export interface TrainLaunchRequest {
   trainerCommand?: string[];
   /** Extra environment for the trainer. */
   env?: NodeJS.ProcessEnv;
+  /** The reward service's port (default: a free one) and token (default: random); fixed for trainers on other nodes. */
+  servicePort?: number | null;
+  serviceToken?: string | null;
   allowUnsandboxed?: boolean;
   log?: (line: string) => void;
   /** The trainer's stdout and stderr as they come (they also go to DIR/trainer.log). */
@@ -182,6 +185,8 @@ export async function launchTraining(req: TrainLaunchRequest): Promise<TrainingR
       summary,
       log,
       onEvent: req.onEvent,
+      port: req.servicePort ?? undefined,
+      token: req.serviceToken ?? undefined,
     }).start();
     log(`reward service on ${service.url}`);
 

@@ -74,8 +74,10 @@ export function resolveTrainConfig(config: TrainConfig, overrides: { maxSteps?: 
       throw new TrainConfigError(`field "tasks.${i}.split": task "${task.name}" has no split "${t.split}" (${task.splits.join(', ')})`);
     }
   });
+  // The editor's schema link is relative to the recipe, not to the run directory.
+  const { $schema: _schemaLink, ...rest } = config;
   return {
-    ...config,
+    ...rest,
     max_steps: overrides.maxSteps ?? config.max_steps,
     protocol,
     prompt_version: promptVersion,
