@@ -40,7 +40,8 @@ export function describeZodErrorForCli(error: ZodError): string {
     const field = issue.path.map(String).join('.');
     const flag = FLAG_OF_FIELD[field];
     const what = flag ?? (field || 'value');
-    if ('values' in issue && Array.isArray(issue.values)) return `invalid ${what}: allowed values are ${issue.values.map(String).join(', ')}`;
+    if ('values' in issue && Array.isArray(issue.values))
+      return `invalid ${what}: allowed values are ${issue.values.map(String).join(', ')}`;
     return `invalid ${what}: ${issue.message}`;
   });
   if (error.issues.length > 8) lines.push(`… and ${error.issues.length - 8} more`);

@@ -8,7 +8,15 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunSummarySchema, TraceSampleRowSchema, type MathProblem, type RolloutGroup, type RunEvent, type RunSummary, type TraceSampleRow } from '../../src/engine/contract';
+import {
+  RunSummarySchema,
+  TraceSampleRowSchema,
+  type MathProblem,
+  type RolloutGroup,
+  type RunEvent,
+  type RunSummary,
+  type TraceSampleRow,
+} from '../../src/engine/contract';
 import { readEvents } from '../../src/engine/run/runDir';
 
 /**
@@ -76,14 +84,28 @@ export function checkRunFiles(dir: string): CheckedRun {
   const latest = [...groups.values()];
   assert.equal(summary.micro.problems, groups.size);
   assert.equal(summary.micro.traces, rows.length);
-  close(summary.with_trace_success, mean(rows.flatMap((r) => (r.with_trace_rate === null ? [] : [r.with_trace_rate]))), 'with-trace success');
-  close(summary.no_trace_success, mean(latest.flatMap((g) => (g.baseline.tally.rate === null ? [] : [g.baseline.tally.rate]))), 'no-trace success');
+  close(
+    summary.with_trace_success,
+    mean(rows.flatMap((r) => (r.with_trace_rate === null ? [] : [r.with_trace_rate]))),
+    'with-trace success',
+  );
+  close(
+    summary.no_trace_success,
+    mean(latest.flatMap((g) => (g.baseline.tally.rate === null ? [] : [g.baseline.tally.rate]))),
+    'no-trace success',
+  );
   close(summary.mean_uplift, mean(rows.flatMap((r) => (r.uplift === null ? [] : [r.uplift]))), 'mean uplift');
   close(summary.mean_reward, mean(rows.flatMap((r) => (r.reward === null ? [] : [r.reward.value]))), 'mean reward');
-  const failed = latest.reduce((n, g) => n + (g.baseline.from_cache ? 0 : g.baseline.tally.failed) + g.samples.reduce((m, s) => m + s.with_trace.tally.failed, 0), 0);
+  const failed = latest.reduce(
+    (n, g) => n + (g.baseline.from_cache ? 0 : g.baseline.tally.failed) + g.samples.reduce((m, s) => m + s.with_trace.tally.failed, 0),
+    0,
+  );
   assert.equal(summary.micro.failed_calls, failed, 'failed calls of the latest groups');
   // Generations: the events' counts summed over every invocation.
-  const generations = events.reduce((n, e) => n + ((e.type === 'rollout_group' || e.type === 'run_ended') && e.executor_generations ? e.executor_generations : 0), 0);
+  const generations = events.reduce(
+    (n, e) => n + ((e.type === 'rollout_group' || e.type === 'run_ended') && e.executor_generations ? e.executor_generations : 0),
+    0,
+  );
   assert.equal(summary.executor_generations, generations);
   // The summary's status is the last run_ended's.
   const ended = events.filter((e) => e.type === 'run_ended').at(-1);
@@ -108,5 +130,10 @@ export function comparableFigures(s: RunSummary) {
     mean_uplift: round(r.mean_uplift),
     mean_reward: round(r.mean_reward),
   });
-  return { status: s.status, micro: row(s.micro), tasks: s.tasks.map((t) => ({ ...row(t), task: t.task })), baseline_cache_hits: s.baseline_cache_hits };
+  return {
+    status: s.status,
+    micro: row(s.micro),
+    tasks: s.tasks.map((t) => ({ ...row(t), task: t.task })),
+    baseline_cache_hits: s.baseline_cache_hits,
+  };
 }

@@ -49,9 +49,38 @@ function mulberry32(seed: number): () => number {
 }
 
 function cli(out: string): ChildProcess {
-  const args = ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'eval', '--task', 'gsm8k', '--limit', String(LIMIT), '-k', '2', '-m', '2'];
-  args.push('--reward-mode', 'exec_only', '--no-cache', '--executor-url', server.url, '--executor-model', 'm', '--concurrency', '2', '--out', out);
-  return spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, TRACELIFT_DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [
+    '--import',
+    'tsx',
+    path.join(ROOT, 'src/cli/main.ts'),
+    'eval',
+    '--task',
+    'gsm8k',
+    '--limit',
+    String(LIMIT),
+    '-k',
+    '2',
+    '-m',
+    '2',
+  ];
+  args.push(
+    '--reward-mode',
+    'exec_only',
+    '--no-cache',
+    '--executor-url',
+    server.url,
+    '--executor-model',
+    'm',
+    '--concurrency',
+    '2',
+    '--out',
+    out,
+  );
+  return spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, TRACELIFT_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 function finished(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {

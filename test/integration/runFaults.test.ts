@@ -111,7 +111,15 @@ function config(endpoint: { timeout_ms?: number; max_retries?: number; down_afte
     traceSource: { kind: 'reference' },
     rewardMode: 'exec_only',
     executor: {
-      endpoint: { base_url: proxy.url, model: 'fault-model', n_sampling: 'yes', timeout_ms: 2000, max_retries: 2, down_after_failures: 1000, ...endpoint },
+      endpoint: {
+        base_url: proxy.url,
+        model: 'fault-model',
+        n_sampling: 'yes',
+        timeout_ms: 2000,
+        max_retries: 2,
+        down_after_failures: 1000,
+        ...endpoint,
+      },
       origin: 'configured',
     },
     dataDir,
@@ -178,7 +186,10 @@ describe('a fault on every call about one problem, and on first attempts of othe
       assert.equal(victim.samples[0]!.with_trace.tally.valid, 0);
       assert.equal(victim.samples[0]!.uplift, null);
       assert.equal(victim.samples[0]!.reward, null);
-      assert.ok(victim.samples[0]!.with_trace.attempts.every((a) => a.error && a.verdict === null), 'each failed attempt says why');
+      assert.ok(
+        victim.samples[0]!.with_trace.attempts.every((a) => a.error && a.verdict === null),
+        'each failed attempt says why',
+      );
       assert.equal(first.summary.micro.failed_calls, 2 + 2, "the victim's M + K failed calls are counted");
       assert.notEqual(noValidOutcome(victim, 'exec_only'), null);
       for (const p of problems.filter((q) => q !== VICTIM)) {
@@ -244,13 +255,19 @@ test('server killed mid-run: the breaker ends the run failed, nothing written af
 test('an executor that fails every call: the run ends failed, saying the executor is down', async () => {
   faultFor = () => ({ kind: 'status', status: 503, message: 'overloaded' });
   const dir = newDir();
-  await assert.rejects(evalInto(dir, { max_retries: 0, down_after_failures: 3 }), /is down: 3 calls in a row failed after retries.*HTTP 503: overloaded/);
+  await assert.rejects(
+    evalInto(dir, { max_retries: 0, down_after_failures: 3 }),
+    /is down: 3 calls in a row failed after retries.*HTTP 503: overloaded/,
+  );
   const run = checkRunFiles(dir);
   assert.equal(run.summary.status, 'failed');
   // Groups whose calls all failed before the breaker tripped may be written (with no valid outcome); none after it.
   assert.ok(run.allGroups.every((g) => noValidOutcome(g, 'exec_only') !== null));
   assert.ok(run.allGroups.length < 4, 'no group started once the executor was down');
-  assert.deepEqual(run.events.slice(-2).map((e) => e.type), ['error', 'run_ended']);
+  assert.deepEqual(
+    run.events.slice(-2).map((e) => e.type),
+    ['error', 'run_ended'],
+  );
   const ended = run.events.at(-1)!;
   assert.ok(ended.type === 'run_ended' && ended.status === 'failed' && /is down/.test(ended.message ?? ''));
 });
@@ -265,7 +282,15 @@ test('cancel: groups in flight are not written, the run ends cancelled, a resume
     return null;
   };
   const dir = newDir();
-  const res = await runEval({ config: config(), executorIdentity: 'fault-model', verifier, noCache: true, outDir: dir, groupConcurrency: 1, signal: controller.signal });
+  const res = await runEval({
+    config: config(),
+    executorIdentity: 'fault-model',
+    verifier,
+    noCache: true,
+    outDir: dir,
+    groupConcurrency: 1,
+    signal: controller.signal,
+  });
   assert.equal(res.status, 'cancelled');
   const run = checkRunFiles(dir);
   assert.equal(run.summary.status, 'cancelled');
@@ -284,7 +309,10 @@ test('a judge endpoint that is down ends the run failed, naming the judge', { ti
       rewardMode: 'llm_judge',
       judgeUrl: judge.url,
       judgeModel: 'judge-model',
-      executor: { endpoint: { base_url: proxy.url, model: 'fault-model', n_sampling: 'yes', down_after_failures: 1000 }, origin: 'configured' },
+      executor: {
+        endpoint: { base_url: proxy.url, model: 'fault-model', n_sampling: 'yes', down_after_failures: 1000 },
+        origin: 'configured',
+      },
       dataDir,
       cacheDir: path.join(tmp, 'unused-cache'),
     });

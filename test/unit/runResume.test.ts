@@ -144,7 +144,10 @@ test('no valid outcome: baseline or every with-trace call failed, or a reward mi
 // ---------------------------------------------------------------- config check
 
 const dataDir = resolveDataDir();
-const endpoint = (over: Record<string, unknown> = {}) => ({ endpoint: EndpointSchema.parse({ base_url: 'http://127.0.0.1:9/v1', model: 'm', ...over }), origin: 'configured' as const });
+const endpoint = (over: Record<string, unknown> = {}) => ({
+  endpoint: EndpointSchema.parse({ base_url: 'http://127.0.0.1:9/v1', model: 'm', ...over }),
+  origin: 'configured' as const,
+});
 const cfg = (over: Partial<Parameters<typeof buildEvalConfig>[0]> = {}) =>
   buildEvalConfig({ task: 'gsm8k', traceSource: { kind: 'reference' }, executor: endpoint(), rewardMode: 'exec_only', dataDir, ...over });
 
@@ -152,11 +155,22 @@ test('config differences: K, M, executor, reward mode, task, trace source… nam
   const base = cfg();
   assert.deepEqual(configDifferences(base, cfg({ offset: 5, limit: 3, cacheDir: '/elsewhere', dataDir: '/x' })), []);
   assert.deepEqual(configDifferences(base, cfg({ executor: endpoint({ timeout_ms: 5, max_retries: 0, concurrency: 1 }) })), []);
-  const diff = configDifferences(base, cfg({ k: 5, m: 2, rewardMode: 'llm_judge', judgeUrl: 'http://127.0.0.1:7/v1', executor: endpoint({ model: 'other' }) }));
+  const diff = configDifferences(
+    base,
+    cfg({ k: 5, m: 2, rewardMode: 'llm_judge', judgeUrl: 'http://127.0.0.1:7/v1', executor: endpoint({ model: 'other' }) }),
+  );
   assert.deepEqual(diff.map((d) => d.field).sort(), ['baseline_samples', 'executor.model', 'k', 'reward.judge', 'reward.mode']);
-  assert.deepEqual(configDifferences(base, cfg({ task: 'svamp' })).map((d) => d.field).includes('task'), true);
+  assert.deepEqual(
+    configDifferences(base, cfg({ task: 'svamp' }))
+      .map((d) => d.field)
+      .includes('task'),
+    true,
+  );
   // The embedded executor listens on a new port each start: not a difference.
-  const embedded = (port: number) => ({ endpoint: EndpointSchema.parse({ base_url: `http://127.0.0.1:${port}/v1`, model: 'smol' }), origin: 'embedded' as const });
+  const embedded = (port: number) => ({
+    endpoint: EndpointSchema.parse({ base_url: `http://127.0.0.1:${port}/v1`, model: 'smol' }),
+    origin: 'embedded' as const,
+  });
   assert.deepEqual(configDifferences(cfg({ executor: embedded(1) }), cfg({ executor: embedded(2) })), []);
 });
 
@@ -168,13 +182,23 @@ test('a resume with another configuration is refused, naming the fields; config.
   const before = fs.readFileSync(path.join(dir, 'config.json'), 'utf8');
   await assert.rejects(
     runEval({ config: cfg({ k: 5 }), executorIdentity: 'x', verifier: null as never, noCache: true, outDir: dir }),
-    (err: unknown) => err instanceof ConfigMismatchError && /k: 3 in the run, 5 now/.test(err.message) && /--new-run/.test(err.message) && /--out/.test(err.message),
+    (err: unknown) =>
+      err instanceof ConfigMismatchError &&
+      /k: 3 in the run, 5 now/.test(err.message) &&
+      /--new-run/.test(err.message) &&
+      /--out/.test(err.message),
   );
   assert.equal(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'), before);
   assert.equal(readEvents(dir).events.length, 1, 'nothing appended');
-  assert.equal(freshRunDir(dir, (d) => fs.existsSync(path.join(d, 'events.jsonl'))), `${dir}-2`);
+  assert.equal(
+    freshRunDir(dir, (d) => fs.existsSync(path.join(d, 'events.jsonl'))),
+    `${dir}-2`,
+  );
   fs.mkdirSync(`${dir}-2`);
-  assert.equal(freshRunDir(dir, (d) => fs.existsSync(path.join(d, 'events.jsonl'))), `${dir}-3`);
+  assert.equal(
+    freshRunDir(dir, (d) => fs.existsSync(path.join(d, 'events.jsonl'))),
+    `${dir}-3`,
+  );
 });
 
 // ---------------------------------------------------------------- input checks
@@ -206,8 +230,20 @@ test('duplicate trace ids in a traces file name both lines; duplicate problems i
   const dir = tmp();
   const file = path.join(dir, 't.jsonl');
   const p = (id: string) => ({ task: 'gsm8k', id, kind: 'math' as const, problem: id, answer: '1', reference_trace: null, meta: {} });
-  fs.writeFileSync(file, [{ problem_id: 'a', trace: 'x', trace_id: 't1' }, { problem_id: 'b', trace: 'y' }, { problem_id: 'a', trace: 'z', trace_id: 't1' }].map((r) => JSON.stringify(r)).join('\n') + '\n');
-  assert.throws(() => tracesFromFile(file, [p('a'), p('b')]), new RegExp(`t\\.jsonl:3: duplicate trace_id "t1": already used at .*t\\.jsonl:1`));
+  fs.writeFileSync(
+    file,
+    [
+      { problem_id: 'a', trace: 'x', trace_id: 't1' },
+      { problem_id: 'b', trace: 'y' },
+      { problem_id: 'a', trace: 'z', trace_id: 't1' },
+    ]
+      .map((r) => JSON.stringify(r))
+      .join('\n') + '\n',
+  );
+  assert.throws(
+    () => tracesFromFile(file, [p('a'), p('b')]),
+    new RegExp(`t\\.jsonl:3: duplicate trace_id "t1": already used at .*t\\.jsonl:1`),
+  );
   const groups = path.join(dir, 'g.jsonl');
   const line = fs.readFileSync(path.resolve(__dirname, '../fixtures/groups.gsm8k.jsonl'), 'utf8').split('\n')[0]!;
   fs.writeFileSync(groups, `${line}\n\n${line}\n`);
@@ -230,17 +266,28 @@ test('bytes that are not UTF-8 are an error with file, line and byte, whole or s
   }
   for (const bytes of [[0xc0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xe2, 0x82], [0x80], [0xff]]) {
     const c = new Utf8Checker('f');
-    assert.throws(() => {
-      c.push(Buffer.from([0x41, 0x0a, ...bytes]));
-      c.end();
-    }, /f:2: invalid UTF-8 at byte 2/, bytes.join(','));
+    assert.throws(
+      () => {
+        c.push(Buffer.from([0x41, 0x0a, ...bytes]));
+        c.end();
+      },
+      /f:2: invalid UTF-8 at byte 2/,
+      bytes.join(','),
+    );
   }
 });
 
 test('bad values are printed with the flag and what is allowed, not zod JSON', () => {
   const err = (() => {
     try {
-      buildEvalConfig({ task: 'gsm8k', traceSource: { kind: 'reference' }, executor: endpoint(), rewardMode: 'bogus' as never, rmUrl: 'nope', dataDir });
+      buildEvalConfig({
+        task: 'gsm8k',
+        traceSource: { kind: 'reference' },
+        executor: endpoint(),
+        rewardMode: 'bogus' as never,
+        rmUrl: 'nope',
+        dataDir,
+      });
     } catch (e) {
       return e;
     }
@@ -250,7 +297,10 @@ test('bad values are printed with the flag and what is allowed, not zod JSON', (
   assert.doesNotMatch(text, /[[{]\s*"/);
   assert.match(text, /invalid --reward-mode: allowed values are tracelift, exec_only, no_uplift, rm_uplift_only, llm_judge/);
   assert.match(text, /invalid --rm-url: Invalid URL/);
-  assert.match(describeZodErrorForCli(EndpointSchema.safeParse({ base_url: 'x', model: 'm' }).error!), /invalid --executor-url \/ --planner-url \/ --judge-url/);
+  assert.match(
+    describeZodErrorForCli(EndpointSchema.safeParse({ base_url: 'x', model: 'm' }).error!),
+    /invalid --executor-url \/ --planner-url \/ --judge-url/,
+  );
 });
 
 test('the exit guard ends every open run once, and a failing one does not stop the others', () => {
@@ -278,7 +328,8 @@ test("the extension's run index applies the supersede rule: figures, histogram a
   assert.equal(got.problems, 2);
   assert.equal(got.traces, 4);
   assert.equal(got.failed_calls, want.failed_calls);
-  for (const k of ['with_trace_success', 'no_trace_success', 'mean_uplift', 'mean_reward'] as const) assert.ok(Math.abs(got[k]! - want[k]!) < 1e-12, k);
+  for (const k of ['with_trace_success', 'no_trace_success', 'mean_uplift', 'mean_reward'] as const)
+    assert.ok(Math.abs(got[k]! - want[k]!) < 1e-12, k);
   assert.deepEqual(
     idx.problemsWithId('a')[0]!.samples.map((r) => r.line),
     [4, 4],

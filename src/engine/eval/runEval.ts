@@ -154,7 +154,14 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalResult> {
   const end = (status: RunSummary['status'] & ('completed' | 'failed' | 'cancelled'), message: string | null, where: string | null) => {
     if (ended) return ended;
     if (status === 'failed') {
-      writer.append({ time: new Date().toISOString(), type: 'error', message: message ?? 'eval failed', where, problem_id: null, fatal: true });
+      writer.append({
+        time: new Date().toISOString(),
+        type: 'error',
+        message: message ?? 'eval failed',
+        where,
+        problem_id: null,
+        fatal: true,
+      });
     }
     const executorGenerations = newGenerations();
     ended = summary.build(runId, status);
@@ -202,7 +209,10 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalResult> {
     const todo = items.filter((w) => !done.has(w.problem.id));
     const skipped = work.kind === 'ready' ? items.length - todo.length : work.problems.filter((p) => done.has(p.id)).length;
     if (skipped) log(`resuming: ${skipped} problem(s) already scored in ${runDir}`);
-    if (rescore.length) log(`re-scoring ${rescore.length} problem(s) with no valid outcome: ${rescore.slice(0, 5).join('; ')}${rescore.length > 5 ? ' …' : ''}`);
+    if (rescore.length)
+      log(
+        `re-scoring ${rescore.length} problem(s) with no valid outcome: ${rescore.slice(0, 5).join('; ')}${rescore.length > 5 ? ' …' : ''}`,
+      );
     let finished = skipped;
     opts.onProgress?.({ done: finished, total, skipped, group: null });
 
@@ -313,7 +323,10 @@ function loadWork(config: EvalConfig, log: (l: string) => void): Work {
   const whole = `${task.name}/${config.split} (${problems.length} problems)`;
   if (source.kind === 'reference') {
     const items = referenceTraces(problems, task.name);
-    return { kind: 'ready', items: window(items, items.length === problems.length ? whole : `the ${items.length} problems of ${whole} with reference traces`) };
+    return {
+      kind: 'ready',
+      items: window(items, items.length === problems.length ? whole : `the ${items.length} problems of ${whole} with reference traces`),
+    };
   }
   if (source.kind === 'file') {
     const { items, unmatched } = tracesFromFile(source.path, problems);

@@ -44,7 +44,11 @@ export function tracesFromFile(file: string, problems: Problem[]): { items: Prob
     const sampleId = r.trace_id ?? `${r.problem_id}#${list.length}`;
     const first = lineOfId.get(sampleId);
     if (first !== undefined) {
-      throw new DataFileError(file, line, `duplicate trace_id "${sampleId}": already used at ${file}:${first} (each trace needs its own id)`);
+      throw new DataFileError(
+        file,
+        line,
+        `duplicate trace_id "${sampleId}": already used at ${file}:${first} (each trace needs its own id)`,
+      );
     }
     lineOfId.set(sampleId, line);
     if (!byId.has(r.problem_id)) {

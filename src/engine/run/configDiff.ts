@@ -30,9 +30,11 @@ function ignored(pathParts: string[], before: EvalConfig, after: EvalConfig): bo
   const [head] = pathParts;
   const leaf = pathParts[pathParts.length - 1]!;
   if (pathParts.length === 1 && WINDOW_AND_PLACES.has(head!)) return true;
-  const inEndpoint = head === 'executor' || (head === 'trace_source' && pathParts[1] === 'endpoint') || (head === 'reward' && pathParts[1] === 'judge');
+  const inEndpoint =
+    head === 'executor' || (head === 'trace_source' && pathParts[1] === 'endpoint') || (head === 'reward' && pathParts[1] === 'judge');
   if (inEndpoint && pathParts.length === (head === 'executor' ? 2 : 3) && ENDPOINT_PACING.has(leaf)) return true;
-  if (head === 'executor' && leaf === 'base_url' && before.executor_origin === 'embedded' && after.executor_origin === 'embedded') return true;
+  if (head === 'executor' && leaf === 'base_url' && before.executor_origin === 'embedded' && after.executor_origin === 'embedded')
+    return true;
   return false;
 }
 
@@ -81,7 +83,7 @@ export function readStoredConfig(file: string): EvalConfig | null {
   try {
     value = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`${file}: not JSON (${(err as Error).message}); the run cannot be resumed: choose another --out`);
+    throw new Error(`${file}: not JSON (${(err as Error).message}); the run cannot be resumed: choose another --out`, { cause: err });
   }
   const parsed = EvalConfigSchema.safeParse(value);
   if (!parsed.success) throw new Error(`${file}: not an eval config (${describeZodError(parsed.error)}); choose another --out`);

@@ -114,7 +114,11 @@ export class RunWriter {
     const missing = expected.filter((l) => !have.has(l)).length;
     const extra = [...have].filter((l) => !want.has(l)).length;
     this.writeTextAtomic(this.samplesFile, wanted);
-    const what = [cut ? 'a cut last line dropped' : '', missing ? `${missing} row(s) re-derived` : '', extra ? `${extra} stale row(s) dropped` : '']
+    const what = [
+      cut ? 'a cut last line dropped' : '',
+      missing ? `${missing} row(s) re-derived` : '',
+      extra ? `${extra} stale row(s) dropped` : '',
+    ]
       .filter(Boolean)
       .join(', ');
     return `${SAMPLES_FILE} re-derived from ${EVENTS_FILE} (${what || 'rows reordered'})`;
