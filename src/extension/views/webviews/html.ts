@@ -39,35 +39,40 @@ export interface ShellOptions {
   title: string;
 }
 
-export function buildWebviewHtml(o: ShellOptions): string {
-  const e = escapeHtml;
+/** A whole page: the same head (charset, CSP, stylesheet) for the live views and the static message page. */
+function page(head: { csp: string; styleUri: string; extra?: string }, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${e(contentSecurityPolicy(o.cspSource, o.nonce))}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${e(o.styleUri)}">
-<title>${e(o.title)}</title>
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(head.csp)}">
+<link rel="stylesheet" href="${escapeHtml(head.styleUri)}">${head.extra ?? ''}
 </head>
-<body data-view="${e(o.view)}">
+${body}
+</html>`;
+}
+
+export function buildWebviewHtml(o: ShellOptions): string {
+  const e = escapeHtml;
+  return page(
+    {
+      csp: contentSecurityPolicy(o.cspSource, o.nonce),
+      styleUri: o.styleUri,
+      extra: `\n<meta name="viewport" content="width=device-width, initial-scale=1.0">\n<title>${e(o.title)}</title>`,
+    },
+    `<body data-view="${e(o.view)}">
 <main id="app" data-testid="${e(o.view)}-root" aria-busy="true"><p class="loading">Loading…</p></main>
 <script nonce="${e(o.nonce)}" src="${e(o.scriptUri)}"></script>
-</body>
-</html>`;
+</body>`,
+  );
 }
 
 /** A static page (no script) for a panel that cannot be restored. */
 export function buildMessageHtml(cspSource: string, styleUri: string, message: string): string {
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(`default-src 'none'; style-src ${cspSource}`)}">
-<link rel="stylesheet" href="${escapeHtml(styleUri)}">
-</head>
-<body><main id="app"><p class="message error" role="alert" data-testid="restore-error">${escapeHtml(message)}</p></main></body>
-</html>`;
+  return page(
+    { csp: `default-src 'none'; style-src ${cspSource}`, styleUri },
+    `<body><main id="app"><p class="message error" role="alert" data-testid="restore-error">${escapeHtml(message)}</p></main></body>`,
+  );
 }
 
 /** A file-name-safe rendering of an untrusted title (it only names a diff editor tab). */
