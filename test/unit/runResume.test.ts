@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ZodError } from 'zod';
-import { EndpointSchema, RolloutGroupSchema, type RolloutGroup, type RunEvent } from '../../src/engine/contract';
+import { EndpointSchema, RolloutGroupSchema, RunEventSchema, type RolloutGroup, type RunEvent } from '../../src/engine/contract';
 import { buildEvalConfig } from '../../src/engine/eval/buildConfig';
 import { missingRewardEndpoint, runEval } from '../../src/engine/eval/runEval';
 import { tracesFromFile, tracesFromGroups } from '../../src/engine/eval/traceSources';
@@ -24,7 +24,7 @@ import { describeZodErrorForCli, formatCliError } from '../../src/cli/errors';
 import { rolloutGroup } from '../helpers/runFixtures';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tl-resume-'));
-const started = { time: 't', type: 'run_started', run_id: 'r1', run_kind: 'eval', engine_version: '0', config: {} } as const;
+const started = RunEventSchema.parse({ time: 't', type: 'run_started', run_id: 'r1', run_kind: 'eval', engine_version: '0', config: {} });
 
 /** A group whose every with-trace call failed (no valid outcome). */
 function failedGroup(problemId: string): RolloutGroup {
