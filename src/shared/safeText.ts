@@ -36,7 +36,17 @@ const PDI = '\u2069';
 /** Whitespace folded to one space in a single line. */
 function isLineSpace(c: number): boolean {
   return (
-    c === 32 || (c >= 9 && c <= 13) || c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
   );
 }
 
@@ -103,7 +113,7 @@ export function safeLine(text: unknown, max = 80): string {
   let fit = 0;
   let space = false;
   let cut = false;
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     const cp = s.codePointAt(i)!;
     const ch = cp > 0xffff ? s.slice(i, i + 2) : s[i]!;
     i += ch.length;

@@ -9,7 +9,6 @@ export const QUICK_INPUT = '.quick-input-widget';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-
 /** Rows (label text) the open palette / quick pick shows now. */
 export async function quickRows(page: Page): Promise<string[]> {
   return (await page.locator(`${QUICK_INPUT} .monaco-list-row .label-name`).allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
@@ -34,7 +33,10 @@ export async function waitForStep(page: Page, step: string, timeout = 60_000): P
 export async function pickExact(page: Page, label: string, timeout = 30_000): Promise<void> {
   const input = page.locator(`${QUICK_INPUT} input`).first();
   await input.fill(label);
-  const row = page.locator(`${QUICK_INPUT} .monaco-list-row`).filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRe(label)}\\s*$`) }) }).first();
+  const row = page
+    .locator(`${QUICK_INPUT} .monaco-list-row`)
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRe(label)}\\s*$`) }) })
+    .first();
   await row.waitFor({ state: 'visible', timeout }).catch(async (err) => {
     throw new Error(`${(err as Error).message}; the quick pick offered: ${JSON.stringify(await quickRows(page))}`);
   });
@@ -61,7 +63,10 @@ export async function codeLensRows(page: Page): Promise<Array<{ text: string; y:
   for (let i = 0; i < n; i++) {
     const el = lenses.nth(i);
     const box = await el.boundingBox().catch(() => null);
-    const text = ((await el.textContent().catch(() => '')) ?? '').replace(/\u00a0/g, ' ').replace(/\s+/g, ' ').trim();
+    const text = ((await el.textContent().catch(() => '')) ?? '')
+      .replace(/\u00a0/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim();
     if (box && text) out.push({ text, y: box.y, index: i });
   }
   return out.sort((a, b) => a.y - b.y);
@@ -69,10 +74,14 @@ export async function codeLensRows(page: Page): Promise<Array<{ text: string; y:
 
 /** Click the CodeLens command `title` on the `nth` CodeLens row from the top of the active editor. */
 export async function clickCodeLens(page: Page, title: string, nth = 0): Promise<void> {
-  const rows = await waitFor(async () => {
-    const r = await codeLensRows(page);
-    return r.length > nth && r[nth]!.text.includes(title) ? r : undefined;
-  }, 60_000, `a CodeLens row #${nth} with "${title}"`);
+  const rows = await waitFor(
+    async () => {
+      const r = await codeLensRows(page);
+      return r.length > nth && r[nth]!.text.includes(title) ? r : undefined;
+    },
+    60_000,
+    `a CodeLens row #${nth} with "${title}"`,
+  );
   const lens = page.locator('.editor-group-container.active .monaco-editor .codelens-decoration').nth(rows[nth]!.index);
   await lens.locator('a', { hasText: title }).first().click();
 }
@@ -107,13 +116,24 @@ export async function frameText(frame: Frame | Locator, selector: string): Promi
  */
 export async function treeRows(page: Page, viewTitle: string): Promise<string[]> {
   await viewRows(page, viewTitle); // waits for the pane
-  const pane = page.locator('.pane').filter({ has: page.locator('.pane-header .title', { hasText: new RegExp(escapeRe(viewTitle), 'i') }) }).first();
+  const pane = page
+    .locator('.pane')
+    .filter({ has: page.locator('.pane-header .title', { hasText: new RegExp(escapeRe(viewTitle), 'i') }) })
+    .first();
   const rows = pane.locator('.pane-body .monaco-list-row');
   const out: string[] = [];
   for (let i = 0; i < (await rows.count()); i++) {
     const row = rows.nth(i);
-    const label = ((await row.locator('.label-name').first().textContent().catch(() => '')) ?? '').trim();
-    const desc = (await row.locator('.label-description').count()) ? ((await row.locator('.label-description').first().textContent()) ?? '').trim() : '';
+    const label = (
+      (await row
+        .locator('.label-name')
+        .first()
+        .textContent()
+        .catch(() => '')) ?? ''
+    ).trim();
+    const desc = (await row.locator('.label-description').count())
+      ? ((await row.locator('.label-description').first().textContent()) ?? '').trim()
+      : '';
     out.push(`${label} ${desc}`.replace(/\s+/g, ' ').trim());
   }
   return out;
@@ -121,7 +141,10 @@ export async function treeRows(page: Page, viewTitle: string): Promise<string[]>
 
 /** A tree view pane's row, found by the start of its text. */
 export function treeRow(page: Page, viewTitle: string, rowText: string | RegExp) {
-  const pane = page.locator('.pane').filter({ has: page.locator('.pane-header .title', { hasText: new RegExp(escapeRe(viewTitle), 'i') }) }).first();
+  const pane = page
+    .locator('.pane')
+    .filter({ has: page.locator('.pane-header .title', { hasText: new RegExp(escapeRe(viewTitle), 'i') }) })
+    .first();
   return pane.locator('.pane-body .monaco-list-row').filter({ hasText: rowText }).first();
 }
 
@@ -132,7 +155,10 @@ export async function widenSidebar(page: Page, width: number): Promise<void> {
   const edge = bar.x + bar.width;
   const sashes = page.locator('.monaco-sash.vertical');
   for (let i = 0; i < (await sashes.count()); i++) {
-    const b = await sashes.nth(i).boundingBox().catch(() => null);
+    const b = await sashes
+      .nth(i)
+      .boundingBox()
+      .catch(() => null);
     if (!b || Math.abs(b.x + b.width / 2 - edge) > 4 || b.height < bar.height / 2) continue;
     await page.mouse.move(b.x + b.width / 2, bar.y + bar.height / 2);
     await page.mouse.down();

@@ -9,7 +9,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { annotateLine, lensSpecs, renderHoverMarkdown, HIDDEN_MARK, SUMMARY_CHARS, type AnnotateContext } from '../../src/extension/services/annotate';
+import {
+  annotateLine,
+  lensSpecs,
+  renderHoverMarkdown,
+  HIDDEN_MARK,
+  SUMMARY_CHARS,
+  type AnnotateContext,
+} from '../../src/extension/services/annotate';
 import { RunIndex } from '../../src/extension/services/runs/runIndex';
 import { eventLine, syntheticGroup } from '../../src/extension/services/runs/syntheticRun';
 import { scanRun } from '../../src/extension/services/runScan';
@@ -94,7 +101,13 @@ test('safeLine: caps never split an astral character or a marker, and say so wit
 });
 
 test('2 MB lines: bounded output in linear time', () => {
-  const big = [`${RLO}${'x'.repeat(2 << 20)}`, ' '.repeat(2 << 20) + 'y', '\u200B'.repeat(2 << 20), '😀'.repeat(1 << 20), 'a\u0007'.repeat(1 << 20)];
+  const big = [
+    `${RLO}${'x'.repeat(2 << 20)}`,
+    ' '.repeat(2 << 20) + 'y',
+    '\u200B'.repeat(2 << 20),
+    '😀'.repeat(1 << 20),
+    'a\u0007'.repeat(1 << 20),
+  ];
   for (const text of big) {
     const t0 = performance.now();
     const s = safeLine(text, 120);
@@ -240,5 +253,8 @@ test('runs and data files named with hostile text', () => {
   const traces = listTraces(text, 'groups');
   assert.ok(traces.items.length > 2);
   for (const t of traces.items) for (const s of [t.label, t.description]) assertSafe(s, 'trace pick');
-  assert.ok(traces.items.some((t) => t.title.includes(RLO)), 'the raw title goes to the webview, which reveals it itself');
+  assert.ok(
+    traces.items.some((t) => t.title.includes(RLO)),
+    'the raw title goes to the webview, which reveals it itself',
+  );
 });

@@ -90,7 +90,10 @@ test('a new query stops the previous query’s thread; the new search finishes a
     const { view } = tail.index.view(fast);
     const expected: number[] = [];
     for (let i = 0; i < tail.index.rowCount; i++) if (/bolts|apples/i.test(tail.index.sampleRow(i).trace)) expected.push(i);
-    const got = tail.index.rowsAt(view, 0, view.n).map((r) => r.rowId).sort((a, b) => a - b); // listed newest first
+    const got = tail.index
+      .rowsAt(view, 0, view.n)
+      .map((r) => r.rowId)
+      .sort((a, b) => a - b); // listed newest first
     assert.deepEqual(got, expected);
     assert.ok(expected.length > 0, 'the benign pattern matches some traces');
   } finally {

@@ -36,7 +36,10 @@ export class DataFilesTreeProvider implements vscode.TreeDataProvider<DataNode>,
         const d = node.entry.detection;
         const issues = d.malformedCount > 0;
         const text = dataFileItem(node.entry, d);
-        const item = new vscode.TreeItem(text.label, issues ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(
+          text.label,
+          issues ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+        );
         item.id = `file:${node.entry.fsPath}`;
         item.description = text.description;
         item.resourceUri = node.entry.uri;

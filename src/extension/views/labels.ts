@@ -32,7 +32,10 @@ export const HIDDEN_FLAG = 'hidden-text';
 
 /** True when a sample's trace (flag) or its ids and label hold invisible or reordering characters. */
 export function sampleHasHidden(s: RunRow): boolean {
-  return s.flags.includes(HIDDEN_FLAG) || [s.problemId, s.sampleId, s.label, s.source, s.task, s.preview].some((t) => typeof t === 'string' && hasHiddenChars(t));
+  return (
+    s.flags.includes(HIDDEN_FLAG) ||
+    [s.problemId, s.sampleId, s.label, s.source, s.task, s.preview].some((t) => typeof t === 'string' && hasHiddenChars(t))
+  );
 }
 
 /** "reference" for "gsm8k/test/0#reference" under its problem (raw: for webview titles, which the webview makes safe). */
@@ -87,7 +90,11 @@ export function runItem(r: RunInfo): ItemText {
 }
 
 export function problemItem(p: ProblemSamples): ItemText {
-  return { label: safeLine(p.problemId, 80), description: describeProblem(p), tooltip: { title: p.problemId, rows: [['task', p.task]], notes: [] } };
+  return {
+    label: safeLine(p.problemId, 80),
+    description: describeProblem(p),
+    tooltip: { title: p.problemId, rows: [['task', p.task]], notes: [] },
+  };
 }
 
 export function sampleItem(s: RunRow): ItemText {
@@ -95,7 +102,14 @@ export function sampleItem(s: RunRow): ItemText {
   return {
     label: sampleLabel(s),
     description: describeSample(s),
-    tooltip: { title: s.sampleId, rows: [['source', `${s.source}${s.label ? ` (${s.label})` : ''}`], ['figures', describeSample(s)]], notes },
+    tooltip: {
+      title: s.sampleId,
+      rows: [
+        ['source', `${s.source}${s.label ? ` (${s.label})` : ''}`],
+        ['figures', describeSample(s)],
+      ],
+      notes,
+    },
   };
 }
 
@@ -127,7 +141,11 @@ export function dataFileItem(entry: { fsPath: string; rel: string }, d: Detectio
 
 /** A data file in a quick pick. */
 export function dataFilePick(entry: { fsPath: string; rel: string }, d: Detection): PickText {
-  return { label: safeLine(path.basename(entry.fsPath), 80), description: safeLine(entry.rel, 120), detail: `${d.label} · ${describeCounts(d)}` };
+  return {
+    label: safeLine(path.basename(entry.fsPath), 80),
+    description: safeLine(entry.rel, 120),
+    detail: `${d.label} · ${describeCounts(d)}`,
+  };
 }
 
 /** One malformed line of a data file (raw: the message may quote the file). */

@@ -69,7 +69,9 @@ function apply(el: Element, props: Props | undefined): void {
 export function append(el: Node, children: Child[]): void {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
-    el.appendChild(typeof c === 'string' ? document.createTextNode(shown(c)) : typeof c === 'number' ? document.createTextNode(String(c)) : c);
+    el.appendChild(
+      typeof c === 'string' ? document.createTextNode(shown(c)) : typeof c === 'number' ? document.createTextNode(String(c)) : c,
+    );
   }
 }
 
