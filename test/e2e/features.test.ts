@@ -304,7 +304,8 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
         return rows.length >= 3 && rows.every((r) => r.text.includes('Inspect')) ? rows : undefined;
       }, 60_000, 'an "Inspect" CodeLens on each row of samples.jsonl');
       assert.equal(lenses.length, 3, `CodeLens rows: ${JSON.stringify(lenses.map((l) => l.text))}`);
-      assert.match(lenses[0]!.text, /uplift [+]?0\.000 · reward 0\.000 · 0\/3 vs base 0% of 4 · reference/, lenses[0]!.text);
+      // The action first, then a short summary.
+      assert.match(lenses[0]!.text, /^Inspect\s*\|\s*uplift [+]?0\.000 · reward 0\.000 · 0\/3 vs base 0% of 4$/, lenses[0]!.text);
       await screenshot(page, 'features-samples-codelens');
 
       await clickCodeLens(page, 'Inspect', 0);
