@@ -242,6 +242,8 @@ export class RewardService {
         }),
       );
     } catch (err) {
+      // Scoring cancelled because the run is ending: the trainer that asked is gone.
+      if (this.closed) throw new HttpError(503, 'the run ended while this batch was scored');
       // The executor is down or a scorer broke: no reward can be trusted.
       const message = `reward scoring failed: ${(err as Error).message}`;
       this.append({ type: 'error', message, where: 'reward', problem_id: null, fatal: false });
