@@ -108,7 +108,8 @@ export function escapeMarkdown(text: string): string {
 
 /** One cell of a hover: safe (hidden characters shown, bidi isolated, capped), then escaped. */
 function cell(text: string, max = CELL_CHARS): string {
-  return escapeMarkdown(safeLine(text, max));
+  // Escaping already keeps `$(` and `](` inert in markdown: drop safeLine's zero-width marks there (any from the data are shown as ⟨U+200B⟩ by now).
+  return escapeMarkdown(safeLine(text, max).replace(/([$\]])\u200B\(/g, '$1('));
 }
 
 /** The hover as markdown: every cell made safe and escaped — title, a two-column table, notes. */
