@@ -45,12 +45,15 @@ after(async () => {
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
+/** A JSON reply: an error message, or the route's body. */
+type Reply = { error?: string } & Record<string, unknown>;
+
 interface Harness {
   service: RewardService;
   runDir: string;
   events: RunEvent[];
   parts: RunComponents;
-  post(route: string, body: unknown, token?: string | null): Promise<{ status: number; body: any }>;
+  post(route: string, body: unknown, token?: string | null): Promise<{ status: number; body: Reply }>;
   close(): Promise<void>;
 }
 
@@ -93,7 +96,7 @@ async function harness(name: string, groupSize = 4): Promise<Harness> {
       headers: { 'content-type': 'application/json', ...(token !== null ? { authorization: `Bearer ${token}` } : {}) },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, body: (await res.json()) as Reply };
   };
   return {
     service,
@@ -148,7 +151,7 @@ test('invalid bodies are refused (400) with the field named', async () => {
     for (const [body, message] of cases) {
       const res = await h.post('/v1/rewards', body);
       assert.equal(res.status, 400, JSON.stringify(body));
-      assert.match(res.body.error, message);
+      assert.match(res.body.error ?? '', message);
     }
     const events: Array<[unknown, RegExp]> = [
       [{ type: 'step_metrics', step: 1, metrics: { loss: 'high' } }, /field "metrics\.loss"/],
@@ -159,7 +162,7 @@ test('invalid bodies are refused (400) with the field named', async () => {
     for (const [body, message] of events) {
       const res = await h.post('/v1/events', body);
       assert.equal(res.status, 400, JSON.stringify(body));
-      assert.match(res.body.error, message);
+      assert.match(res.body.error ?? '', message);
     }
     assert.equal(h.events.length, 0, 'nothing refused was written');
   } finally {
