@@ -260,3 +260,34 @@ test('the default preset sends ours: chat, max_tokens 96, a cached M-sample base
     }
   }
 });
+
+test('a code verdict from the sandbox carries its first failing test (the official outcome rule reads it)', { skip: process.env.TRACELIFT_SKIP_SANDBOX_TESTS === '1', timeout: 120_000 }, async () => {
+  const { EngineVerifier } = await import('../../src/engine/verify');
+  const { classifyExecution } = await import('../../src/engine/reward/rewards');
+  const verifier = new EngineVerifier({ expectedCacheDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tl-expected-')) });
+  try {
+    const problem = {
+      task: 'mbpp',
+      id: 'first-failure',
+      kind: 'code' as const,
+      problem: 'Write double(x).',
+      tests: { kind: 'asserts' as const, asserts: ['assert double(1) == 2', 'assert double(2) == 4', 'assert double(0) == 0'], entry_point: 'double' },
+      entry_point: 'double',
+      starter_code: null,
+      reference_solution: null,
+      meta: {},
+    };
+    // Test 0 passes, test 1 is a wrong answer, test 2 crashes: ours summarises runtime_error, the official rule failed_test.
+    const program = '```python\ndef double(x):\n    if x == 0:\n        raise ValueError("zero")\n    return 2 * x if x == 1 else 5\n```';
+    const v = await verifier.verify(problem, program);
+    assert.equal(v.correct, false);
+    assert.equal(v.tests_total, 3);
+    assert.equal(v.first_failure?.index, 1, JSON.stringify(v));
+    assert.equal(v.first_failure?.status, 'failed');
+    const summary = { passed: v.correct, status: v.status!, testsPassed: v.tests_passed!, testsTotal: v.tests_total!, firstFailure: v.first_failure };
+    assert.equal(classifyExecution(summary, 'summary'), 'runtime_error');
+    assert.equal(classifyExecution(summary, 'first_failure'), 'failed_test');
+  } finally {
+    await verifier.close();
+  }
+});
