@@ -16,7 +16,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EvalConfigSchema, OFFICIAL_PROTOCOL, RolloutGroupSchema, type RolloutGroup, type TraceSample } from '../../src/engine/contract';
+import { EvalConfigSchema, OFFICIAL_PROTOCOL, ProblemSchema, RolloutGroupSchema, type RolloutGroup, type TraceSample } from '../../src/engine/contract';
 import { TRUNCATION_MARKER } from '../../src/engine/prompts/truncate';
 import { startFaultServer, type FaultServer, type RecordedRequest } from '../helpers/faultServer';
 
@@ -266,17 +266,15 @@ test('a code verdict from the sandbox carries its first failing test (the offici
   const { classifyExecution } = await import('../../src/engine/reward/rewards');
   const verifier = new EngineVerifier({ expectedCacheDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tl-expected-')) });
   try {
-    const problem = {
+    const problem = ProblemSchema.parse({
       task: 'mbpp',
       id: 'first-failure',
-      kind: 'code' as const,
+      kind: 'code',
       problem: 'Write double(x).',
-      tests: { kind: 'asserts' as const, asserts: ['assert double(1) == 2', 'assert double(2) == 4', 'assert double(0) == 0'], entry_point: 'double' },
+      tests: { kind: 'asserts', asserts: ['assert double(1) == 2', 'assert double(2) == 4', 'assert double(0) == 0'], entry_point: 'double' },
       entry_point: 'double',
-      starter_code: null,
-      reference_solution: null,
       meta: {},
-    };
+    });
     // Test 0 passes, test 1 is a wrong answer, test 2 crashes: ours summarises runtime_error, the official rule failed_test.
     const program = '```python\ndef double(x):\n    if x == 0:\n        raise ValueError("zero")\n    return 2 * x if x == 1 else 5\n```';
     const v = await verifier.verify(problem, program);
