@@ -5,7 +5,7 @@
  * no-trace baseline from the cache or M fresh samples (shared by every trace
  * of the group and by concurrent groups of the same problem). All executor
  * calls of the group go out together, bounded by the client's concurrency.
- * The e2e term comes from the K with-trace samples, never from an extra call.
+ * By default the e2e term comes from the K with-trace samples (no extra call).
  *
  * The official protocol (options.protocol, src/engine/contract/protocol.ts)
  * changes three things here: `baseline: per_trace` draws K fresh no-trace
