@@ -6,6 +6,7 @@
  * error does the same with "failed" and exit code 1, so no run is left
  * "running" by a process that is gone.
  */
+import { setMaxListeners } from 'node:events';
 import { ExitGuard } from '../engine/run/exitGuard';
 
 /** The exit code of a run ended by a signal (128 + SIGINT, what shells expect of Ctrl-C). */
@@ -37,6 +38,15 @@ export function cancelOnSignals(log: (line: string) => void, proc: NodeJS.Proces
     guard.endAll('failed', `internal error: ${err instanceof Error ? err.message : String(err)}`);
     proc.exit(1);
   };
+  // A parent that went away closes our pipes: writing a line must not turn a cancel into a failure
+  // (kept after dispose: the last writes may fail after the command is done).
+  const onPipeError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') onUncaught(err);
+  };
+  proc.stdout.on('error', onPipeError);
+  proc.stderr.on('error', onPipeError);
+  // Every request in flight listens to the signal: more than the default 10 is expected.
+  setMaxListeners(0, controller.signal);
   proc.on('SIGINT', onSignal);
   proc.on('SIGTERM', onSignal);
   proc.on('uncaughtException', onUncaught);

@@ -63,11 +63,20 @@ test('eval gsm8k reference traces on the embedded executor, then resume', { time
   const resumedStart = after.filter((e) => e.type === 'run_started');
   assert.equal(resumedStart.length, 2);
   assert.equal(resumedStart[1]!.type === 'run_started' && resumedStart[1]!.resumed, true);
-  // The 3 earlier baselines came from the on-disk cache? No: they were not re-scored at all;
-  // the new problem's baseline was sampled: 3 + 4 generations.
+  // The 3 scored problems were not re-scored; the new one was (3 + 4 generations), added to the first invocation's.
   const s2 = RunSummarySchema.parse(JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')));
   assert.equal(s2.micro.problems, 4);
-  assert.equal(s2.executor_generations, 3 + 4);
+  assert.equal(s2.executor_generations, 3 * 3 + 3 * 4 + (3 + 4));
+  // config.json still holds the first invocation's config (a resume never rewrites it).
+  assert.equal(EvalConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'))).limit, 3);
+
+  // Another K is refused, naming the field; --new-run starts a fresh run beside it.
+  const otherK = tracelift([...args, '-k', '2']);
+  assert.notEqual(otherK.code, 0);
+  assert.match(otherK.stderr, /k: 3 in the run, 2 now/);
+  const fresh = tracelift([...args, '-k', '2', '--new-run']);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.ok(fs.existsSync(path.join(`${out}-2`, 'summary.json')));
 });
 
 test('baselines estimated ahead of time are reused by evals across runs', { timeout: 600_000 }, () => {
@@ -116,4 +125,13 @@ test('bad input: unknown task and missing traces file give clear errors', () => 
   const b = tracelift(['eval', '--task', 'gsm8k', '--traces', '/nonexistent/traces.jsonl']);
   assert.notEqual(b.code, 0);
   assert.match(b.stderr, /Traces file not found: \/nonexistent\/traces.jsonl/);
+  const c = tracelift(['eval', '--task', 'gsm8k', '--offset', '5000', '--executor-url', 'http://127.0.0.1:9/v1', '--executor-model', 'm']);
+  assert.notEqual(c.code, 0);
+  assert.match(c.stderr, /offset 5000 is past the end of gsm8k\/test \(1319 problems\)/);
+  const d = tracelift(['eval', '--task', 'gsm8k', '--reward-mode', 'tracelift']);
+  assert.notEqual(d.code, 0);
+  assert.match(d.stderr, /needs a Reason RM endpoint: add --rm-url/);
+  const e = tracelift(['eval', '--task', 'gsm8k', '--executor-url', 'nope', '--executor-model', 'm']);
+  assert.notEqual(e.code, 0);
+  assert.match(e.stderr, /--executor-url: "nope" is not an http\(s\) URL/);
 });

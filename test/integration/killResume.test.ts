@@ -163,3 +163,24 @@ test('SIGTERM cancels: exit 130, summary "cancelled" and run_ended; nothing left
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.deepEqual(comparableFigures(checkRunFiles(dir).summary), reference.figures);
 });
+
+test('SIGTERM from a parent that closed our pipes still cancels (exit 130), never "failed: write EPIPE"', { timeout: 60_000 }, async () => {
+  const dir = path.join(tmp, 'term-closed-pipes');
+  const start = server.completionRequests().length;
+  const child = cli(dir);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  onRequest = (i) => {
+    if (i - start === 1) {
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+      setTimeout(() => child.kill('SIGTERM'), 50);
+    }
+    return { kind: 'slow', delayMs: 300 };
+  };
+  const code = await exited;
+  onRequest = () => null;
+  assert.equal(code, 130);
+  const run = checkRunFiles(dir);
+  assert.equal(run.summary.status, 'cancelled');
+  assert.ok(!run.events.some((e) => e.type === 'error'), 'no error was recorded');
+});
