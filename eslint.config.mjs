@@ -27,13 +27,23 @@ export default tseslint.config(
     // Extension layers point one way: commands → views → services → engine.
     files: ['src/extension/services/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/views/**', '**/commands/**', '../views', '../commands'], message: 'services must not import views or commands' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/views/**', '**/commands/**', '../views', '../commands'], message: 'services must not import views or commands' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/extension/views/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/commands/**', '../commands'], message: 'views must not import commands' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/commands/**', '../commands'], message: 'views must not import commands' }] },
+      ],
     },
   },
 );

@@ -194,7 +194,9 @@ async function writerMain(file: string, groups: number, rate: number): Promise<v
   }
   fs.appendFileSync(file, eventLine(syntheticEnded('completed')));
   // Wait until the message is handed over: exiting right after send() can drop it.
-  await new Promise<void>((resolve, reject) => process.send!({ times: Array.from(times) }, undefined, {}, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    process.send!({ times: Array.from(times) }, undefined, {}, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 // ------------------------------------------------------------------ benchmark
@@ -237,7 +239,8 @@ async function benchMain(): Promise<void> {
   const rate = arg('rate', 500);
   const samples = 4;
   const sizes = [0.25, 0.5, 0.75, 1].map((f) => Math.round(groups * f));
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'webview', 'runView.js'))) throw new Error('dist/webview/runView.js is missing: run `npm run build` first');
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'webview', 'runView.js')))
+    throw new Error('dist/webview/runView.js is missing: run `npm run build` first');
   if (!(globalThis as { gc?: unknown }).gc) console.log('note: run with node --expose-gc for settled heap figures');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-bench-run-'));
   const file = path.join(dir, 'events.jsonl');
@@ -278,7 +281,9 @@ async function benchMain(): Promise<void> {
       webview_row_elements: pm?.rowEls ?? 0,
     };
     memory.push(row);
-    console.log(`  at ${label} groups: host heap ${row.host_heap_mb} MB (index ${row.host_index_mb} MB), webview heap ${row.webview_heap_mb} MB, ${row.webview_dom_nodes} DOM nodes, ${row.webview_row_elements} row elements`);
+    console.log(
+      `  at ${label} groups: host heap ${row.host_heap_mb} MB (index ${row.host_index_mb} MB), webview heap ${row.webview_heap_mb} MB, ${row.webview_dom_nodes} DOM nodes, ${row.webview_row_elements} row elements`,
+    );
   };
   await cdp.send('Performance.enable');
   await new Promise((r) => setTimeout(r, 500));
@@ -343,17 +348,25 @@ async function benchMain(): Promise<void> {
       if (times[g]) rowLat.push(pr.t - times[g]!);
     }
   }
-  console.log(`streamed ${groups} groups (${tail.index.rowCount} traces, ${mb(tail.index.offset)} MB of events.jsonl) in ${streamSeconds.toFixed(1)} s; ${probes.length} painted updates`);
-  console.log(`event-to-paint (summary counts the group): p50 ${pctl(lat, 50)} ms, p95 ${pctl(lat, 95)} ms, max ${pctl(lat, 100)} ms over ${lat.length} groups`);
-  console.log(`event-to-paint (newest row visible in the list): p50 ${pctl(rowLat, 50)} ms, p95 ${pctl(rowLat, 95)} ms over ${rowLat.length} updates`);
+  console.log(
+    `streamed ${groups} groups (${tail.index.rowCount} traces, ${mb(tail.index.offset)} MB of events.jsonl) in ${streamSeconds.toFixed(1)} s; ${probes.length} painted updates`,
+  );
+  console.log(
+    `event-to-paint (summary counts the group): p50 ${pctl(lat, 50)} ms, p95 ${pctl(lat, 95)} ms, max ${pctl(lat, 100)} ms over ${lat.length} groups`,
+  );
+  console.log(
+    `event-to-paint (newest row visible in the list): p50 ${pctl(rowLat, 50)} ms, p95 ${pctl(rowLat, 95)} ms over ${rowLat.length} updates`,
+  );
   bySize.forEach((xs, i) => console.log(`  groups ${i ? sizes[i - 1] : 0}–${sizes[i]}: p50 ${pctl(xs, 50)} ms, p95 ${pctl(xs, 95)} ms`));
 
   // Range queries on the finished run: jump-scrolls, then a sort and a regex search.
   const page = harness.page;
   const scrollLat: number[] = [];
   for (let i = 0; i < 15; i++) {
-    const frac = (i * 7919) % 100 / 100;
-    const ms = await phase('jump-scrolling', page.evaluate<number>(`(async () => {
+    const frac = ((i * 7919) % 100) / 100;
+    const ms = await phase(
+      'jump-scrolling',
+      page.evaluate<number>(`(async () => {
       const list = document.getElementById('list');
       const start = performance.now();
       list.scrollTop = Math.floor(${frac} * (list.scrollHeight - list.clientHeight));
@@ -364,7 +377,8 @@ async function benchMain(): Promise<void> {
         if (el && !el.hidden && el.querySelector('[data-field=problem]')?.textContent) return performance.now() - start;
         if (performance.now() - start > 5000) return -1;
       }
-    })()`));
+    })()`),
+    );
     scrollLat.push(ms);
   }
   console.log(`jump-scroll to an unloaded range → rows painted: p50 ${pctl(scrollLat, 50)} ms, p95 ${pctl(scrollLat, 95)} ms`);
@@ -380,17 +394,27 @@ async function benchMain(): Promise<void> {
         if (performance.now() - start > 30000) return -1;
       }
     })()`);
-  const sortMs = await phase('timing a filter and sort', timeQuery(
-    `() => { const s = document.getElementById('filter-sign'); s.value = 'positive'; s.dispatchEvent(new Event('change')); const k = document.getElementById('sort-key'); k.value = 'uplift'; k.dispatchEvent(new Event('change')); }`,
-  ));
-  const searchMs = await phase('timing a regex search', timeQuery(
-    `() => { const s = document.getElementById('filter-sign'); s.value = 'any'; s.dispatchEvent(new Event('change')); const f = document.getElementById('filter-search'); f.value = 'onerror|bolts of'; f.dispatchEvent(new Event('input')); }`,
-  ));
-  console.log(`filter "uplift > 0" + sort by uplift over ${tail.index.rowCount} rows: ${Math.round(sortMs)} ms; regex search over all full traces (read back from disk): ${Math.round(searchMs)} ms`);
+  const sortMs = await phase(
+    'timing a filter and sort',
+    timeQuery(
+      `() => { const s = document.getElementById('filter-sign'); s.value = 'positive'; s.dispatchEvent(new Event('change')); const k = document.getElementById('sort-key'); k.value = 'uplift'; k.dispatchEvent(new Event('change')); }`,
+    ),
+  );
+  const searchMs = await phase(
+    'timing a regex search',
+    timeQuery(
+      `() => { const s = document.getElementById('filter-sign'); s.value = 'any'; s.dispatchEvent(new Event('change')); const f = document.getElementById('filter-search'); f.value = 'onerror|bolts of'; f.dispatchEvent(new Event('input')); }`,
+    ),
+  );
+  console.log(
+    `filter "uplift > 0" + sort by uplift over ${tail.index.rowCount} rows: ${Math.round(sortMs)} ms; regex search over all full traces (read back from disk): ${Math.round(searchMs)} ms`,
+  );
   const xss = await page.evaluate<{ executed: number; imgs: number; scripts: number }>(
     `({ executed: window.__xss ?? 0, imgs: document.querySelectorAll('img').length, scripts: document.querySelectorAll('script').length })`,
   );
-  console.log(`markup in traces: ${xss.executed ? 'EXECUTED' : 'not executed'}, <img> elements ${xss.imgs}, <script> elements ${xss.scripts} (the bundle's own)`);
+  console.log(
+    `markup in traces: ${xss.executed ? 'EXECUTED' : 'not executed'}, <img> elements ${xss.imgs}, <script> elements ${xss.scripts} (the bundle's own)`,
+  );
   await measure(groups);
 
   // Re-attach: a fresh tail and a fresh webview on the finished run.

@@ -114,12 +114,20 @@ async function main(): Promise<void> {
     const good = row.prompt + row.canonical_solution;
     const bad = breakSolution(row, i);
     programs.push({ id: row.task_id, program: good, tests, shouldPass: true, bare: `${good}\n${row.test}\ncheck(${row.entry_point})\n` });
-    programs.push({ id: `${row.task_id}#broken${i % 4}`, program: bad, tests, shouldPass: false, bare: `${bad}\n${row.test}\ncheck(${row.entry_point})\n` });
+    programs.push({
+      id: `${row.task_id}#broken${i % 4}`,
+      program: bad,
+      tests,
+      shouldPass: false,
+      bare: `${bad}\n${row.test}\ncheck(${row.entry_point})\n`,
+    });
   });
 
   const verifier = new CodeVerifier({ concurrency, timeoutS: 10 });
   const info = await verifier.ready();
-  console.log(`sandbox: ${info.sandboxed ? `bubblewrap (${info.bwrap})` : 'NONE (unsandboxed)'}; python ${info.python}; ${programs.length} programs; concurrency ${concurrency}; CPUs ${os.cpus().length}`);
+  console.log(
+    `sandbox: ${info.sandboxed ? `bubblewrap (${info.bwrap})` : 'NONE (unsandboxed)'}; python ${info.python}; ${programs.length} programs; concurrency ${concurrency}; CPUs ${os.cpus().length}`,
+  );
 
   // Warm-up (page cache, probe) outside the measurement.
   await verifier.verifyBatch(programs.slice(0, concurrency).map((p) => ({ program: p.program, tests: p.tests })));
@@ -176,9 +184,15 @@ async function main(): Promise<void> {
     statuses: statusCounts,
     load_average: os.loadavg().map((x) => +x.toFixed(2)),
   };
-  console.log(`sandbox: ${result.sandbox_programs_per_s} programs/s (${sandboxWall.toFixed(2)} s)   bare python3: ${result.bare_programs_per_s} programs/s (${bareWall.toFixed(2)} s)`);
-  console.log(`overhead per program: ${result.overhead_ms_per_program} ms of core time (parallel); ${result.sequential_overhead_ms_per_program} ms latency (sequential, ${pick.length} programs: ${result.sequential_sandbox_ms_mean} vs ${result.sequential_bare_ms_mean} ms)`);
-  console.log(`verdicts: canonical passed ${result.canonical_passed}/${n / 2}, broken failed ${result.broken_failed}/${n / 2}; statuses ${JSON.stringify(statusCounts)}`);
+  console.log(
+    `sandbox: ${result.sandbox_programs_per_s} programs/s (${sandboxWall.toFixed(2)} s)   bare python3: ${result.bare_programs_per_s} programs/s (${bareWall.toFixed(2)} s)`,
+  );
+  console.log(
+    `overhead per program: ${result.overhead_ms_per_program} ms of core time (parallel); ${result.sequential_overhead_ms_per_program} ms latency (sequential, ${pick.length} programs: ${result.sequential_sandbox_ms_mean} vs ${result.sequential_bare_ms_mean} ms)`,
+  );
+  console.log(
+    `verdicts: canonical passed ${result.canonical_passed}/${n / 2}, broken failed ${result.broken_failed}/${n / 2}; statuses ${JSON.stringify(statusCounts)}`,
+  );
   if (wrong.length) console.log(`MISJUDGED: ${wrong.map((p) => p.id).join(', ')}`);
   console.log(JSON.stringify(result));
   if (wrong.length) process.exitCode = 1;

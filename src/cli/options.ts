@@ -98,7 +98,11 @@ export function addExecutorOptions(cmd: Command): Command {
       choiceOption('--executor-api <api>', `API flavour; default: the protocol's (${presetValues((p) => p.executor_api)})`, API_KINDS),
     )
     .option('--executor-key-env <VAR>', 'environment variable holding the executor API key')
-    .option('--executor-timeout <seconds>', `seconds one executor request may take, each attempt (default: ${d.executorTimeoutS})`, positiveNumber)
+    .option(
+      '--executor-timeout <seconds>',
+      `seconds one executor request may take, each attempt (default: ${d.executorTimeoutS})`,
+      positiveNumber,
+    )
     .option(
       '--executor-retries <n>',
       `retries of a failed executor request: 429, 5xx, cut connections, unusable bodies (default: ${d.executorRetries})`,
@@ -158,7 +162,9 @@ export type ProtocolFlagSet = 'all' | 'baseline';
 export function addProtocolOptions(cmd: Command, set: ProtocolFlagSet = 'all'): Command {
   cmd
     .addOption(choiceOption('--protocol <preset>', 'protocol preset', PROTOCOL_PRESET_CHOICES, EVAL_OPTION_DEFAULTS.protocol))
-    .addOption(knobOption('--prompts <set>', `prompt wording; default: the preset's (${presetValues((p) => p.prompt_set)})`, PROMPT_SET_CHOICES))
+    .addOption(
+      knobOption('--prompts <set>', `prompt wording; default: the preset's (${presetValues((p) => p.prompt_set)})`, PROMPT_SET_CHOICES),
+    )
     .addOption(
       knobOption(
         '--completion-prompt <how>',
@@ -179,11 +185,21 @@ export function addProtocolOptions(cmd: Command, set: ProtocolFlagSet = 'all'): 
       nonNegativeInt,
     )
     .addOption(
-      knobOption('--empty-trace <prompt>', `which prompt an empty trace gets; default: the preset's (math ${presetValues((p) => p.empty_trace.math)})`, EMPTY_TRACE_PROMPTS),
+      knobOption(
+        '--empty-trace <prompt>',
+        `which prompt an empty trace gets; default: the preset's (math ${presetValues((p) => p.empty_trace.math)})`,
+        EMPTY_TRACE_PROMPTS,
+      ),
     )
-    .addOption(knobOption('--baseline <how>', `no-trace baseline; default: the preset's (${presetValues((p) => p.baseline)})`, BASELINE_ESTIMATORS))
     .addOption(
-      knobOption('--code-outcome <rule>', `code outcome class for coderl/hybrid; default: the preset's (${presetValues((p) => p.code_outcome)})`, CODE_OUTCOME_RULES),
+      knobOption('--baseline <how>', `no-trace baseline; default: the preset's (${presetValues((p) => p.baseline)})`, BASELINE_ESTIMATORS),
+    )
+    .addOption(
+      knobOption(
+        '--code-outcome <rule>',
+        `code outcome class for coderl/hybrid; default: the preset's (${presetValues((p) => p.code_outcome)})`,
+        CODE_OUTCOME_RULES,
+      ),
     );
 }
 

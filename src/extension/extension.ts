@@ -29,7 +29,11 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     output,
     vscode.commands.registerCommand('tracelift.showEngineInfo', () => {
-      output.appendLine(`TraceLift engine ${ENGINE_VERSION}; tasks: ${listTasks().map((t) => t.name).join(', ')}`);
+      output.appendLine(
+        `TraceLift engine ${ENGINE_VERSION}; tasks: ${listTasks()
+          .map((t) => t.name)
+          .join(', ')}`,
+      );
       output.show(true);
     }),
   );

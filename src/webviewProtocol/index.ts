@@ -136,7 +136,10 @@ export const WindowParamsSchema = z.object({
    * when rows arrive above it, the host answers its new position so the
    * webview keeps it in place.
    */
-  anchor: z.object({ rowId: z.number().int().min(0), index: z.number().int().min(0) }).nullable().default(null),
+  anchor: z
+    .object({ rowId: z.number().int().min(0), index: z.number().int().min(0) })
+    .nullable()
+    .default(null),
   /** Keep the start ('top') or end ('bottom') of the list in view as rows arrive. */
   follow: z.enum(['none', 'top', 'bottom']).default('none'),
 });
@@ -312,7 +315,10 @@ export type InspectorData = z.infer<typeof InspectorDataSchema>;
 export const inspectorProtocol = {
   requests: {
     /** Shows another sample of the same run in this inspector. */
-    openSample: { params: z.object({ problemId: z.string(), sampleId: z.string(), line: z.number().int().min(1).nullable() }), result: Ack },
+    openSample: {
+      params: z.object({ problemId: z.string(), sampleId: z.string(), line: z.number().int().min(1).nullable() }),
+      result: Ack,
+    },
     /** Diffs this sample's trace against a sibling's (same group). */
     diffWithSibling: { params: z.object({ sampleId: z.string() }), result: Ack },
     /** Opens two texts of this sample (e.g. an output with vs without the trace) in the VS Code diff editor. */

@@ -62,18 +62,24 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
   /** Name of the run directory the live-eval step created (for the reload step). */
   let liveRunName: string | undefined;
 
-  before(async () => {
-    wb = await startWorkbench({
-      name: 'features',
-      // A fresh baseline cache: the eval step then really runs the baseline
-      // samples, so its groups arrive one by one while the run view watches.
-      settings: traceliftSettings({ 'tracelift.cacheDir': '${workspaceFolder}/.e2e-baseline-cache' }),
-    });
-  }, { timeout: 360_000 });
+  before(
+    async () => {
+      wb = await startWorkbench({
+        name: 'features',
+        // A fresh baseline cache: the eval step then really runs the baseline
+        // samples, so its groups arrive one by one while the run view watches.
+        settings: traceliftSettings({ 'tracelift.cacheDir': '${workspaceFolder}/.e2e-baseline-cache' }),
+      });
+    },
+    { timeout: 360_000 },
+  );
 
-  after(async () => {
-    await wb?.close();
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      await wb?.close();
+    },
+    { timeout: 60_000 },
+  );
 
   test('1. the TraceLift commands are in the palette under the "TraceLift" category', { timeout: 120_000 }, async () => {
     const { page } = wb!;
@@ -92,7 +98,15 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
       ];
       // Context actions of tree nodes are hidden from the palette (`when: false`).
       // Compare Two Runs is enabled only with two runs (the fixture has one), Cancel Running Eval only while one runs.
-      const hidden = ['TraceLift: Compare Two Runs…', 'TraceLift: Cancel Running Eval', 'TraceLift: Copy Path', 'TraceLift: Reveal in Explorer', 'TraceLift: Show More Problems', 'TraceLift: Diff Sample vs Reference Trace', 'TraceLift: Open File'];
+      const hidden = [
+        'TraceLift: Compare Two Runs…',
+        'TraceLift: Cancel Running Eval',
+        'TraceLift: Copy Path',
+        'TraceLift: Reveal in Explorer',
+        'TraceLift: Show More Problems',
+        'TraceLift: Diff Sample vs Reference Trace',
+        'TraceLift: Open File',
+      ];
       await openPalette(page);
       const input = page.locator(`${QUICK_INPUT} input`).first();
       let offered: string[] = [];
@@ -112,7 +126,8 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
       });
       const tracelift = offered.filter((l) => l.startsWith('TraceLift: '));
       assert.ok(tracelift.length >= expected.length, `TraceLift rows: ${JSON.stringify(tracelift)}`);
-      for (const h of hidden) assert.ok(!offered.includes(h), `"${h}" should be hidden from the palette; offered: ${JSON.stringify(offered)}`);
+      for (const h of hidden)
+        assert.ok(!offered.includes(h), `"${h}" should be hidden from the palette; offered: ${JSON.stringify(offered)}`);
       await screenshot(page, 'features-palette');
       await page.keyboard.press('Escape');
     });
@@ -121,17 +136,28 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
   test('2. the TraceLift activity-bar container: Runs and Trace & Data Files', { timeout: 180_000 }, async () => {
     const { page } = wb!;
     await screenshotOnFailure(page, 'features-explorer', async () => {
-      const icon = page.locator('.part.activitybar .action-item a.action-label[aria-label^="TraceLift"], .part.activitybar .action-item [aria-label^="TraceLift"]').first();
+      const icon = page
+        .locator(
+          '.part.activitybar .action-item a.action-label[aria-label^="TraceLift"], .part.activitybar .action-item [aria-label^="TraceLift"]',
+        )
+        .first();
       await icon.waitFor({ state: 'visible', timeout: 60_000 });
       await icon.click();
-      await page.locator('.part.sidebar .composite.title h2', { hasText: /TraceLift/i }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await page
+        .locator('.part.sidebar .composite.title h2', { hasText: /TraceLift/i })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
       await widenSidebar(page, 640).catch(() => {});
 
       // Runs: the fixture run with its status and counts.
-      const runRows = await waitFor(async () => {
-        const rows = await treeRows(page, 'Runs').catch(() => [] as string[]);
-        return rows.some((r) => r.startsWith(FIXTURE_RUN)) ? rows : undefined;
-      }, 60_000, `the Runs view to list ${FIXTURE_RUN}`);
+      const runRows = await waitFor(
+        async () => {
+          const rows = await treeRows(page, 'Runs').catch(() => [] as string[]);
+          return rows.some((r) => r.startsWith(FIXTURE_RUN)) ? rows : undefined;
+        },
+        60_000,
+        `the Runs view to list ${FIXTURE_RUN}`,
+      );
       const runRow = runRows.find((r) => r.startsWith(FIXTURE_RUN))!;
       assert.match(runRow, /completed/, `run row: ${runRow}`);
       assert.match(runRow, /3 problems/, `run row: ${runRow}`);
@@ -139,10 +165,14 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
 
       // Expand the run → its three problems.
       await treeRow(page, 'Runs', new RegExp(`^\\s*${escapeRe(FIXTURE_RUN)}`)).click();
-      const expanded = await waitFor(async () => {
-        const rows = await treeRows(page, 'Runs');
-        return ['gsm8k/test/0', 'gsm8k/test/1', 'gsm8k/test/2'].every((p) => rows.some((r) => r.startsWith(p))) ? rows : undefined;
-      }, 30_000, 'the fixture run to expand to gsm8k/test/0..2');
+      const expanded = await waitFor(
+        async () => {
+          const rows = await treeRows(page, 'Runs');
+          return ['gsm8k/test/0', 'gsm8k/test/1', 'gsm8k/test/2'].every((p) => rows.some((r) => r.startsWith(p))) ? rows : undefined;
+        },
+        30_000,
+        'the fixture run to expand to gsm8k/test/0..2',
+      );
       const problemRow = expanded.find((r) => r.startsWith('gsm8k/test/0'))!;
       assert.match(problemRow, /1 trace/, `problem row: ${problemRow}`);
 
@@ -150,10 +180,14 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
       await treeRow(page, 'Runs', /^\s*gsm8k\/test\/0/).click();
       let runsNow: string[] = [];
       const isSample = (r: string) => /^reference uplift\b/.test(r);
-      const withSample = await waitFor(async () => {
-        runsNow = await treeRows(page, 'Runs');
-        return runsNow.some(isSample) ? runsNow : undefined;
-      }, 30_000, 'the problem gsm8k/test/0 to expand to its sample "reference"').catch((err) => {
+      const withSample = await waitFor(
+        async () => {
+          runsNow = await treeRows(page, 'Runs');
+          return runsNow.some(isSample) ? runsNow : undefined;
+        },
+        30_000,
+        'the problem gsm8k/test/0 to expand to its sample "reference"',
+      ).catch((err) => {
         throw new Error(`${(err as Error).message}; rows: ${JSON.stringify(runsNow)}`);
       });
       const sampleRow = withSample.find(isSample)!;
@@ -163,10 +197,16 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
       await screenshot(page, 'features-runs-view');
 
       // Trace & Data Files: the groups files by schema, with counts; the malformed one flagged.
-      const dataRows = await waitFor(async () => {
-        const rows = await treeRows(page, 'Trace & Data Files').catch(() => [] as string[]);
-        return rows.some((r) => r.startsWith('broken.groups.jsonl')) && rows.some((r) => r.startsWith('gsm8k.groups.jsonl')) ? rows : undefined;
-      }, 60_000, 'the Trace & Data Files view to list the fixture groups files');
+      const dataRows = await waitFor(
+        async () => {
+          const rows = await treeRows(page, 'Trace & Data Files').catch(() => [] as string[]);
+          return rows.some((r) => r.startsWith('broken.groups.jsonl')) && rows.some((r) => r.startsWith('gsm8k.groups.jsonl'))
+            ? rows
+            : undefined;
+        },
+        60_000,
+        'the Trace & Data Files view to list the fixture groups files',
+      );
       const groupsCat = dataRows.find((r) => r.startsWith('Groups files'));
       assert.equal(groupsCat, 'Groups files 2', `rows: ${JSON.stringify(dataRows)}`);
       const good = dataRows.find((r) => r.startsWith('gsm8k.groups.jsonl'))!;
@@ -174,19 +214,32 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
       assert.doesNotMatch(good, /malformed/, `gsm8k.groups.jsonl row: ${good}`);
       const broken = dataRows.find((r) => r.startsWith('broken.groups.jsonl'))!;
       assert.match(broken, /2 records · 6 traces · 1 malformed/, `broken.groups.jsonl row: ${broken}`);
-      assert.ok(dataRows.some((r) => /^gsm8k\.traces\.jsonl\b.*4 records/.test(r)), `traces file row missing: ${JSON.stringify(dataRows)}`);
+      assert.ok(
+        dataRows.some((r) => /^gsm8k\.traces\.jsonl\b.*4 records/.test(r)),
+        `traces file row missing: ${JSON.stringify(dataRows)}`,
+      );
       // The run's own files are not listed here (they live under the runs folder).
       assert.ok(!dataRows.some((r) => r.startsWith('samples.jsonl')), `run files listed: ${JSON.stringify(dataRows)}`);
 
       // The malformed file has a warning icon (the good one not) and expands to the offending line.
       const brokenRow = treeRow(page, 'Trace & Data Files', /^\s*broken\.groups\.jsonl/);
       assert.equal(await brokenRow.locator('.codicon-warning').count(), 1, 'warning icon on broken.groups.jsonl');
-      assert.equal(await treeRow(page, 'Trace & Data Files', /^\s*gsm8k\.groups\.jsonl/).locator('.codicon-warning').count(), 0, 'no warning icon on gsm8k.groups.jsonl');
+      assert.equal(
+        await treeRow(page, 'Trace & Data Files', /^\s*gsm8k\.groups\.jsonl/)
+          .locator('.codicon-warning')
+          .count(),
+        0,
+        'no warning icon on gsm8k.groups.jsonl',
+      );
       await brokenRow.locator('.monaco-tl-twistie').click();
-      const issueRows = await waitFor(async () => {
-        const rows = await treeRows(page, 'Trace & Data Files');
-        return rows.some((r) => /^line 2\b/.test(r)) ? rows : undefined;
-      }, 30_000, 'broken.groups.jsonl to expand to its malformed line 2');
+      const issueRows = await waitFor(
+        async () => {
+          const rows = await treeRows(page, 'Trace & Data Files');
+          return rows.some((r) => /^line 2\b/.test(r)) ? rows : undefined;
+        },
+        30_000,
+        'broken.groups.jsonl to expand to its malformed line 2',
+      );
       assert.ok(issueRows.filter((r) => /^line \d+/.test(r)).length === 1, `issue rows: ${JSON.stringify(issueRows)}`);
       await screenshot(page, 'features-data-files-view');
     });
@@ -199,30 +252,50 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
       await openFile(page, 'groups/gsm8k.groups.jsonl');
 
       // CodeLens rows: the two actions first (within reach in a narrow editor), then a short summary; one row per record.
-      const lenses = await waitFor(async () => {
-        const rows = await codeLensRows(page);
-        return rows.length >= 3 && rows.every((r) => r.text.includes('Diff vs reference')) ? rows : undefined;
-      }, 60_000, 'a CodeLens row on each of the 3 records of gsm8k.groups.jsonl');
+      const lenses = await waitFor(
+        async () => {
+          const rows = await codeLensRows(page);
+          return rows.length >= 3 && rows.every((r) => r.text.includes('Diff vs reference')) ? rows : undefined;
+        },
+        60_000,
+        'a CodeLens row on each of the 3 records of gsm8k.groups.jsonl',
+      );
       assert.equal(lenses.length, 3, `CodeLens rows: ${JSON.stringify(lenses.map((l) => l.text))}`);
       const first = lenses[0]!.text;
       assert.match(first, /^Diff vs reference\s*\|\s*Measure uplift\s*\|\s*2 pos · 3 neg · not measured$/, first);
       assert.match(lenses[1]!.text, /^Diff vs reference\s*\|\s*Measure uplift\s*\|\s*1 pos · 2 neg/, lenses[1]!.text);
 
       // End-of-line decorations carry the full summary: kinds and rubric totals.
-      const eol = await waitFor(async () => {
-        const texts = await afterDecorations(page);
-        return texts.some((t) => t.includes('2 pos · 3 neg')) ? texts : undefined;
-      }, 30_000, 'an end-of-line decoration "2 pos · 3 neg …" on line 1');
-      assert.ok(eol.some((t) => /2 pos · 3 neg \(calculation_error, incomplete_reasoning, irrelevant\) · rubric 1\.00 1\.00 \| 0\.55 0\.50 0\.00/.test(t)), `end-of-line decorations: ${JSON.stringify(eol)}`);
-      assert.ok(eol.some((t) => /1 pos · 2 neg \(misread_problem/.test(t)), `end-of-line decorations: ${JSON.stringify(eol)}`);
+      const eol = await waitFor(
+        async () => {
+          const texts = await afterDecorations(page);
+          return texts.some((t) => t.includes('2 pos · 3 neg')) ? texts : undefined;
+        },
+        30_000,
+        'an end-of-line decoration "2 pos · 3 neg …" on line 1',
+      );
+      assert.ok(
+        eol.some((t) =>
+          /2 pos · 3 neg \(calculation_error, incomplete_reasoning, irrelevant\) · rubric 1\.00 1\.00 \| 0\.55 0\.50 0\.00/.test(t),
+        ),
+        `end-of-line decorations: ${JSON.stringify(eol)}`,
+      );
+      assert.ok(
+        eol.some((t) => /1 pos · 2 neg \(misread_problem/.test(t)),
+        `end-of-line decorations: ${JSON.stringify(eol)}`,
+      );
       await screenshot(page, 'features-annotations-codelens');
 
       // Hover on record 1: the rubric breakdown of each trace with its negative_kind.
       await goToLine(page, 1, 3);
-      const hover = await waitFor(async () => {
-        const text = await hoverText(page, 30_000);
-        return /negative_kind|negative \d/.test(text) ? text : undefined;
-      }, 60_000, 'the TraceLift hover of record 1');
+      const hover = await waitFor(
+        async () => {
+          const text = await hoverText(page, 30_000);
+          return /negative_kind|negative \d/.test(text) ? text : undefined;
+        },
+        60_000,
+        'the TraceLift hover of record 1',
+      );
       assert.match(hover, /math_gsm8k_000000/, hover);
       assert.match(hover, /negative 0: calculation_error/, hover);
       assert.match(hover, /negative 2: irrelevant/, hover);
@@ -242,7 +315,9 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
         await openFile(page, 'groups/gsm8k.groups.jsonl');
       }
       await clickCodeLens(page, 'Diff vs reference', 0);
-      await page.locator('.tabs-container .tab.active', { hasText: 'Diff: gsm8k.groups.jsonl #0' }).waitFor({ state: 'visible', timeout: 30_000 });
+      await page
+        .locator('.tabs-container .tab.active', { hasText: 'Diff: gsm8k.groups.jsonl #0' })
+        .waitFor({ state: 'visible', timeout: 30_000 });
       const frame = await webviewFrame(page, /Diff: gsm8k\.groups\.jsonl #0/);
       await frame.locator('[data-testid="diff-pair"]').first().waitFor({ state: 'attached', timeout: 60_000 });
 
@@ -251,7 +326,10 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
       const kinds = (await frame.locator('[data-testid="negative-kind"]').allTextContents()).map((t) => t.trim());
       assert.deepEqual(kinds, ['calculation_error', 'incomplete_reasoning', 'irrelevant', 'positive']);
       const leftTitles = (await frame.locator('[data-testid="diff-left-title"]').allTextContents()).map((t) => t.trim());
-      assert.ok(leftTitles.every((t) => t === 'math_gsm8k_000000 · reference (positive_pool[0])'), `left titles: ${JSON.stringify(leftTitles)}`);
+      assert.ok(
+        leftTitles.every((t) => t === 'math_gsm8k_000000 · reference (positive_pool[0])'),
+        `left titles: ${JSON.stringify(leftTitles)}`,
+      );
       const rightTitles = (await frame.locator('[data-testid="diff-right-title"]').allTextContents()).map((t) => t.trim());
       assert.equal(rightTitles[0], 'math_gsm8k_000000 · negative_bank[0] (calculation_error)');
       // The first pair highlights the changed numbers (19 for 16, 6 for 3).
@@ -288,7 +366,10 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
       // Scripts: the view's bundle and the one VS Code injects (acquireVsCodeApi); none from the data.
       const summary = dom.scripts.map((s) => s.src || s.text.slice(0, 80).replace(/\s+/g, ' '));
       assert.equal(dom.scripts.filter((s) => /traceDiff\.js/.test(s.src)).length, 1, `script elements: ${JSON.stringify(summary)}`);
-      assert.ok(dom.scripts.every((s) => /traceDiff\.js/.test(s.src) || (!s.src && s.text.includes('acquireVsCodeApi'))), `script elements: ${JSON.stringify(summary)}`);
+      assert.ok(
+        dom.scripts.every((s) => /traceDiff\.js/.test(s.src) || (!s.src && s.text.includes('acquireVsCodeApi'))),
+        `script elements: ${JSON.stringify(summary)}`,
+      );
       assert.ok(!dom.scripts.some((s) => /pwned|alert\(1\)|alert\('x'\)/.test(s.text)), 'no script element from the data');
       assert.notEqual(dom.title, 'pwned', 'the trace script did not run');
     });
@@ -299,17 +380,24 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
     await screenshotOnFailure(page, 'features-inspector', async () => {
       await closeAllEditors(page);
       await openFile(page, `.tracelift/runs/${FIXTURE_RUN}/samples.jsonl`);
-      const lenses = await waitFor(async () => {
-        const rows = await codeLensRows(page);
-        return rows.length >= 3 && rows.every((r) => r.text.includes('Inspect')) ? rows : undefined;
-      }, 60_000, 'an "Inspect" CodeLens on each row of samples.jsonl');
+      const lenses = await waitFor(
+        async () => {
+          const rows = await codeLensRows(page);
+          return rows.length >= 3 && rows.every((r) => r.text.includes('Inspect')) ? rows : undefined;
+        },
+        60_000,
+        'an "Inspect" CodeLens on each row of samples.jsonl',
+      );
       assert.equal(lenses.length, 3, `CodeLens rows: ${JSON.stringify(lenses.map((l) => l.text))}`);
       // The action first, then a short summary.
       assert.match(lenses[0]!.text, /^Inspect\s*\|\s*uplift [+]?0\.000 · reward 0\.000 · 0\/3 vs base 0% of 4$/, lenses[0]!.text);
       await screenshot(page, 'features-samples-codelens');
 
       await clickCodeLens(page, 'Inspect', 0);
-      await page.locator('.tabs-container .tab', { hasText: 'Inspect: gsm8k/test/0#reference' }).first().waitFor({ state: 'visible', timeout: 30_000 });
+      await page
+        .locator('.tabs-container .tab', { hasText: 'Inspect: gsm8k/test/0#reference' })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
       const frame = await webviewFrame(page, /Inspect: gsm8k\/test\/0#reference/);
       await frame.locator('#insp-title').waitFor({ state: 'attached', timeout: 60_000 });
 
@@ -319,7 +407,9 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
       // The arithmetic: uplift = k/K − b/M, reward formula and components.
       assert.equal(await frameText(frame, '[data-testid="uplift-arith"]'), 'uplift = k/K − b/M = 0/3 − 0/4 = 0.000 − 0.000 = 0.000');
       assert.equal(await frameText(frame, '[data-testid="reward-arith"]'), 'reward (exec_only) = reward = e2e = 0 = 0.0000');
-      const components = (await frame.locator('[data-testid="reward-components"] tbody tr').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
+      const components = (await frame.locator('[data-testid="reward-components"] tbody tr').allInnerTexts()).map((t) =>
+        t.replace(/\s+/g, ' ').trim(),
+      );
       assert.deepEqual(components, ['e2e 0.0000', 'reward 0.0000']);
       // The executor outputs: K=3 with the trace, M=4 without (the problem's baseline).
       const withAttempts = frame.locator('#insp-with [data-testid="attempt"]');
@@ -330,7 +420,10 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
       assert.match(await frameText(frame, '#insp-baseline-h'), /0\/4 correct/);
       const outputs = (await frame.locator('#insp-with [data-testid="attempt-output"]').allTextContents()).map((t) => t.trim());
       assert.equal(outputs.length, 3, 'one executor output per with-trace attempt');
-      assert.ok(outputs.every((o) => o.length > 0), `with-trace outputs: ${JSON.stringify(outputs.map((o) => o.slice(0, 60)))}`);
+      assert.ok(
+        outputs.every((o) => o.length > 0),
+        `with-trace outputs: ${JSON.stringify(outputs.map((o) => o.slice(0, 60)))}`,
+      );
       const heading = (await withAttempts.first().getAttribute('heading')) ?? '';
       assert.match(heading, /^#1 ✗ wrong/, `first attempt heading: ${heading}`);
       await screenshot(page, 'features-inspector');
@@ -339,41 +432,47 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
     });
   });
 
-  test('6. "Run Eval on Workspace…" on the embedded executor: the run view fills live, then the run ends', { timeout: 420_000 }, async () => {
-    const { page, workspaceDir } = wb!;
-    await screenshotOnFailure(page, 'features-live-eval', async () => {
-      await closeAllEditors(page);
-      const runsDir = path.join(workspaceDir, '.tracelift', 'runs');
-      const before = new Set(fs.readdirSync(runsDir));
+  test(
+    '6. "Run Eval on Workspace…" on the embedded executor: the run view fills live, then the run ends',
+    { timeout: 420_000 },
+    async () => {
+      const { page, workspaceDir } = wb!;
+      await screenshotOnFailure(page, 'features-live-eval', async () => {
+        await closeAllEditors(page);
+        const runsDir = path.join(workspaceDir, '.tracelift', 'runs');
+        const before = new Set(fs.readdirSync(runsDir));
 
-      await runCommand(page, 'TraceLift: Run Eval on Workspace…');
-      await waitForStep(page, '(1/6)');
-      await pickExact(page, 'gsm8k / test');
-      await waitForStep(page, '(2/6)');
-      await pickExact(page, 'Reference traces');
-      await waitForStep(page, '(3/6)');
-      await pickExact(page, 'Embedded executor');
-      await waitForStep(page, '(4/6)');
-      await typeAnswer(page, '1');
-      await waitForStep(page, '(5/6)');
-      await typeAnswer(page, '2');
-      await waitForStep(page, '(6/6)');
-      await screenshot(page, 'features-eval-limit-step');
-      await typeAnswer(page, '2');
-      await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 10_000 });
+        await runCommand(page, 'TraceLift: Run Eval on Workspace…');
+        await waitForStep(page, '(1/6)');
+        await pickExact(page, 'gsm8k / test');
+        await waitForStep(page, '(2/6)');
+        await pickExact(page, 'Reference traces');
+        await waitForStep(page, '(3/6)');
+        await pickExact(page, 'Embedded executor');
+        await waitForStep(page, '(4/6)');
+        await typeAnswer(page, '1');
+        await waitForStep(page, '(5/6)');
+        await typeAnswer(page, '2');
+        await waitForStep(page, '(6/6)');
+        await screenshot(page, 'features-eval-limit-step');
+        await typeAnswer(page, '2');
+        await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 10_000 });
 
-      // The run view opens once the embedded executor is up and the run has started.
-      const tab = page.locator('.tabs-container .tab', { hasText: /Run: gsm8k-\d/ }).first();
-      await tab.waitFor({ state: 'visible', timeout: 180_000 });
-      liveRunName = ((await tab.textContent()) ?? '').replace(/^.*Run: /, '').trim().split(/\s/)[0];
-      const created = fs.readdirSync(runsDir).filter((d) => !before.has(d));
-      assert.ok(liveRunName && created.includes(liveRunName), `run view of ${liveRunName}; new run dirs: ${JSON.stringify(created)}`);
-      const frame = await webviewFrame(page, /Run: gsm8k-\d/);
-      await frame.locator('#run-status').waitFor({ state: 'attached', timeout: 30_000 });
+        // The run view opens once the embedded executor is up and the run has started.
+        const tab = page.locator('.tabs-container .tab', { hasText: /Run: gsm8k-\d/ }).first();
+        await tab.waitFor({ state: 'visible', timeout: 180_000 });
+        liveRunName = ((await tab.textContent()) ?? '')
+          .replace(/^.*Run: /, '')
+          .trim()
+          .split(/\s/)[0];
+        const created = fs.readdirSync(runsDir).filter((d) => !before.has(d));
+        assert.ok(liveRunName && created.includes(liveRunName), `run view of ${liveRunName}; new run dirs: ${JSON.stringify(created)}`);
+        const frame = await webviewFrame(page, /Run: gsm8k-\d/);
+        await frame.locator('#run-status').waitFor({ state: 'attached', timeout: 30_000 });
 
-      // Record every change of the status badge and the row count, in the webview itself
-      // (a MutationObserver misses no state that was rendered, however short).
-      await frame.evaluate(`(() => {
+        // Record every change of the status badge and the row count, in the webview itself
+        // (a MutationObserver misses no state that was rendered, however short).
+        await frame.evaluate(`(() => {
         const snap = () => ({
           t: Date.now(),
           status: (document.getElementById('run-status')?.textContent || '').trim(),
@@ -390,87 +489,118 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
         obs.observe(document.body, { subtree: true, childList: true, characterData: true });
       })()`);
 
-      type Snap = { t: number; status: string; count: string; rows: number; groups: string };
-      const statusBar: string[] = [];
-      let timeline: Snap[] = [];
-      let shotLive = false;
-      await waitFor(
-        async () => {
-          timeline = (await frame.evaluate('globalThis.__tlTimeline || []')) as Snap[];
-          const sb = (await page.locator('.part.statusbar .statusbar-item', { hasText: 'TraceLift:' }).allInnerTexts().catch(() => [])).map((s) => s.trim());
-          for (const s of sb) if (!statusBar.includes(s)) statusBar.push(s);
-          const last = timeline[timeline.length - 1];
-          if (!shotLive && last && last.status.includes('live') && last.rows >= 1) {
-            shotLive = true;
-            await screenshot(page, 'features-run-view-live');
-          }
-          return last && last.status === 'completed' && last.rows >= 2;
-        },
-        300_000,
-        `the run ${liveRunName} to complete with 2 rows in the run view`,
-        500,
-      ).catch((err) => {
-        throw new Error(`${(err as Error).message}; timeline: ${JSON.stringify(timeline)}`);
+        type Snap = { t: number; status: string; count: string; rows: number; groups: string };
+        const statusBar: string[] = [];
+        let timeline: Snap[] = [];
+        let shotLive = false;
+        await waitFor(
+          async () => {
+            timeline = (await frame.evaluate('globalThis.__tlTimeline || []')) as Snap[];
+            const sb = (
+              await page
+                .locator('.part.statusbar .statusbar-item', { hasText: 'TraceLift:' })
+                .allInnerTexts()
+                .catch(() => [])
+            ).map((s) => s.trim());
+            for (const s of sb) if (!statusBar.includes(s)) statusBar.push(s);
+            const last = timeline[timeline.length - 1];
+            if (!shotLive && last && last.status.includes('live') && last.rows >= 1) {
+              shotLive = true;
+              await screenshot(page, 'features-run-view-live');
+            }
+            return last && last.status === 'completed' && last.rows >= 2;
+          },
+          300_000,
+          `the run ${liveRunName} to complete with 2 rows in the run view`,
+          500,
+        ).catch((err) => {
+          throw new Error(`${(err as Error).message}; timeline: ${JSON.stringify(timeline)}`);
+        });
+        const samplesOf = (s: Snap) => Number(/^(\d+)/.exec(s.count)?.[1] ?? (s.rows ? s.rows : 0));
+        const liveEmpty = timeline.findIndex((s) => s.status.includes('live') && samplesOf(s) === 0 && s.rows === 0);
+        const liveFilled = timeline.findIndex((s, i) => i > liveEmpty && s.status.includes('live') && s.rows >= 1 && samplesOf(s) >= 1);
+        const ended = timeline.findIndex((s, i) => i > liveFilled && s.status === 'completed');
+        const tlText = JSON.stringify(timeline.map((s) => [s.t - timeline[0]!.t, s.status, s.count, s.rows, s.groups]));
+        assert.ok(liveEmpty >= 0, `the run view showed the live run with 0 rows first; timeline: ${tlText}`);
+        assert.ok(liveFilled > liveEmpty, `rows arrived while the run was live; timeline: ${tlText}`);
+        assert.ok(ended > liveFilled, `then the run ended (completed); timeline: ${tlText}`);
+        console.log(`[features] run view timeline (ms, status, count, rows, groups): ${tlText}`);
+
+        assert.equal(await frameText(frame, '#row-count'), '2 of 2 samples');
+        assert.equal(await frame.locator('[data-testid="run-row"]').count(), 2);
+        assert.equal(await frameText(frame, '#fig-groups'), '2');
+        assert.equal(await frameText(frame, '#fig-traces'), '2');
+        const problems = (await frame.locator('[data-testid="run-row"] [data-field="problem"]').allTextContents())
+          .map((t) => t.trim())
+          .sort();
+        assert.deepEqual(problems, ['gsm8k/test/0', 'gsm8k/test/1']);
+        const kK = (await frame.locator('[data-testid="run-row"] [data-field="kK"]').allTextContents()).map((t) => t.trim());
+        assert.ok(
+          kK.every((t) => /^k\/K \d\/1\b/.test(t)),
+          `k/K cells (K=1): ${JSON.stringify(kK)}`,
+        );
+        const base = (await frame.locator('[data-testid="run-row"] [data-field="baseline"]').allTextContents()).map((t) => t.trim());
+        assert.ok(
+          base.every((t) => /^base \d\/2 /.test(t)),
+          `baseline cells (M=2): ${JSON.stringify(base)}`,
+        );
+        assert.ok(
+          statusBar.some((s) => s.includes(liveRunName!)),
+          `status bar while live: ${JSON.stringify(statusBar)}`,
+        );
+        await screenshot(page, 'features-run-view-done');
+
+        // The run directory was written by the engine, and the final message says so.
+        const summary = JSON.parse(fs.readFileSync(path.join(runsDir, liveRunName!, 'summary.json'), 'utf8'));
+        assert.equal(summary.status, 'completed');
+        assert.equal(summary.micro.problems, 2);
+        assert.equal(summary.micro.traces, 2);
+        const done = await waitFor(
+          async () => (await notifications(page)).find((n) => /eval gsm8k\/test completed/.test(n)),
+          30_000,
+          'the "eval gsm8k/test completed" notification',
+        );
+        assert.match(done, /2 problems, 2 traces/, done);
+
+        // With a second run, "Compare Two Runs…" is enabled (it was hidden from the palette in step 1).
+        await openPalette(page);
+        const input = page.locator(`${QUICK_INPUT} input`).first();
+        await waitFor(
+          async () => {
+            await input.fill('>TraceLift: Compare');
+            await sleep(300);
+            return (await quickRows(page)).includes('TraceLift: Compare Two Runs…');
+          },
+          30_000,
+          '"TraceLift: Compare Two Runs…" in the palette once there are two runs',
+        );
+        await page.keyboard.press('Escape');
       });
-      const samplesOf = (s: Snap) => Number(/^(\d+)/.exec(s.count)?.[1] ?? (s.rows ? s.rows : 0));
-      const liveEmpty = timeline.findIndex((s) => s.status.includes('live') && samplesOf(s) === 0 && s.rows === 0);
-      const liveFilled = timeline.findIndex((s, i) => i > liveEmpty && s.status.includes('live') && s.rows >= 1 && samplesOf(s) >= 1);
-      const ended = timeline.findIndex((s, i) => i > liveFilled && s.status === 'completed');
-      const tlText = JSON.stringify(timeline.map((s) => [s.t - timeline[0]!.t, s.status, s.count, s.rows, s.groups]));
-      assert.ok(liveEmpty >= 0, `the run view showed the live run with 0 rows first; timeline: ${tlText}`);
-      assert.ok(liveFilled > liveEmpty, `rows arrived while the run was live; timeline: ${tlText}`);
-      assert.ok(ended > liveFilled, `then the run ended (completed); timeline: ${tlText}`);
-      console.log(`[features] run view timeline (ms, status, count, rows, groups): ${tlText}`);
-
-      assert.equal(await frameText(frame, '#row-count'), '2 of 2 samples');
-      assert.equal(await frame.locator('[data-testid="run-row"]').count(), 2);
-      assert.equal(await frameText(frame, '#fig-groups'), '2');
-      assert.equal(await frameText(frame, '#fig-traces'), '2');
-      const problems = (await frame.locator('[data-testid="run-row"] [data-field="problem"]').allTextContents()).map((t) => t.trim()).sort();
-      assert.deepEqual(problems, ['gsm8k/test/0', 'gsm8k/test/1']);
-      const kK = (await frame.locator('[data-testid="run-row"] [data-field="kK"]').allTextContents()).map((t) => t.trim());
-      assert.ok(kK.every((t) => /^k\/K \d\/1\b/.test(t)), `k/K cells (K=1): ${JSON.stringify(kK)}`);
-      const base = (await frame.locator('[data-testid="run-row"] [data-field="baseline"]').allTextContents()).map((t) => t.trim());
-      assert.ok(base.every((t) => /^base \d\/2 /.test(t)), `baseline cells (M=2): ${JSON.stringify(base)}`);
-      assert.ok(statusBar.some((s) => s.includes(liveRunName!)), `status bar while live: ${JSON.stringify(statusBar)}`);
-      await screenshot(page, 'features-run-view-done');
-
-      // The run directory was written by the engine, and the final message says so.
-      const summary = JSON.parse(fs.readFileSync(path.join(runsDir, liveRunName!, 'summary.json'), 'utf8'));
-      assert.equal(summary.status, 'completed');
-      assert.equal(summary.micro.problems, 2);
-      assert.equal(summary.micro.traces, 2);
-      const done = await waitFor(async () => (await notifications(page)).find((n) => /eval gsm8k\/test completed/.test(n)), 30_000, 'the "eval gsm8k/test completed" notification');
-      assert.match(done, /2 problems, 2 traces/, done);
-
-      // With a second run, "Compare Two Runs…" is enabled (it was hidden from the palette in step 1).
-      await openPalette(page);
-      const input = page.locator(`${QUICK_INPUT} input`).first();
-      await waitFor(async () => {
-        await input.fill('>TraceLift: Compare');
-        await sleep(300);
-        return (await quickRows(page)).includes('TraceLift: Compare Two Runs…');
-      }, 30_000, '"TraceLift: Compare Two Runs…" in the palette once there are two runs');
-      await page.keyboard.press('Escape');
-    });
-  });
+    },
+  );
 
   test('7. after a window reload the run view is restored with its rows', { timeout: 240_000 }, async () => {
     const { page } = wb!;
     await screenshotOnFailure(page, 'features-reload', async () => {
       assert.ok(liveRunName, 'needs the run of the previous step ("Run Eval on Workspace…")');
       await reloadWindow(page);
-      await page.locator('.tabs-container .tab', { hasText: `Run: ${liveRunName}` }).first().waitFor({ state: 'visible', timeout: 60_000 });
+      await page
+        .locator('.tabs-container .tab', { hasText: `Run: ${liveRunName}` })
+        .first()
+        .waitFor({ state: 'visible', timeout: 60_000 });
       const frame = await webviewFrame(page, new RegExp(`Run: ${escapeRe(liveRunName!)}`), 90_000);
       await waitFor(
-        async () => (await frame.locator('[data-testid="run-row"]').count()) === 2 && (await frameText(frame, '#run-status')) === 'completed',
+        async () =>
+          (await frame.locator('[data-testid="run-row"]').count()) === 2 && (await frameText(frame, '#run-status')) === 'completed',
         60_000,
         'the restored run view to show the completed run with 2 rows',
       );
       assert.equal(await frameText(frame, '#row-count'), '2 of 2 samples');
       assert.ok((await frameText(frame, '#run-path')).endsWith(liveRunName!), `run path: ${await frameText(frame, '#run-path')}`);
       assert.equal(await frameText(frame, '#fig-groups'), '2');
-      const problems = (await frame.locator('[data-testid="run-row"] [data-field="problem"]').allTextContents()).map((t) => t.trim()).sort();
+      const problems = (await frame.locator('[data-testid="run-row"] [data-field="problem"]').allTextContents())
+        .map((t) => t.trim())
+        .sort();
       assert.deepEqual(problems, ['gsm8k/test/0', 'gsm8k/test/1']);
       await screenshot(page, 'features-run-view-restored');
     });

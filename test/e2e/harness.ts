@@ -313,7 +313,18 @@ export function codeServerEntry(): string {
 export function installExtension(vsix: string, userDataDir: string, extensionsDir: string, configFile: string): string {
   const res = spawnSync(
     process.execPath,
-    [codeServerEntry(), '--config', configFile, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', vsix, '--force'],
+    [
+      codeServerEntry(),
+      '--config',
+      configFile,
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
+      '--install-extension',
+      vsix,
+      '--force',
+    ],
     { encoding: 'utf8', timeout: TIMEOUTS.install },
   );
   const out = `${res.stdout}\n${res.stderr}`;
@@ -434,15 +445,20 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     const port = await freePort();
     const args = [
       entry,
-      '--config', configFile,
-      '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${port}`,
+      '--config',
+      configFile,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-getting-started-override',
       '--ignore-last-opened',
-      '--user-data-dir', userDataDir,
-      '--extensions-dir', extensionsDir,
+      '--user-data-dir',
+      userDataDir,
+      '--extensions-dir',
+      extensionsDir,
     ];
     if (workspaceDir) args.push(workspaceDir);
     server = spawn(process.execPath, args, {
@@ -475,7 +491,10 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
         args: CHROMIUM_ARGS,
         headless: true,
         // Chromium keeps crash reports and caches under XDG dirs: keep them in the session's temp dir, not in $HOME.
-        env: { ...process.env, XDG_CONFIG_HOME: path.join(tmpDir, 'xdg-config'), XDG_CACHE_HOME: path.join(tmpDir, 'xdg-cache') } as Record<string, string>,
+        env: { ...process.env, XDG_CONFIG_HOME: path.join(tmpDir, 'xdg-config'), XDG_CACHE_HOME: path.join(tmpDir, 'xdg-cache') } as Record<
+          string,
+          string
+        >,
       }),
       TIMEOUTS.serverStart,
       `launching Chromium (${CHROMIUM})`,
@@ -542,7 +561,11 @@ export async function openPalette(page: Page): Promise<void> {
       return;
     } catch {
       // focus may still be outside the workbench (e.g. right after load): click a neutral spot and retry
-      await page.locator('.monaco-workbench .part.statusbar').first().click({ position: { x: 5, y: 5 } }).catch(() => {});
+      await page
+        .locator('.monaco-workbench .part.statusbar')
+        .first()
+        .click({ position: { x: 5, y: 5 } })
+        .catch(() => {});
     }
   }
   throw new Error('the command palette (F1) did not open');
@@ -578,13 +601,19 @@ export async function runCommand(page: Page, label: string, timeout = TIMEOUTS.c
       `"${label}" in the command palette`,
     );
   } catch (err) {
-    const offered = await rows.locator('.label-name').allTextContents().catch(() => []);
+    const offered = await rows
+      .locator('.label-name')
+      .allTextContents()
+      .catch(() => []);
     await page.keyboard.press('Escape');
     throw new Error(`${(err as Error).message}; the palette offered: ${JSON.stringify(offered.slice(0, 10))}`);
   }
   if (index === 1) await page.keyboard.press('Enter');
   else await rows.nth(index - 1).click();
-  await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+  await page
+    .locator(QUICK_INPUT)
+    .waitFor({ state: 'hidden', timeout: 10_000 })
+    .catch(() => {});
 }
 
 /** Answer an open quick pick (after a command that asks) by choosing the entry with this label. */
@@ -611,7 +640,10 @@ export async function openFile(page: Page, relPath: string, timeout = TIMEOUTS.c
   const row = page.locator(`${QUICK_INPUT} .monaco-list-row`).filter({ hasText: base }).first();
   await row.waitFor({ state: 'visible', timeout });
   await page.keyboard.press('Enter');
-  await page.locator(`.tabs-container .tab[data-resource-name="${base}"], .tabs-container .tab:has-text("${base}")`).first().waitFor({ state: 'visible', timeout });
+  await page
+    .locator(`.tabs-container .tab[data-resource-name="${base}"], .tabs-container .tab:has-text("${base}")`)
+    .first()
+    .waitFor({ state: 'visible', timeout });
 }
 
 /**
@@ -641,7 +673,8 @@ export async function webviewFrame(page: Page, titleOrIndex: string | RegExp | n
         const d = (globalThis as any).document;
         const win = globalThis as any;
         const re = mt.kind === 're' ? new RegExp(mt.source!, mt.flags) : null;
-        const m = (s: string | null | undefined): boolean => s != null && s !== '' && (re ? re.test(s) : mt.kind === 'text' && s.includes(mt.text!));
+        const m = (s: string | null | undefined): boolean =>
+          s != null && s !== '' && (re ? re.test(s) : mt.kind === 'text' && s.includes(mt.text!));
         const visible: { el: any; i: number; r: any }[] = [];
         Array.from(d.querySelectorAll('iframe.webview.ready')).forEach((el: any, i: number) => {
           const r = el.getBoundingClientRect();
@@ -692,7 +725,9 @@ export async function webviewFrame(page: Page, titleOrIndex: string | RegExp | n
 
 /** Text of the Output panel's visible editor (after a command showed its channel). */
 export async function outputPanelText(page: Page, timeout = TIMEOUTS.command): Promise<string> {
-  const lines = page.locator('.part.panel .output .monaco-editor .view-lines, .part.panel [id="workbench.panel.output"] .view-lines').first();
+  const lines = page
+    .locator('.part.panel .output .monaco-editor .view-lines, .part.panel [id="workbench.panel.output"] .view-lines')
+    .first();
   await lines.waitFor({ state: 'visible', timeout });
   // Monaco renders spaces as nbsp.
   return ((await lines.innerText()) ?? '').replace(/\u00a0/g, ' ');
@@ -763,7 +798,10 @@ export async function goToLine(page: Page, line: number, column?: number, timeou
       await input.fill(column ? `:${line}:${column}` : `:${line}`);
       await sleep(300);
       await page.keyboard.press('Enter');
-      await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => {});
+      await page
+        .locator(QUICK_INPUT)
+        .waitFor({ state: 'hidden', timeout: 5_000 })
+        .catch(() => {});
       const shown = await status.innerText({ timeout: 2_000 }).catch(() => '');
       if (shown.includes(want)) return true;
       await sleep(500);
@@ -804,7 +842,10 @@ export async function hoverText(page: Page, timeout = TIMEOUTS.command): Promise
  * the extension, found by the view's header title (case-insensitive substring).
  */
 export async function viewRows(page: Page, viewTitle: string): Promise<string[]> {
-  const pane = page.locator('.pane').filter({ has: page.locator('.pane-header .title', { hasText: new RegExp(viewTitle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i') }) }).first();
+  const pane = page
+    .locator('.pane')
+    .filter({ has: page.locator('.pane-header .title', { hasText: new RegExp(viewTitle.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'i') }) })
+    .first();
   await pane.waitFor({ state: 'visible' });
   return (await pane.locator('.pane-body .monaco-list-row').allInnerTexts()).map((t) => t.replace(/\s+/g, ' ').trim());
 }

@@ -30,13 +30,19 @@ import {
 describe('e2e smoke: TraceLift in code-server', { timeout: 600_000 }, () => {
   let wb: Workbench | undefined;
 
-  before(async () => {
-    wb = await startWorkbench({ name: 'smoke', settings: traceliftSettings() });
-  }, { timeout: 360_000 });
+  before(
+    async () => {
+      wb = await startWorkbench({ name: 'smoke', settings: traceliftSettings() });
+    },
+    { timeout: 360_000 },
+  );
 
-  after(async () => {
-    await wb?.close();
-  }, { timeout: 60_000 });
+  after(
+    async () => {
+      await wb?.close();
+    },
+    { timeout: 60_000 },
+  );
 
   test('the workbench loads with the extension installed', { timeout: 120_000 }, async () => {
     const { page, extensionsDir, workspaceDir } = wb!;

@@ -1,7 +1,13 @@
 /** Small, valid run records for tests of readers (explorer, annotations). */
 import { RolloutGroupSchema, type RolloutGroup } from '../../src/engine/contract';
 
-const tally = (successes: number, valid: number) => ({ successes, valid, requested: valid, failed: 0, rate: valid ? successes / valid : null });
+const tally = (successes: number, valid: number) => ({
+  successes,
+  valid,
+  requested: valid,
+  failed: 0,
+  rate: valid ? successes / valid : null,
+});
 
 /** A rollout group of one problem: a reference trace (uplift +1/3) and a perturbed one (uplift −1/3). */
 export function rolloutGroup(problemId: string, groupIndex = 0): RolloutGroup {

@@ -100,7 +100,17 @@ describe('code tasks on the published data', { skip: SKIP || !HAVE_DATA }, () =>
 
   test('HumanEval+: canonical solutions pass on base + plus inputs (sample, incl. find_zero and huge outputs)', async (t) => {
     const all = code(humanevalplus.load(DATA, 'test'));
-    const ids = new Set(['HumanEval/0', 'HumanEval/2', 'HumanEval/4', 'HumanEval/32', 'HumanEval/38', 'HumanEval/95', 'HumanEval/130', 'HumanEval/139', 'HumanEval/163']);
+    const ids = new Set([
+      'HumanEval/0',
+      'HumanEval/2',
+      'HumanEval/4',
+      'HumanEval/32',
+      'HumanEval/38',
+      'HumanEval/95',
+      'HumanEval/130',
+      'HumanEval/139',
+      'HumanEval/163',
+    ]);
     const sample = all.filter((p) => ids.has(p.id));
     assert.equal(sample.length, ids.size);
     const failing = await referencesPass(sample, t);
@@ -116,7 +126,23 @@ describe('code tasks on the published data', { skip: SKIP || !HAVE_DATA }, () =>
 
   test('MBPP+: canonical solutions pass (sample incl. deserialised tuple/set/complex inputs and special oracles)', async (t) => {
     const all = code(mbppplus.load(DATA, 'test'));
-    const ids = new Set(['Mbpp/2', 'Mbpp/63', 'Mbpp/75', 'Mbpp/106', 'Mbpp/115', 'Mbpp/124', 'Mbpp/252', 'Mbpp/255', 'Mbpp/278', 'Mbpp/580', 'Mbpp/722', 'Mbpp/164', 'Mbpp/295', 'Mbpp/581', 'Mbpp/558']);
+    const ids = new Set([
+      'Mbpp/2',
+      'Mbpp/63',
+      'Mbpp/75',
+      'Mbpp/106',
+      'Mbpp/115',
+      'Mbpp/124',
+      'Mbpp/252',
+      'Mbpp/255',
+      'Mbpp/278',
+      'Mbpp/580',
+      'Mbpp/722',
+      'Mbpp/164',
+      'Mbpp/295',
+      'Mbpp/581',
+      'Mbpp/558',
+    ]);
     const sample = all.filter((p) => ids.has(p.id));
     assert.ok(sample.length >= 12, `found ${sample.map((p) => p.id).join(',')}`);
     const failing = await referencesPass(sample, t);
@@ -129,19 +155,25 @@ describe('code tasks on the published data', { skip: SKIP || !HAVE_DATA }, () =>
     const all = code(livecodebench.load(DATA, 'test'));
     const stdin = all.find((p) => p.id === 'abc387_b')!;
     assert.equal(stdin.tests.kind, 'stdio');
-    const ok = await v.verify('x = int(input())\nprint(sum(i * j for i in range(1, 10) for j in range(1, 10) if i * j != x))\n', stdin.tests);
+    const ok = await v.verify(
+      'x = int(input())\nprint(sum(i * j for i in range(1, 10) for j in range(1, 10) if i * j != x))\n',
+      stdin.tests,
+    );
     assert.equal(ok.passed, true, ok.message);
     assert.equal((await v.verify('print(2025)\n', stdin.tests)).passed, false);
 
     const fn = all.find((p) => p.id === '3708')!;
     assert.equal(fn.tests.kind === 'functional' && fn.tests.func_name, 'zigzagTraversal');
-    const sol = 'class Solution:\n    def zigzagTraversal(self, grid: List[List[int]]) -> List[int]:\n        seq = []\n        for i, row in enumerate(grid):\n            seq += row if i % 2 == 0 else row[::-1]\n        return seq[::2]\n';
+    const sol =
+      'class Solution:\n    def zigzagTraversal(self, grid: List[List[int]]) -> List[int]:\n        seq = []\n        for i, row in enumerate(grid):\n            seq += row if i % 2 == 0 else row[::-1]\n        return seq[::2]\n';
     const good = await v.verify(sol, fn.tests);
     assert.equal(good.passed, true, good.message);
     assert.equal((await v.verify(sol.replace('seq[::2]', 'seq[1::2]'), fn.tests)).passed, false);
 
     const rllm = code(livecodebench.load(DATA, 'rllm'));
-    assert.ok(rllm.filter((p) => p.tests.kind === 'functional').every((p) => p.tests.kind === 'functional' && p.tests.func_name.length > 0));
+    assert.ok(
+      rllm.filter((p) => p.tests.kind === 'functional').every((p) => p.tests.kind === 'functional' && p.tests.func_name.length > 0),
+    );
   });
 
   test('CodeContests: a correct solution of 1575A passes, a wrong one fails', async () => {

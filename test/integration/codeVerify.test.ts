@@ -73,13 +73,22 @@ describe('code verification by test kind', { skip: SKIP }, () => {
 
     test('trusted helpers from the prompt are available to check()', async () => {
       const helpers = 'def double(x):\n    return 2 * x\n\ndef quad(x):\n    """return 4 * x"""\n';
-      const t: CodeTests = { kind: 'humaneval', entry_point: 'quad', helpers, test: 'def check(candidate):\n    assert candidate(3) == double(double(3))\n' };
+      const t: CodeTests = {
+        kind: 'humaneval',
+        entry_point: 'quad',
+        helpers,
+        test: 'def check(candidate):\n    assert candidate(3) == double(double(3))\n',
+      };
       assert.equal((await check('def quad(x):\n    return 4 * x\n', t)).passed, true);
       assert.equal((await check('def quad(x):\n    return 5 * x\n', t)).passed, false);
     });
 
     test('a check() that returns early runs as one test', async () => {
-      const t: CodeTests = { kind: 'humaneval', entry_point: 'f', test: 'def check(candidate):\n    if candidate(1) == 1:\n        return\n    assert False\n' };
+      const t: CodeTests = {
+        kind: 'humaneval',
+        entry_point: 'f',
+        test: 'def check(candidate):\n    if candidate(1) == 1:\n        return\n    assert False\n',
+      };
       const r = await check('def f(x):\n    return x\n', t);
       assert.equal(r.passed, true);
       assert.equal(r.tests_total, 1);
@@ -108,7 +117,8 @@ describe('code verification by test kind', { skip: SKIP }, () => {
         setup: 'root = Node(1)\nroot.left = Node(2)\nroot.left.left = Node(3)',
         asserts: ['assert height(root) == 3', 'assert height(None) == 0'],
       };
-      const program = 'class Node:\n    def __init__(self, v):\n        self.v = v\n        self.left = None\n        self.right = None\ndef height(n):\n    return 0 if n is None else 1 + max(height(n.left), height(n.right))\n';
+      const program =
+        'class Node:\n    def __init__(self, v):\n        self.v = v\n        self.left = None\n        self.right = None\ndef height(n):\n    return 0 if n is None else 1 + max(height(n.left), height(n.right))\n';
       const r = await check(program, t);
       assert.equal(r.passed, true, r.message);
     });
@@ -130,7 +140,10 @@ describe('code verification by test kind', { skip: SKIP }, () => {
         kind: 'asserts',
         asserts: ['assert f() == ((1+2j), (1, 2), {1, 2}, {"a": [1]}, 2 ** 100, float("inf"), b"x")', 'assert g() != g()'],
       };
-      const r = await check('def f():\n    return (complex(1, 2), (1, 2), {1, 2}, {"a": [1]}, 2 ** 100, float("inf"), b"x")\ndef g():\n    return float("nan")\n', t);
+      const r = await check(
+        'def f():\n    return (complex(1, 2), (1, 2), {1, 2}, {"a": [1]}, 2 ** 100, float("inf"), b"x")\ndef g():\n    return float("nan")\n',
+        t,
+      );
       assert.equal(r.passed, true, r.message);
     });
   });
@@ -182,7 +195,10 @@ describe('code verification by test kind', { skip: SKIP }, () => {
     });
 
     test('one slow case times out, the others still count', async () => {
-      const r = await check('a, b = map(int, input().split())\nif a == 10:\n    while True:\n        pass\nprint(a + b)\n', tests, { timeoutS: 6, perTestTimeoutS: 1 });
+      const r = await check('a, b = map(int, input().split())\nif a == 10:\n    while True:\n        pass\nprint(a + b)\n', tests, {
+        timeoutS: 6,
+        perTestTimeoutS: 1,
+      });
       assert.equal(r.status, 'timeout');
       assert.equal(r.tests_passed, 2);
       assert.equal(r.tests?.[1]?.status, 'timeout');
@@ -209,13 +225,17 @@ describe('code verification by test kind', { skip: SKIP }, () => {
     };
 
     test('passing Solution class (typing names pre-imported by the program)', async () => {
-      const program = 'from typing import List\nclass Solution:\n    def twoSum(self, nums: List[int], target: int) -> List[int]:\n        seen = {}\n        for i, x in enumerate(nums):\n            if target - x in seen:\n                return [seen[target - x], i]\n            seen[x] = i\n';
+      const program =
+        'from typing import List\nclass Solution:\n    def twoSum(self, nums: List[int], target: int) -> List[int]:\n        seen = {}\n        for i, x in enumerate(nums):\n            if target - x in seen:\n                return [seen[target - x], i]\n            seen[x] = i\n';
       const r = await check(program, tests);
       assert.equal(r.passed, true, r.message);
     });
 
     test('tuples count as lists, as in LiveCodeBench', async () => {
-      const r = await check('class Solution:\n    def twoSum(self, nums, target):\n        return (0, 1) if target == 9 else (1, 2)\n', tests);
+      const r = await check(
+        'class Solution:\n    def twoSum(self, nums, target):\n        return (0, 1) if target == 9 else (1, 2)\n',
+        tests,
+      );
       assert.equal(r.passed, true, r.message);
     });
 
@@ -267,9 +287,27 @@ describe('code verification by test kind', { skip: SKIP }, () => {
     });
 
     test('set_eq and find_zero oracles', async () => {
-      const setEq: CodeTests = { kind: 'evalplus', entry_point: 'common', inputs: [[[1, 2, 3], [3, 2]]], expected: [{ $tuple: [2, 3] }], oracle: 'set_eq' };
+      const setEq: CodeTests = {
+        kind: 'evalplus',
+        entry_point: 'common',
+        inputs: [
+          [
+            [1, 2, 3],
+            [3, 2],
+          ],
+        ],
+        expected: [{ $tuple: [2, 3] }],
+        oracle: 'set_eq',
+      };
       assert.equal((await check('def common(a, b):\n    return [3, 2]\n', setEq)).passed, true);
-      const fz: CodeTests = { kind: 'evalplus', entry_point: 'find_zero', inputs: [[[-6, 11, -6, 1]]], expected: [{ $float: '1.0' }], atol: 1e-6, oracle: 'find_zero' };
+      const fz: CodeTests = {
+        kind: 'evalplus',
+        entry_point: 'find_zero',
+        inputs: [[[-6, 11, -6, 1]]],
+        expected: [{ $float: '1.0' }],
+        atol: 1e-6,
+        oracle: 'find_zero',
+      };
       assert.equal((await check('def find_zero(xs):\n    return 3.0\n', fz)).passed, true, 'any root passes');
       assert.equal((await check('def find_zero(xs):\n    return 2.5\n', fz)).passed, false);
     });
@@ -292,10 +330,19 @@ describe('tracelift verify code FILE.jsonl', { skip: SKIP }, () => {
     const file = path.join(dir, 'in.jsonl');
     const lines = [
       JSON.stringify({ id: 'a', program: 'def f(x):\n    return x + 1\n', tests: { kind: 'asserts', asserts: ['assert f(1) == 2'] } }),
-      JSON.stringify({ id: 'b', program: 'print(input())', tests: { kind: 'stdio', cases: [{ input: 'hi', output: 'bye' }] }, timeout_s: 3 }),
+      JSON.stringify({
+        id: 'b',
+        program: 'print(input())',
+        tests: { kind: 'stdio', cases: [{ input: 'hi', output: 'bye' }] },
+        timeout_s: 3,
+      }),
       '{"id": "broken", ',
       JSON.stringify({ id: 'c', program: 'x', tests: { kind: 'stdio', cases: 'nope' } }),
-      JSON.stringify({ id: 7, program: 'def f(', tests: { kind: 'humaneval', test: 'def check(c):\n    assert c(1)\n', entry_point: 'f' } }),
+      JSON.stringify({
+        id: 7,
+        program: 'def f(',
+        tests: { kind: 'humaneval', test: 'def check(c):\n    assert c(1)\n', entry_point: 'f' },
+      }),
     ];
     fs.writeFileSync(file, `${lines.join('\n')}\n`);
     const out = new PassThrough();
@@ -306,7 +353,10 @@ describe('tracelift verify code FILE.jsonl', { skip: SKIP }, () => {
     err.on('data', (b: Buffer) => (errText += b.toString()));
     const code = await runVerifyCode(file, { err }, out);
     assert.equal(code, 1);
-    const results = outText.trim().split('\n').map((l) => JSON.parse(l));
+    const results = outText
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual(
       results.map((r) => [r.id, r.passed, r.status, r.tests_passed, r.tests_total]),
       [

@@ -25,7 +25,23 @@ test('eval gsm8k reference traces on the embedded executor, then resume', { time
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-eval-'));
   const out = path.join(tmp, 'run');
   const cache = path.join(tmp, 'cache');
-  const args = ['eval', '--task', 'gsm8k', '--split', 'test', '--limit', '3', '--traces', 'reference', '-m', '4', '--out', out, '--cache-dir', cache];
+  const args = [
+    'eval',
+    '--task',
+    'gsm8k',
+    '--split',
+    'test',
+    '--limit',
+    '3',
+    '--traces',
+    'reference',
+    '-m',
+    '4',
+    '--out',
+    out,
+    '--cache-dir',
+    cache,
+  ];
   const first = tracelift(args);
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stdout, /gsm8k\/test\/0\s+reference/);
@@ -43,7 +59,11 @@ test('eval gsm8k reference traces on the embedded executor, then resume', { time
 
   const config = EvalConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')));
   assert.equal(config.executor_origin, 'embedded');
-  const rows = fs.readFileSync(path.join(out, 'samples.jsonl'), 'utf8').trim().split('\n').map((l) => TraceSampleRowSchema.parse(JSON.parse(l)));
+  const rows = fs
+    .readFileSync(path.join(out, 'samples.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => TraceSampleRowSchema.parse(JSON.parse(l)));
   assert.equal(rows.length, 3);
   for (const r of rows) {
     assert.equal(r.with_trace_valid, 3);
@@ -52,7 +72,10 @@ test('eval gsm8k reference traces on the embedded executor, then resume', { time
   }
   const { events, issues } = readEvents(out);
   assert.equal(issues.length, 0);
-  assert.deepEqual(events.map((e) => e.type).filter((t) => t !== 'rollout_group'), ['run_started', 'run_ended']);
+  assert.deepEqual(
+    events.map((e) => e.type).filter((t) => t !== 'rollout_group'),
+    ['run_started', 'run_ended'],
+  );
 
   // Resume: the same command skips the scored problems; one more problem with --limit 4.
   const again = tracelift([...args.slice(0, 6), '4', ...args.slice(7)]);
@@ -99,7 +122,23 @@ test('code eval: a traces file on HumanEval runs programs in the sandbox with th
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-eval-code-'));
   const out = path.join(tmp, 'run');
   const traces = path.join(ROOT, 'test', 'fixtures', 'humaneval.traces.jsonl');
-  const r = tracelift(['eval', '--task', 'humaneval', '--traces', traces, '-k', '1', '-m', '1', '--max-tokens', '200', '--out', out, '--cache-dir', path.join(tmp, 'cache')]);
+  const r = tracelift([
+    'eval',
+    '--task',
+    'humaneval',
+    '--traces',
+    traces,
+    '-k',
+    '1',
+    '-m',
+    '1',
+    '--max-tokens',
+    '200',
+    '--out',
+    out,
+    '--cache-dir',
+    path.join(tmp, 'cache'),
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const { events } = readEvents(out);
   const groups = events.filter((e) => e.type === 'rollout_group');

@@ -39,15 +39,43 @@ function client(srv: FaultServer, endpoint: Partial<Endpoint> = {}, opts: Execut
 
 /** Faults a retry can cure, and the reason a call gives when every attempt meets one. */
 const transient: { name: string; fault: Fault; reason: RegExp }[] = [
-  { name: 'HTTP 500', fault: { kind: 'status', status: 500, message: 'engine crashed' }, reason: /^HTTP 500: engine crashed \(3 attempts\)$/ },
+  {
+    name: 'HTTP 500',
+    fault: { kind: 'status', status: 500, message: 'engine crashed' },
+    reason: /^HTTP 500: engine crashed \(3 attempts\)$/,
+  },
   { name: 'HTTP 503', fault: { kind: 'status', status: 503 }, reason: /^HTTP 503: injected 503 \(3 attempts\)$/ },
-  { name: 'HTTP 429 with retry-after', fault: { kind: 'status', status: 429, retryAfter: 0 }, reason: /^HTTP 429: injected 429 \(3 attempts\)$/ },
-  { name: 'malformed JSON body', fault: { kind: 'malformed' }, reason: /^executor returned a body that is not JSON \(\d+ bytes\): body begins \{"id"/ },
-  { name: 'missing choices', fault: { kind: 'missing_choices' }, reason: /^executor returned a response without choices: body begins \{.*\(3 attempts\)$/ },
+  {
+    name: 'HTTP 429 with retry-after',
+    fault: { kind: 'status', status: 429, retryAfter: 0 },
+    reason: /^HTTP 429: injected 429 \(3 attempts\)$/,
+  },
+  {
+    name: 'malformed JSON body',
+    fault: { kind: 'malformed' },
+    reason: /^executor returned a body that is not JSON \(\d+ bytes\): body begins \{"id"/,
+  },
+  {
+    name: 'missing choices',
+    fault: { kind: 'missing_choices' },
+    reason: /^executor returned a response without choices: body begins \{.*\(3 attempts\)$/,
+  },
   { name: 'empty choices', fault: { kind: 'empty_choices' }, reason: /^executor returned no choices \(3 attempts\)$/ },
-  { name: 'connection reset before any response', fault: { kind: 'reset' }, reason: /^connection closed before any response \(3 attempts\)$/ },
-  { name: 'connection cut after the headers', fault: { kind: 'cut_after_headers' }, reason: /^connection closed before the response was complete \(3 attempts\)$/ },
-  { name: 'connection cut mid-body', fault: { kind: 'cut_mid_body' }, reason: /^connection closed before the response was complete \(3 attempts\)$/ },
+  {
+    name: 'connection reset before any response',
+    fault: { kind: 'reset' },
+    reason: /^connection closed before any response \(3 attempts\)$/,
+  },
+  {
+    name: 'connection cut after the headers',
+    fault: { kind: 'cut_after_headers' },
+    reason: /^connection closed before the response was complete \(3 attempts\)$/,
+  },
+  {
+    name: 'connection cut mid-body',
+    fault: { kind: 'cut_mid_body' },
+    reason: /^connection closed before the response was complete \(3 attempts\)$/,
+  },
   { name: 'hang before the headers', fault: { kind: 'hang' }, reason: /^timed out after 0\.3 s \(3 attempts\)$/ },
   { name: 'hang after the headers', fault: { kind: 'hang', afterHeaders: true }, reason: /^timed out after 0\.3 s \(3 attempts\)$/ },
   { name: 'slower than the timeout', fault: { kind: 'slow', delayMs: 2000 }, reason: /^timed out after 0\.3 s \(3 attempts\)$/ },
@@ -67,7 +95,10 @@ describe('transient faults', { concurrency: true }, () => {
         }
         const sent = srv.completionRequests();
         assert.equal(sent.length, 3, 'one call, retried twice');
-        assert.ok(sent.every((r) => r.n === 3 && r.max_tokens === 32), 'each retry resends the same request');
+        assert.ok(
+          sent.every((r) => r.n === 3 && r.max_tokens === 32),
+          'each retry resends the same request',
+        );
         assert.deepEqual(c.stats, { requests: 1, attempts: 3, failed_requests: 1, generations: 0, failed_generations: 3 });
         assert.equal(c.health().state, 'failing');
         assert.equal(c.health().consecutive_failures, 1);
@@ -78,7 +109,13 @@ describe('transient faults', { concurrency: true }, () => {
       await withServer({ script: [fault, fault], answer: () => '4' }, async (srv) => {
         const c = client(srv);
         const gens = await c.sample(msgs, sampling, 2);
-        assert.deepEqual(gens.map((g) => [g.text, g.error]), [['4', null], ['4', null]]);
+        assert.deepEqual(
+          gens.map((g) => [g.text, g.error]),
+          [
+            ['4', null],
+            ['4', null],
+          ],
+        );
         assert.equal(srv.completionRequests().length, 3);
         assert.equal(c.health().state, 'up');
         assert.equal(c.stats.failed_requests, 0);
@@ -218,7 +255,10 @@ test('a cancel signal stops calls in flight: "cancelled", not counted against th
     while (srv.completionRequests().length < 1) await new Promise((r) => setTimeout(r, 5));
     cancel.abort();
     const gens = await pending;
-    assert.deepEqual(gens.map((g) => g.error), ['cancelled', 'cancelled']);
+    assert.deepEqual(
+      gens.map((g) => g.error),
+      ['cancelled', 'cancelled'],
+    );
     assert.equal(c.health().state, 'up');
     const later = await c.sample(msgs, sampling, 1);
     assert.equal(later[0]!.error, 'cancelled');
@@ -232,11 +272,23 @@ test('n-sampling probe: a fault on the probe does not conclude that the server i
     const gens = await c.sample(msgs, sampling, 4);
     assert.ok(gens.every((g) => g.text === '4'));
     await c.sample(msgs, sampling, 4);
-    assert.deepEqual(srv.completionRequests().map((r) => r.n), [4, 4, 4], 'still one n=4 request per call');
+    assert.deepEqual(
+      srv.completionRequests().map((r) => r.n),
+      [4, 4, 4],
+      'still one n=4 request per call',
+    );
   });
 });
 
-const problem: MathProblem = { task: 'gsm8k', id: 'p1', kind: 'math', problem: 'What is 2+2?', answer: '4', reference_trace: null, meta: {} };
+const problem: MathProblem = {
+  task: 'gsm8k',
+  id: 'p1',
+  kind: 'math',
+  problem: 'What is 2+2?',
+  answer: '4',
+  reference_trace: null,
+  meta: {},
+};
 
 function scorer(c: ExecutorClient): GroupScorer {
   return new GroupScorer({
@@ -257,7 +309,9 @@ test('a group whose with-trace calls get `choices: []` is scored with those call
   await withServer(
     { script: (_i, req) => (req.prompt.includes('Provided reasoning') ? { kind: 'empty_choices' } : { kind: 'ok' }), answer: () => '4' },
     async (srv) => {
-      const group = await scorer(client(srv, { max_retries: 1 })).scoreGroup(problem, [{ sample_id: 'a', trace: 'Add.', source: 't' }], { groupIndex: 0 });
+      const group = await scorer(client(srv, { max_retries: 1 })).scoreGroup(problem, [{ sample_id: 'a', trace: 'Add.', source: 't' }], {
+        groupIndex: 0,
+      });
       const a = group.samples[0]!;
       assert.equal(group.baseline.tally.valid, 4);
       assert.equal(group.baseline.tally.rate, 1);

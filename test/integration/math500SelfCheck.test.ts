@@ -7,21 +7,21 @@
  *    off-by-one numbers, sign flips, swapped interval ends and brackets, another
  *    letter choice, hedges such as "g or o") is rejected, every case named.
  */
-import { after, before, describe, it } from "node:test";
-import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { MathVerifier, resolvePython, type MathVerdict } from "../../src/engine/verify/math/index";
-import { resolveDataDir } from "../../src/engine/tasks/dataDir";
-import { getTask } from "../../src/engine/tasks/registry";
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { MathVerifier, resolvePython, type MathVerdict } from '../../src/engine/verify/math/index';
+import { resolveDataDir } from '../../src/engine/tasks/dataDir';
+import { getTask } from '../../src/engine/tasks/registry';
 
 const python = resolvePython();
 let golds: string[] = [];
 let skip: string | false = existsSync(python) ? false : `no python at ${python} (run the README set-up)`;
 if (!skip) {
   try {
-    golds = getTask("math500")
-      .load(resolveDataDir(), "test")
-      .map((p) => (p.kind === "math" ? p.answer : ""));
+    golds = getTask('math500')
+      .load(resolveDataDir(), 'test')
+      .map((p) => (p.kind === 'math' ? p.answer : ''));
   } catch (e) {
     skip = `MATH500 data not found: ${e instanceof Error ? e.message : String(e)}`;
   }
@@ -41,9 +41,9 @@ const FORMS: Record<string, (answer: string) => string> = {
 function sameWriting(a: string, b: string): boolean {
   const norm = (s: string): string =>
     s
-      .replace(/\\left|\\right|\\[!,;: ]/g, "")
-      .replace(/\\[dt]frac/g, "\\frac")
-      .replace(/\s+/g, "");
+      .replace(/\\left|\\right|\\[!,;: ]/g, '')
+      .replace(/\\[dt]frac/g, '\\frac')
+      .replace(/\s+/g, '');
   return norm(a) === norm(b);
 }
 
@@ -59,9 +59,9 @@ function splitPair(inner: string): [string, string] | null {
   let at = -1;
   for (let i = 0; i < inner.length; i++) {
     const c = inner[i];
-    if (c === "{" || c === "(" || c === "[") depth++;
-    else if (c === "}" || c === ")" || c === "]") depth--;
-    else if (c === "," && depth === 0 && inner[i - 1] !== "\\") {
+    if (c === '{' || c === '(' || c === '[') depth++;
+    else if (c === '}' || c === ')' || c === ']') depth--;
+    else if (c === ',' && depth === 0 && inner[i - 1] !== '\\') {
       if (at >= 0) return null;
       at = i;
     }
@@ -72,7 +72,7 @@ function splitPair(inner: string): [string, string] | null {
 /** Wrong answers made from the golds; none of them may be accepted. */
 function negativeCases(all: readonly string[]): Case[] {
   const out: Case[] = [];
-  const add = (kind: string, prediction: string, reference: string, forms = ["bare", "boxed", "dollar"]): void => {
+  const add = (kind: string, prediction: string, reference: string, forms = ['bare', 'boxed', 'dollar']): void => {
     if (sameWriting(prediction, reference)) return;
     for (const f of forms) out.push({ kind: `${kind}/${f}`, prediction: FORMS[f]!(prediction), reference });
   };
@@ -81,7 +81,7 @@ function negativeCases(all: readonly string[]): Case[] {
     let j = (i + 7) % all.length;
     while (sameWriting(all[j]!, g)) j = (j + 1) % all.length;
     const other = all[j]!;
-    add("other-gold", other, g);
+    add('other-gold', other, g);
 
     // off by one: the first and the last integer (not a unit's exponent such as \mbox{ cm}^2)
     const runs = [...g.matchAll(/\d+/g)].filter((m) => !/\}\^$/.test(g.slice(0, m.index)));
@@ -89,56 +89,59 @@ function negativeCases(all: readonly string[]): Case[] {
       if (!m) continue;
       const n = Number(m[0]);
       const at = m.index;
-      add("off-by-one", g.slice(0, at) + String(n + 1) + g.slice(at + m[0].length), g);
-      if (n > 0) add("off-by-one", g.slice(0, at) + String(n - 1) + g.slice(at + m[0].length), g);
+      add('off-by-one', g.slice(0, at) + String(n + 1) + g.slice(at + m[0].length), g);
+      if (n > 0) add('off-by-one', g.slice(0, at) + String(n - 1) + g.slice(at + m[0].length), g);
     }
 
     // sign flip of a single value
-    if (!/[,=\\[\]{}()]|\\in|\\cup|\\text|\\begin|\\pm/.test(g.replace(/\\(?:frac|sqrt|pi|dfrac)\{[^{}]*\}(\{[^{}]*\})?|\\pi/g, "1")) && !/^0$/.test(g.trim())) {
-      add("sign-flip", g.trim().startsWith("-") ? g.trim().slice(1) : `-${g.trim()}`, g);
+    if (
+      !/[,=\\[\]{}()]|\\in|\\cup|\\text|\\begin|\\pm/.test(g.replace(/\\(?:frac|sqrt|pi|dfrac)\{[^{}]*\}(\{[^{}]*\})?|\\pi/g, '1')) &&
+      !/^0$/.test(g.trim())
+    ) {
+      add('sign-flip', g.trim().startsWith('-') ? g.trim().slice(1) : `-${g.trim()}`, g);
     }
 
     // intervals and pairs: swapped ends; a bracket flipped at a finite end
     const pair = /^\s*(?:\\left)?\s*([[(])(.*?)(?:\\right)?\s*([\])])\s*$/.exec(g);
     const parts = pair ? splitPair(pair[2]!) : null;
-    if (pair && parts && !g.includes("\\cup")) {
+    if (pair && parts && !g.includes('\\cup')) {
       const [lb, rb] = [pair[1]!, pair[3]!];
       const [a, b] = parts;
-      if (!sameWriting(a, b)) add("swapped-ends", `${lb}${b}, ${a}${rb}`, g);
-      const interval = lb !== rb.replace(")", "(").replace("]", "[") || g.includes("\\infty");
+      if (!sameWriting(a, b)) add('swapped-ends', `${lb}${b}, ${a}${rb}`, g);
+      const interval = lb !== rb.replace(')', '(').replace(']', '[') || g.includes('\\infty');
       if (interval) {
-        const flip = (c: string): string => ({ "(": "[", "[": "(", ")": "]", "]": ")" })[c]!;
-        if (!a.includes("\\infty")) add("flipped-bracket", `${flip(lb)}${a}, ${b}${rb}`, g);
-        if (!b.includes("\\infty")) add("flipped-bracket", `${lb}${a}, ${b}${flip(rb)}`, g);
+        const flip = (c: string): string => ({ '(': '[', '[': '(', ')': ']', ']': ')' })[c]!;
+        if (!a.includes('\\infty')) add('flipped-bracket', `${flip(lb)}${a}, ${b}${rb}`, g);
+        if (!b.includes('\\infty')) add('flipped-bracket', `${lb}${a}, ${b}${flip(rb)}`, g);
       }
     }
-    if (g.includes("\\cup")) add("flipped-bracket", g.replace(/(\d)\s*\)/, "$1]"), g);
+    if (g.includes('\\cup')) add('flipped-bracket', g.replace(/(\d)\s*\)/, '$1]'), g);
 
     // another letter choice
     const letter = /^\\text\{\(([A-E])\)\}$/.exec(g.trim());
     if (letter) {
-      for (const l of "ABCDE") {
+      for (const l of 'ABCDE') {
         if (l === letter[1]) continue;
-        add("other-letter", `\\text{(${l})}`, g);
-        add("other-letter", `(${l})`, g, ["bare", "answerIs"]);
+        add('other-letter', `\\text{(${l})}`, g);
+        add('other-letter', `(${l})`, g, ['bare', 'answerIs']);
       }
     }
 
     // hedges: the gold offered next to another answer
-    add("hedge", `${g} or ${other}`, g, ["bare", "answerIs", "finalAnswer"]);
-    add("hedge", `either ${other} or ${g}`, g, ["bare"]);
-    add("hedge", `${g} \\text{ or } ${other}`, g, ["boxed", "dollar"]);
-    out.push({ kind: "hedge/dollars", prediction: `$${other}$ or $${g}$`, reference: g });
-    out.push({ kind: "hedge/prose", prediction: `It is $${g}$ or maybe $${other}$.`, reference: g });
+    add('hedge', `${g} or ${other}`, g, ['bare', 'answerIs', 'finalAnswer']);
+    add('hedge', `either ${other} or ${g}`, g, ['bare']);
+    add('hedge', `${g} \\text{ or } ${other}`, g, ['boxed', 'dollar']);
+    out.push({ kind: 'hedge/dollars', prediction: `$${other}$ or $${g}$`, reference: g });
+    out.push({ kind: 'hedge/prose', prediction: `It is $${g}$ or maybe $${other}$.`, reference: g });
     if (/^-?\d+$/.test(g.trim())) {
-      add("hedge", `x = ${g} or x = ${Number(g) + 1}`, g, ["bare", "dollar"]);
-      out.push({ kind: "hedge/prose-numbers", prediction: `It could be ${g} or ${Number(g) + 1}.`, reference: g });
+      add('hedge', `x = ${g} or x = ${Number(g) + 1}`, g, ['bare', 'dollar']);
+      out.push({ kind: 'hedge/prose-numbers', prediction: `It could be ${g} or ${Number(g) + 1}.`, reference: g });
     }
   });
   return out;
 }
 
-describe("MATH500 gold answers as predictions (real math-verify)", { skip }, () => {
+describe('MATH500 gold answers as predictions (real math-verify)', { skip }, () => {
   let verifier: MathVerifier;
   before(() => {
     verifier = new MathVerifier({ workers: 2 });
@@ -148,9 +151,9 @@ describe("MATH500 gold answers as predictions (real math-verify)", { skip }, () 
   });
 
   const check = (cases: Case[]): Promise<MathVerdict[]> =>
-    verifier.verify(cases.map((c) => ({ prediction: c.prediction, reference: c.reference, task: "math500" })));
+    verifier.verify(cases.map((c) => ({ prediction: c.prediction, reference: c.reference, task: 'math500' })));
 
-  it("has the 500 published answers", () => {
+  it('has the 500 published answers', () => {
     assert.equal(golds.length, 500);
   });
 
@@ -167,12 +170,12 @@ describe("MATH500 gold answers as predictions (real math-verify)", { skip }, () 
     });
   }
 
-  it("rejects every wrong answer of the negative set", async () => {
+  it('rejects every wrong answer of the negative set', async () => {
     const cases = negativeCases(golds);
     const verdicts = await check(cases);
     const byKind = new Map<string, number>();
     for (const c of cases) {
-      const k = c.kind.split("/")[0]!;
+      const k = c.kind.split('/')[0]!;
       byKind.set(k, (byKind.get(k) ?? 0) + 1);
     }
     const falseAccepts = cases
@@ -181,19 +184,19 @@ describe("MATH500 gold answers as predictions (real math-verify)", { skip }, () 
       .map(({ c, v }) => `${c.kind}: ${JSON.stringify(c.prediction)} accepted for ${JSON.stringify(c.reference)} (read ${v.extracted})`);
     const acceptedByKind = new Map<string, number>();
     cases.forEach((c, i) => {
-      const k = c.kind.split("/")[0]!;
+      const k = c.kind.split('/')[0]!;
       if (verdicts[i]!.correct) acceptedByKind.set(k, (acceptedByKind.get(k) ?? 0) + 1);
     });
     console.log(
       `MATH500 negative set: ${falseAccepts.length} false accepts of ${cases.length} ` +
-        `(${[...byKind].map(([k, n]) => `${k} ${acceptedByKind.get(k) ?? 0}/${n}`).join(", ")})`,
+        `(${[...byKind].map(([k, n]) => `${k} ${acceptedByKind.get(k) ?? 0}/${n}`).join(', ')})`,
     );
     assert.ok(cases.length > 5000, `negative set too small: ${cases.length}`);
     assert.deepEqual(falseAccepts, []);
     // Hedges against a single-valued gold are reported as such, not just as wrong.
     const hedgedSingle = cases
       .map((c, i) => ({ c, v: verdicts[i]! }))
-      .filter(({ c }) => c.kind === "hedge/bare" && /^-?\d+$/.test(c.reference.trim()));
+      .filter(({ c }) => c.kind === 'hedge/bare' && /^-?\d+$/.test(c.reference.trim()));
     assert.ok(hedgedSingle.length > 50);
     for (const { c, v } of hedgedSingle) assert.equal(v.hedged, true, c.prediction);
   });

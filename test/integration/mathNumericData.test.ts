@@ -6,14 +6,14 @@
  * hedges) are rejected. GSM-Hard is also checked against its raw float
  * targets (3244047.0999999996), as `tracelift verify math` receives them.
  */
-import { describe, it } from "node:test";
-import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { verifyNumeric } from "../../src/engine/verify/math/numeric";
-import { resolveDataDir } from "../../src/engine/tasks/dataDir";
-import { getTask } from "../../src/engine/tasks/registry";
-import { formatNumber } from "../../src/engine/tasks/math/numberFormat";
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { verifyNumeric } from '../../src/engine/verify/math/numeric';
+import { resolveDataDir } from '../../src/engine/tasks/dataDir';
+import { getTask } from '../../src/engine/tasks/registry';
+import { formatNumber } from '../../src/engine/tasks/math/numberFormat';
 
 let dataDir: string | null = null;
 try {
@@ -21,22 +21,22 @@ try {
 } catch {
   dataDir = null;
 }
-const skip = dataDir === null ? "no data directory (see README: data)" : false;
+const skip = dataDir === null ? 'no data directory (see README: data)' : false;
 
 /** `decimal` + `delta` units of its integer part, exactly ("3244047.1" + 1 = "3244048.1"). */
 function addToInteger(decimal: string, delta: bigint): string | null {
   const m = /^(-?)(\d+)(\.\d+)?$/.exec(decimal);
   if (!m) return null;
-  const signed = (m[1] === "-" ? -1n : 1n) * BigInt(m[2]!);
-  const frac = m[3] ?? "";
+  const signed = (m[1] === '-' ? -1n : 1n) * BigInt(m[2]!);
+  const frac = m[3] ?? '';
   const next = signed + delta;
   // -0.5 + 1 = 0.5: the fraction keeps its sign through zero
-  if (m[1] === "-" && frac && next >= 0n) return null;
-  return `${next < 0n || (m[1] === "-" && frac) ? "-" : ""}${next < 0n ? -next : next}${frac}`;
+  if (m[1] === '-' && frac && next >= 0n) return null;
+  return `${next < 0n || (m[1] === '-' && frac) ? '-' : ''}${next < 0n ? -next : next}${frac}`;
 }
 
 function withThousands(decimal: string): string {
-  return decimal.replace(/^(-?)(\d+)/, (_, s: string, d: string) => s + d.replace(/\B(?=(\d{3})+(?!\d))/g, ","));
+  return decimal.replace(/^(-?)(\d+)/, (_, s: string, d: string) => s + d.replace(/\B(?=(\d{3})+(?!\d))/g, ','));
 }
 
 interface Tally {
@@ -67,7 +67,7 @@ function checkReference(reference: string, tally: Tally, extraPositives: string[
     const off = addToInteger(reference, d);
     if (off !== null) negatives.push(off);
   }
-  if (value !== 0) negatives.push(reference.startsWith("-") ? reference.slice(1) : `-${reference}`);
+  if (value !== 0) negatives.push(reference.startsWith('-') ? reference.slice(1) : `-${reference}`);
   if (!Number.isInteger(value)) negatives.push(String(Math.round(value)), String(Math.trunc(value)));
   // a relative drift of 10^-6 (18.000018, 3244050.34)
   if (value !== 0) negatives.push(String(Number((value * (1 + 1e-6)).toPrecision(12))));
@@ -91,27 +91,26 @@ function checkReference(reference: string, tally: Tally, extraPositives: string[
 
 function report(task: string, t: Tally): void {
   console.log(
-    `${task}: ${t.accepted}/${t.positives} correct writings accepted, ` +
-      `${t.falseAccepts.length}/${t.negatives} wrong answers accepted`,
+    `${task}: ${t.accepted}/${t.positives} correct writings accepted, ` + `${t.falseAccepts.length}/${t.negatives} wrong answers accepted`,
   );
 }
 
-describe("numeric answers on the published data", { skip }, () => {
-  for (const task of ["gsm8k", "gsm_hard", "svamp"]) {
+describe('numeric answers on the published data', { skip }, () => {
+  for (const task of ['gsm8k', 'gsm_hard', 'svamp']) {
     it(`${task}: every reference accepted, near misses rejected`, () => {
-      const problems = getTask(task).load(dataDir!, "test");
+      const problems = getTask(task).load(dataDir!, 'test');
       const tally: Tally = { accepted: 0, positives: 0, falseAccepts: [], negatives: 0 };
-      for (const p of problems) if (p.kind === "math") checkReference(p.answer, tally);
+      for (const p of problems) if (p.kind === 'math') checkReference(p.answer, tally);
       report(task, tally);
       assert.ok(tally.positives >= problems.length * 5);
       assert.deepEqual(tally.falseAccepts, []);
     });
   }
 
-  it("gsm_hard: raw float targets match their shortest decimal, not a 10^-6 neighbour", () => {
-    const file = join(dataDir!, "gsm_hard", "gsmhardv2.jsonl");
-    const targets = readFileSync(file, "utf8")
-      .split("\n")
+  it('gsm_hard: raw float targets match their shortest decimal, not a 10^-6 neighbour', () => {
+    const file = join(dataDir!, 'gsm_hard', 'gsmhardv2.jsonl');
+    const targets = readFileSync(file, 'utf8')
+      .split('\n')
       .filter((l) => l.trim())
       .map((l) => (JSON.parse(l) as { target: number }).target);
     let floatRenderings = 0;

@@ -16,7 +16,14 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EvalConfigSchema, OFFICIAL_PROTOCOL, ProblemSchema, RolloutGroupSchema, type RolloutGroup, type TraceSample } from '../../src/engine/contract';
+import {
+  EvalConfigSchema,
+  OFFICIAL_PROTOCOL,
+  ProblemSchema,
+  RolloutGroupSchema,
+  type RolloutGroup,
+  type TraceSample,
+} from '../../src/engine/contract';
 import { TRUNCATION_MARKER } from '../../src/engine/prompts/truncate';
 import { startFaultServer, type FaultServer, type RecordedRequest } from '../helpers/faultServer';
 
@@ -32,7 +39,8 @@ const SHORT_PROBLEM = 'SHORT-PROBLEM: What is 3 + 4?';
 const GOLD: Record<string, string> = { 'gsm8k/test/0': '42', 'gsm8k/test/1': '7' };
 
 // ---- traces: A is longer than the official trace budget ----
-const TRACE_A = 'TRACE-A: count the apples.\n' + Array.from({ length: 50 }, (_, i) => `Step ${i}: add the apples of crate ${i} to the total.`).join('\n');
+const TRACE_A =
+  'TRACE-A: count the apples.\n' + Array.from({ length: 50 }, (_, i) => `Step ${i}: add the apples of crate ${i} to the total.`).join('\n');
 const TRACE_B = 'TRACE-B: six times seven.';
 const TRACE_C = 'TRACE-C: three plus four.';
 const RM_SCORES: Record<string, number> = { 'TRACE-A': 0.9, 'TRACE-B': 0.6, 'TRACE-C': 0.8 };
@@ -120,9 +128,31 @@ async function runEval(extraArgs: string[]): Promise<Scored> {
   try {
     const out = path.join(tmp, 'run');
     const r = await tracelift([
-      'eval', '--task', 'gsm8k', '--traces', traces, '-k', String(K), '-m', String(M),
-      '--executor-url', srv.url, '--executor-model', 'm', '--reward-mode', 'tracelift', '--rm-url', rm.url,
-      '--data-dir', dataDir, '--cache-dir', path.join(tmp, 'cache'), '--out', out, '--json', ...extraArgs,
+      'eval',
+      '--task',
+      'gsm8k',
+      '--traces',
+      traces,
+      '-k',
+      String(K),
+      '-m',
+      String(M),
+      '--executor-url',
+      srv.url,
+      '--executor-model',
+      'm',
+      '--reward-mode',
+      'tracelift',
+      '--rm-url',
+      rm.url,
+      '--data-dir',
+      dataDir,
+      '--cache-dir',
+      path.join(tmp, 'cache'),
+      '--out',
+      out,
+      '--json',
+      ...extraArgs,
     ]);
     assert.equal(r.code, 0, r.stderr);
     const config = EvalConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')));
@@ -154,7 +184,14 @@ const close = (actual: number | undefined | null, expected: number, msg: string)
 
 test('--protocol official sends what the official code sends and scores with its formula', { timeout: 180_000 }, async () => {
   const { config, groups, requests } = await runEval([
-    '--protocol', 'official', '--executor-timeout', '30', '--executor-retries', '1', '--executor-down-after', '5',
+    '--protocol',
+    'official',
+    '--executor-timeout',
+    '30',
+    '--executor-retries',
+    '1',
+    '--executor-down-after',
+    '5',
   ]);
   assert.deepEqual(config.protocol, OFFICIAL_PROTOCOL, 'the resolved knobs are written into config.json');
   assert.equal(config.executor.api, 'completions');
@@ -168,7 +205,10 @@ test('--protocol official sends what the official code sends and scores with its
   for (const r of requests) {
     assert.equal(r.path, '/v1/completions', 'completions API, never chat');
     const prompt = r.body.prompt as string;
-    assert.match(prompt, /^Instruction:\nYou solve grade-school math problems\. Return only the final numeric answer, no explanation\.\n\nProblem:\n/);
+    assert.match(
+      prompt,
+      /^Instruction:\nYou solve grade-school math problems\. Return only the final numeric answer, no explanation\.\n\nProblem:\n/,
+    );
     assert.ok(prompt.endsWith('\n\nFinal answer:\n'), 'the official cue ends the prompt');
     assert.equal(r.max_tokens, 256);
     assert.ok(r.body.top_p === undefined || r.body.top_p === 1, `top_p ${String(r.body.top_p)}: the server default`);
@@ -207,9 +247,18 @@ test('--protocol official sends what the official code sends and scores with its
       const trace = traceIn(s.trace)!;
       assert.equal(s.e2e_attempt.output, E2E_CALL[trace], 'e2e is the extra call, not one of the K');
       const e2e = correct([s.e2e_attempt.output], gold)[0]!;
-      const withTrace = correct(s.with_trace.attempts.map((a) => a.output), gold);
-      const noTrace = correct(s.no_trace.attempts.map((a) => a.output), gold);
-      assert.deepEqual(s.with_trace.attempts.map((a) => a.output), WITH_TRACE[trace]);
+      const withTrace = correct(
+        s.with_trace.attempts.map((a) => a.output),
+        gold,
+      );
+      const noTrace = correct(
+        s.no_trace.attempts.map((a) => a.output),
+        gold,
+      );
+      assert.deepEqual(
+        s.with_trace.attempts.map((a) => a.output),
+        WITH_TRACE[trace],
+      );
       close(s.reward?.value, officialMathReward(e2e, withTrace, noTrace, rmOf(s)), s.sample_id);
       close(s.uplift, mean(withTrace) - mean(noTrace), `${s.sample_id} uplift against its own baseline`);
     }
@@ -222,70 +271,96 @@ test('--protocol official sends what the official code sends and scores with its
   );
 });
 
-test('the default preset sends ours: chat, max_tokens 96, a cached M-sample baseline, e2e from the K samples', { timeout: 180_000 }, async () => {
-  const { config, groups, requests } = await runEval([]);
-  assert.equal(config.protocol.preset, 'tracelift');
-  assert.equal(config.executor.api, 'chat');
-  assert.equal(config.prompt_version, 'tracelift-prompts/v1');
-  for (const r of requests) {
-    assert.equal(r.path, '/v1/chat/completions');
-    const messages = r.body.messages as { role: string; content: string }[];
-    assert.equal(messages[0]!.role, 'system');
-    assert.equal(messages[0]!.content, 'You solve math problems. Return only the final answer, no explanation.');
-    assert.equal(r.max_tokens, 96);
-    assert.equal(r.body.top_p, 0.95);
-    assert.ok(!r.prompt.includes(TRUNCATION_MARKER), 'nothing shipped here is over our budgets');
-  }
-  const noTraceSamples = (marker: string) =>
-    requests.filter((r) => traceIn(r.prompt) === null && r.prompt.includes(marker)).reduce((n, r) => n + r.n, 0);
-  assert.equal(noTraceSamples('LONG-PROBLEM'), M, 'one M-sample baseline per problem, shared by its traces');
-  assert.equal(noTraceSamples('SHORT-PROBLEM'), M);
-  for (const trace of Object.keys(WITH_TRACE)) {
-    assert.deepEqual(
-      requests.filter((r) => traceIn(r.prompt) === trace).map((r) => r.n),
-      [K],
-      `${trace}: K samples, no extra e2e call`,
-    );
-  }
-  for (const g of groups) {
-    const gold = GOLD[g.problem_id]!;
-    const baseline = mean(correct(g.baseline.attempts.map((x) => x.output), gold));
-    assert.equal(g.baseline.attempts.length, M);
-    for (const s of g.samples) {
-      assert.equal(s.e2e_attempt ?? null, null);
-      assert.equal(s.no_trace ?? null, null);
-      const withTrace = correct(s.with_trace.attempts.map((x) => x.output), gold);
-      // Ours: e2e is the first of the K samples; the baseline is the problem's M-sample rate.
-      close(s.reward?.value, 0.5 * withTrace[0]! + 0.5 * rmOf(s) * clamp(mean(withTrace) - baseline, -1, 1), s.sample_id);
+test(
+  'the default preset sends ours: chat, max_tokens 96, a cached M-sample baseline, e2e from the K samples',
+  { timeout: 180_000 },
+  async () => {
+    const { config, groups, requests } = await runEval([]);
+    assert.equal(config.protocol.preset, 'tracelift');
+    assert.equal(config.executor.api, 'chat');
+    assert.equal(config.prompt_version, 'tracelift-prompts/v1');
+    for (const r of requests) {
+      assert.equal(r.path, '/v1/chat/completions');
+      const messages = r.body.messages as { role: string; content: string }[];
+      assert.equal(messages[0]!.role, 'system');
+      assert.equal(messages[0]!.content, 'You solve math problems. Return only the final answer, no explanation.');
+      assert.equal(r.max_tokens, 96);
+      assert.equal(r.body.top_p, 0.95);
+      assert.ok(!r.prompt.includes(TRUNCATION_MARKER), 'nothing shipped here is over our budgets');
     }
-  }
-});
+    const noTraceSamples = (marker: string) =>
+      requests.filter((r) => traceIn(r.prompt) === null && r.prompt.includes(marker)).reduce((n, r) => n + r.n, 0);
+    assert.equal(noTraceSamples('LONG-PROBLEM'), M, 'one M-sample baseline per problem, shared by its traces');
+    assert.equal(noTraceSamples('SHORT-PROBLEM'), M);
+    for (const trace of Object.keys(WITH_TRACE)) {
+      assert.deepEqual(
+        requests.filter((r) => traceIn(r.prompt) === trace).map((r) => r.n),
+        [K],
+        `${trace}: K samples, no extra e2e call`,
+      );
+    }
+    for (const g of groups) {
+      const gold = GOLD[g.problem_id]!;
+      const baseline = mean(
+        correct(
+          g.baseline.attempts.map((x) => x.output),
+          gold,
+        ),
+      );
+      assert.equal(g.baseline.attempts.length, M);
+      for (const s of g.samples) {
+        assert.equal(s.e2e_attempt ?? null, null);
+        assert.equal(s.no_trace ?? null, null);
+        const withTrace = correct(
+          s.with_trace.attempts.map((x) => x.output),
+          gold,
+        );
+        // Ours: e2e is the first of the K samples; the baseline is the problem's M-sample rate.
+        close(s.reward?.value, 0.5 * withTrace[0]! + 0.5 * rmOf(s) * clamp(mean(withTrace) - baseline, -1, 1), s.sample_id);
+      }
+    }
+  },
+);
 
-test('a code verdict from the sandbox carries its first failing test (the official outcome rule reads it)', { skip: process.env.TRACELIFT_SKIP_SANDBOX_TESTS === '1', timeout: 120_000 }, async () => {
-  const { EngineVerifier } = await import('../../src/engine/verify');
-  const { classifyExecution } = await import('../../src/engine/reward/rewards');
-  const verifier = new EngineVerifier({ expectedCacheDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tl-expected-')) });
-  try {
-    const problem = ProblemSchema.parse({
-      task: 'mbpp',
-      id: 'first-failure',
-      kind: 'code',
-      problem: 'Write double(x).',
-      tests: { kind: 'asserts', asserts: ['assert double(1) == 2', 'assert double(2) == 4', 'assert double(0) == 0'], entry_point: 'double' },
-      entry_point: 'double',
-      meta: {},
-    });
-    // Test 0 passes, test 1 is a wrong answer, test 2 crashes: ours summarises runtime_error, the official rule failed_test.
-    const program = '```python\ndef double(x):\n    if x == 0:\n        raise ValueError("zero")\n    return 2 * x if x == 1 else 5\n```';
-    const v = await verifier.verify(problem, program);
-    assert.equal(v.correct, false);
-    assert.equal(v.tests_total, 3);
-    assert.equal(v.first_failure?.index, 1, JSON.stringify(v));
-    assert.equal(v.first_failure?.status, 'failed');
-    const summary = { passed: v.correct, status: v.status!, testsPassed: v.tests_passed!, testsTotal: v.tests_total!, firstFailure: v.first_failure };
-    assert.equal(classifyExecution(summary, 'summary'), 'runtime_error');
-    assert.equal(classifyExecution(summary, 'first_failure'), 'failed_test');
-  } finally {
-    await verifier.close();
-  }
-});
+test(
+  'a code verdict from the sandbox carries its first failing test (the official outcome rule reads it)',
+  { skip: process.env.TRACELIFT_SKIP_SANDBOX_TESTS === '1', timeout: 120_000 },
+  async () => {
+    const { EngineVerifier } = await import('../../src/engine/verify');
+    const { classifyExecution } = await import('../../src/engine/reward/rewards');
+    const verifier = new EngineVerifier({ expectedCacheDir: fs.mkdtempSync(path.join(os.tmpdir(), 'tl-expected-')) });
+    try {
+      const problem = ProblemSchema.parse({
+        task: 'mbpp',
+        id: 'first-failure',
+        kind: 'code',
+        problem: 'Write double(x).',
+        tests: {
+          kind: 'asserts',
+          asserts: ['assert double(1) == 2', 'assert double(2) == 4', 'assert double(0) == 0'],
+          entry_point: 'double',
+        },
+        entry_point: 'double',
+        meta: {},
+      });
+      // Test 0 passes, test 1 is a wrong answer, test 2 crashes: ours summarises runtime_error, the official rule failed_test.
+      const program = '```python\ndef double(x):\n    if x == 0:\n        raise ValueError("zero")\n    return 2 * x if x == 1 else 5\n```';
+      const v = await verifier.verify(problem, program);
+      assert.equal(v.correct, false);
+      assert.equal(v.tests_total, 3);
+      assert.equal(v.first_failure?.index, 1, JSON.stringify(v));
+      assert.equal(v.first_failure?.status, 'failed');
+      const summary = {
+        passed: v.correct,
+        status: v.status!,
+        testsPassed: v.tests_passed!,
+        testsTotal: v.tests_total!,
+        firstFailure: v.first_failure,
+      };
+      assert.equal(classifyExecution(summary, 'summary'), 'runtime_error');
+      assert.equal(classifyExecution(summary, 'first_failure'), 'failed_test');
+    } finally {
+      await verifier.close();
+    }
+  },
+);

@@ -25,7 +25,13 @@ const SQUARE: CodeTests = {
 };
 const SQUARE_ASSERTS: CodeTests = { kind: 'asserts', asserts: ['assert f(2) == 4', 'assert f(3) == 9'] };
 const SQUARE_EVALPLUS: CodeTests = { kind: 'evalplus', entry_point: 'f', inputs: [[2], [3]], expected: [4, 9] };
-const ECHO_STDIO: CodeTests = { kind: 'stdio', cases: [{ input: '2\n', output: '4\n' }, { input: '3\n', output: '9\n' }] };
+const ECHO_STDIO: CodeTests = {
+  kind: 'stdio',
+  cases: [
+    { input: '2\n', output: '4\n' },
+    { input: '3\n', output: '9\n' },
+  ],
+};
 
 let verifier: CodeVerifier;
 
@@ -176,12 +182,16 @@ describe('sandbox: hostile programs neither score nor escape', { skip: SKIP }, (
   });
 
   test('return value with __eq__ always True', async () => {
-    const v = await run('class A:\n    def __eq__(self, o):\n        return True\n    def __ne__(self, o):\n        return False\ndef f(x):\n    return A()\n');
+    const v = await run(
+      'class A:\n    def __eq__(self, o):\n        return True\n    def __ne__(self, o):\n        return False\ndef f(x):\n    return A()\n',
+    );
     assertNoScore(v, ['failed']);
   });
 
   test('int subclass with __eq__ always True', async () => {
-    const v = await run('class I(int):\n    def __eq__(self, o):\n        return True\n    __hash__ = int.__hash__\ndef f(x):\n    return I(0)\n');
+    const v = await run(
+      'class I(int):\n    def __eq__(self, o):\n        return True\n    __hash__ = int.__hash__\ndef f(x):\n    return I(0)\n',
+    );
     assertNoScore(v, ['failed']);
   });
 
@@ -200,7 +210,10 @@ describe('sandbox: hostile programs neither score nor escape', { skip: SKIP }, (
 
   test('float subclass that claims closeness (evalplus atol path)', async () => {
     const tests: CodeTests = { kind: 'evalplus', entry_point: 'f', inputs: [[2], [3]], expected: [{ $float: '4.0' }, { $float: '9.0' }] };
-    const v = await run('class F(float):\n    def __eq__(self, o):\n        return True\n    def __sub__(self, o):\n        return 0.0\n    __hash__ = float.__hash__\ndef f(x):\n    return F(-1.0)\n', tests);
+    const v = await run(
+      'class F(float):\n    def __eq__(self, o):\n        return True\n    def __sub__(self, o):\n        return 0.0\n    __hash__ = float.__hash__\ndef f(x):\n    return F(-1.0)\n',
+      tests,
+    );
     assertNoScore(v, ['failed']);
   });
 
@@ -276,7 +289,8 @@ describe('sandbox: hostile programs neither score nor escape', { skip: SKIP }, (
   test('patching the test module: redefining the dataset helper the check relies on', async () => {
     // HumanEval/32 style: check uses poly() from the prompt. The program
     // redefines poly to always return 0 and answers garbage.
-    const prompt = 'import math\n\ndef poly(xs, x):\n    return sum([c * math.pow(x, i) for i, c in enumerate(xs)])\n\ndef find_zero(xs):\n    """find x with poly(xs, x) == 0"""\n';
+    const prompt =
+      'import math\n\ndef poly(xs, x):\n    return sum([c * math.pow(x, i) for i, c in enumerate(xs)])\n\ndef find_zero(xs):\n    """find x with poly(xs, x) == 0"""\n';
     const tests: CodeTests = {
       kind: 'humaneval',
       entry_point: 'find_zero',
@@ -482,7 +496,10 @@ describe('sandbox availability', { skip: SKIP }, () => {
     const v = new CodeVerifier({ bwrap: '/nonexistent/bwrap' });
     await assert.rejects(
       () => v.verify('def f(x):\n    return x * x\n', SQUARE),
-      (e: unknown) => e instanceof SandboxUnavailableError && /apt-get install bubblewrap/.test(e.message) && /allow-unsandboxed|allowUnsandboxed/.test(e.message),
+      (e: unknown) =>
+        e instanceof SandboxUnavailableError &&
+        /apt-get install bubblewrap/.test(e.message) &&
+        /allow-unsandboxed|allowUnsandboxed/.test(e.message),
     );
     await v.close();
   });

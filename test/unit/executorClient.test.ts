@@ -38,7 +38,10 @@ test('fans out the missing samples where the server ignores n, and remembers it'
     const before = srv.requests.length;
     await client.sample(msgs, sampling, 3);
     assert.equal(srv.requests.length - before, 3);
-    assert.ok(srv.requests.slice(before).every((r) => r.body.n === 1), 'after the probe, no more n>1 requests');
+    assert.ok(
+      srv.requests.slice(before).every((r) => r.body.n === 1),
+      'after the probe, no more n>1 requests',
+    );
   } finally {
     await srv.close();
   }
@@ -94,13 +97,23 @@ test('concurrency bound: never more requests in flight than configured', async (
     setTimeout(() => {
       inFlight--;
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 0, model: 'm', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'a' } }] }));
+      res.end(
+        JSON.stringify({
+          id: 'x',
+          object: 'chat.completion',
+          created: 0,
+          model: 'm',
+          choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'a' } }],
+        }),
+      );
     }, 30);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as { port: number }).port;
   try {
-    const client = new ExecutorClient(EndpointSchema.parse({ base_url: `http://127.0.0.1:${port}/v1`, model: 'm', concurrency: 3, n_sampling: 'no' }));
+    const client = new ExecutorClient(
+      EndpointSchema.parse({ base_url: `http://127.0.0.1:${port}/v1`, model: 'm', concurrency: 3, n_sampling: 'no' }),
+    );
     await Promise.all(Array.from({ length: 5 }, () => client.sample(msgs, sampling, 2)));
     assert.equal(peak, 3);
   } finally {
@@ -111,7 +124,10 @@ test('concurrency bound: never more requests in flight than configured', async (
 test('an API key env var that is not set is a clear error', () => {
   delete process.env.TRACELIFT_TEST_MISSING_KEY;
   assert.throws(
-    () => new ExecutorClient(EndpointSchema.parse({ base_url: 'http://127.0.0.1:1/v1', model: 'm', api_key_env: 'TRACELIFT_TEST_MISSING_KEY' })),
+    () =>
+      new ExecutorClient(
+        EndpointSchema.parse({ base_url: 'http://127.0.0.1:1/v1', model: 'm', api_key_env: 'TRACELIFT_TEST_MISSING_KEY' }),
+      ),
     /TRACELIFT_TEST_MISSING_KEY/,
   );
 });
@@ -147,11 +163,24 @@ test('checkCompletionBody: an unusable 200 body is an InvalidResponseError in wo
 });
 
 test('readChoice: a choice without text is a failed generation, an empty string is an answer', () => {
-  assert.deepEqual(readChoice({ message: { content: '' }, finish_reason: 'stop' }, 'chat'), { text: '', error: null, finish_reason: 'stop' });
+  assert.deepEqual(readChoice({ message: { content: '' }, finish_reason: 'stop' }, 'chat'), {
+    text: '',
+    error: null,
+    finish_reason: 'stop',
+  });
   assert.deepEqual(readChoice({ text: '7', finish_reason: 'stop' }, 'completions'), { text: '7', error: null, finish_reason: 'stop' });
-  assert.equal(readChoice({ message: { content: null }, finish_reason: 'length' }, 'chat').error, 'executor returned a choice without message content (finish_reason: length)');
-  assert.equal(readChoice({ finish_reason: null }, 'chat').error, 'executor returned a choice without message content (finish_reason: none)');
-  assert.equal(readChoice({ message: { content: '4' } }, 'completions').error, 'executor returned a choice without text (finish_reason: none)');
+  assert.equal(
+    readChoice({ message: { content: null }, finish_reason: 'length' }, 'chat').error,
+    'executor returned a choice without message content (finish_reason: length)',
+  );
+  assert.equal(
+    readChoice({ finish_reason: null }, 'chat').error,
+    'executor returned a choice without message content (finish_reason: none)',
+  );
+  assert.equal(
+    readChoice({ message: { content: '4' } }, 'completions').error,
+    'executor returned a choice without text (finish_reason: none)',
+  );
   assert.equal(readChoice('4', 'chat').error, 'executor returned a malformed choice');
   assert.equal(readChoice({ message: { content: 4 } }, 'chat').error, 'executor returned a malformed choice');
 });
@@ -186,7 +215,10 @@ test('circuit breaker: trips after N failures in a row, a success resets the cou
   assert.ok(down instanceof ExecutorDownError);
   assert.equal(down.consecutiveFailures, 3);
   assert.deepEqual(down.reasons, ['HTTP 500: a', 'timed out after 20 s', 'HTTP 500: a']);
-  assert.equal(down.message, 'executor http://h/v1 (model m) is down: 3 calls in a row failed after retries, none succeeded since (last failures: HTTP 500: a ×2; timed out after 20 s)');
+  assert.equal(
+    down.message,
+    'executor http://h/v1 (model m) is down: 3 calls in a row failed after retries, none succeeded since (last failures: HTTP 500: a ×2; timed out after 20 s)',
+  );
   assert.equal(downs.length, 1);
   assert.equal(b.signal.aborted, true, 'calls in flight are aborted');
   assert.throws(() => b.assertUp(), ExecutorDownError);

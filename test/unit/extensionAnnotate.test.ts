@@ -15,11 +15,19 @@ import { safeLine } from '../../src/shared/safeText';
 import { rolloutGroup } from '../helpers/runFixtures';
 
 const GROUPS = fs.readFileSync(path.resolve(__dirname, '../fixtures/groups.gsm8k.jsonl'), 'utf8');
-const ctx = (kind: AnnotateContext['kind'], extra: Partial<AnnotateContext> = {}): AnnotateContext => ({ kind, line: 0, unterminatedTail: false, ...extra });
+const ctx = (kind: AnnotateContext['kind'], extra: Partial<AnnotateContext> = {}): AnnotateContext => ({
+  kind,
+  line: 0,
+  unterminatedTail: false,
+  ...extra,
+});
 
 test('file kinds come from the head of the file', () => {
   assert.equal(annotationKindFor(GROUPS), 'groups');
-  const rows = sampleRows(rolloutGroup('p')).map((r) => JSON.stringify(r)).join('\n') + '\n';
+  const rows =
+    sampleRows(rolloutGroup('p'))
+      .map((r) => JSON.stringify(r))
+      .join('\n') + '\n';
   assert.equal(annotationKindFor(rows), 'samples');
   assert.equal(annotationKindFor(JSON.stringify(rolloutGroup('p')) + '\n'), 'events');
   assert.equal(annotationKindFor('{"id":"1","correct":false,"extracted":null}\n'), 'verifyResults');

@@ -74,15 +74,30 @@ test('benchmark files in their published formats map to engine tasks', () => {
   assert.equal(gsm.records, 1);
   assert.match(gsm.malformed[0]!.message, /field "answer"/);
 
-  const math = detectText(JSON.stringify({ problem: 'p', solution: 's', answer: '1', subject: 'x', level: 1, unique_id: 'test/x/1.json' }) + '\n', 'm.jsonl');
+  const math = detectText(
+    JSON.stringify({ problem: 'p', solution: 's', answer: '1', subject: 'x', level: 1, unique_id: 'test/x/1.json' }) + '\n',
+    'm.jsonl',
+  );
   assert.equal(math.task, 'math500');
 
-  const svamp = detectText(JSON.stringify([{ ID: 'chal-1', Body: 'b', Question: 'q', Equation: '( 1 + 2 )', Answer: 3, Type: 'Addition' }]), 'SVAMP.json');
+  const svamp = detectText(
+    JSON.stringify([{ ID: 'chal-1', Body: 'b', Question: 'q', Equation: '( 1 + 2 )', Answer: 3, Type: 'Addition' }]),
+    'SVAMP.json',
+  );
   assert.equal(svamp.format, 'json');
   assert.equal(svamp.task, 'svamp');
   assert.equal(svamp.records, 1);
 
-  const he = detectText(JSON.stringify({ task_id: 'HumanEval/0', prompt: 'def f():', entry_point: 'f', canonical_solution: ' pass', test: 'def check(c): pass' }) + '\n', 'he.jsonl');
+  const he = detectText(
+    JSON.stringify({
+      task_id: 'HumanEval/0',
+      prompt: 'def f():',
+      entry_point: 'f',
+      canonical_solution: ' pass',
+      test: 'def check(c): pass',
+    }) + '\n',
+    'he.jsonl',
+  );
   assert.equal(he.task, 'humaneval');
   const hep = { task_id: 'Mbpp/2', prompt: 'p', entry_point: 'f', canonical_solution: 'c', base_input: [[1]] };
   // EvalPlus lines may hold NaN/Infinity: read by the Python-style parser, still counted.

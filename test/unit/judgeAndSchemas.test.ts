@@ -15,7 +15,8 @@ test('the contract exports JSON Schemas with the fields other processes rely on'
   const schemas = contractJsonSchemas() as Record<string, { anyOf?: unknown[]; oneOf?: unknown[]; properties?: Record<string, unknown> }>;
   for (const name of ['problem', 'groups_record', 'run_event', 'sample_row', 'run_summary', 'eval_config']) assert.ok(schemas[name], name);
   const events = JSON.stringify(schemas.run_event);
-  for (const t of ['run_started', 'rollout_group', 'step_metrics', 'checkpoint', 'error', 'run_ended']) assert.ok(events.includes(`"${t}"`), t);
+  for (const t of ['run_started', 'rollout_group', 'step_metrics', 'checkpoint', 'error', 'run_ended'])
+    assert.ok(events.includes(`"${t}"`), t);
   assert.ok(schemas.groups_record!.properties!.negative_bank);
   assert.ok(schemas.run_summary!.properties!.mean_uplift);
 });

@@ -47,9 +47,24 @@ const evalFlags = (argv: string[]) => flags(registerEvalCommand, ['eval'], ['--t
 
 test('knob flags take hyphenated values and give the contract’s; unset knobs are left to the preset', () => {
   const f = evalFlags([
-    '--protocol', 'official', '--baseline', 'cached', '--code-outcome', 'summary', '--e2e', 'extra-call',
-    '--max-problem-chars', '0', '--max-trace-chars', '100', '--empty-trace', 'with-trace-prompt',
-    '--prompts', 'tracelift', '--completion-prompt', 'official',
+    '--protocol',
+    'official',
+    '--baseline',
+    'cached',
+    '--code-outcome',
+    'summary',
+    '--e2e',
+    'extra-call',
+    '--max-problem-chars',
+    '0',
+    '--max-trace-chars',
+    '100',
+    '--empty-trace',
+    'with-trace-prompt',
+    '--prompts',
+    'tracelift',
+    '--completion-prompt',
+    'official',
   ]);
   assert.equal(f.e2e, 'extra_call');
   assert.equal(f.emptyTrace, 'with_trace_prompt');
@@ -67,14 +82,38 @@ test('knob flags take hyphenated values and give the contract’s; unset knobs a
 
   const bare = evalFlags([]);
   assert.equal(bare.protocol, EVAL_OPTION_DEFAULTS.protocol);
-  for (const knob of ['baseline', 'codeOutcome', 'e2e', 'prompts', 'completionPrompt', 'emptyTrace', 'maxProblemChars', 'executorApi', 'maxTokens', 'topP'])
+  for (const knob of [
+    'baseline',
+    'codeOutcome',
+    'e2e',
+    'prompts',
+    'completionPrompt',
+    'emptyTrace',
+    'maxProblemChars',
+    'executorApi',
+    'maxTokens',
+    'topP',
+  ])
     assert.equal(bare[knob], undefined, `${knob} has no default of its own`);
   assert.deepEqual(resolveProtocol(protocolInputFromFlags(bare as ProtocolFlags)), TRACELIFT_PROTOCOL);
   assert.deepEqual(resolveProtocol(protocolInputFromFlags(evalFlags(['--protocol', 'official']) as ProtocolFlags)), OFFICIAL_PROTOCOL);
 });
 
 test('endpoint flags: timeout in seconds, retries, down-after (0 = never) reach the executor request', async () => {
-  const f = evalFlags(['--executor-url', 'http://127.0.0.1:9/v1', '--executor-model', 'm', '--executor-timeout', '2.5', '--executor-retries', '0', '--executor-down-after', '0', '--top-p', '0.9']);
+  const f = evalFlags([
+    '--executor-url',
+    'http://127.0.0.1:9/v1',
+    '--executor-model',
+    'm',
+    '--executor-timeout',
+    '2.5',
+    '--executor-retries',
+    '0',
+    '--executor-down-after',
+    '0',
+    '--top-p',
+    '0.9',
+  ]);
   const req = executorRequestFromFlags(f as unknown as ExecutorFlags);
   assert.equal(req.timeoutMs, 2500);
   assert.equal(req.maxRetries, 0);
@@ -84,7 +123,9 @@ test('endpoint flags: timeout in seconds, retries, down-after (0 = never) reach 
   assert.equal(executor.endpoint.max_retries, 0);
   assert.equal(executor.endpoint.down_after_failures, 0);
   // Unset: the contract's defaults.
-  const plain = await resolveExecutor(executorRequestFromFlags(evalFlags(['--executor-url', 'http://127.0.0.1:9/v1', '--executor-model', 'm']) as unknown as ExecutorFlags));
+  const plain = await resolveExecutor(
+    executorRequestFromFlags(evalFlags(['--executor-url', 'http://127.0.0.1:9/v1', '--executor-model', 'm']) as unknown as ExecutorFlags),
+  );
   assert.equal(plain.endpoint.timeout_ms, EVAL_OPTION_DEFAULTS.executorTimeoutS * 1000);
   assert.equal(plain.endpoint.max_retries, EVAL_OPTION_DEFAULTS.executorRetries);
   assert.equal(plain.endpoint.down_after_failures, EVAL_OPTION_DEFAULTS.executorDownAfter);
@@ -107,20 +148,34 @@ test('bad values name the flag and what is allowed', () => {
 test('help lists every knob value with the contract’s description', () => {
   const evalCmd = command(registerEvalCommand, 'eval');
   const help = (flag: string) => evalCmd.options.find((o) => o.long === flag)!.description;
-  for (const [value, description] of Object.entries(BASELINE_ESTIMATORS)) assert.ok(help('--baseline').includes(`${value.replace(/_/g, '-')}: ${description}`));
-  for (const [value, description] of Object.entries(CODE_OUTCOME_RULES)) assert.ok(help('--code-outcome').includes(`${value.replace(/_/g, '-')}: ${description}`));
-  for (const [value, description] of Object.entries(PROTOCOL_PRESET_CHOICES)) assert.ok(help('--protocol').includes(`${value}: ${description}`));
+  for (const [value, description] of Object.entries(BASELINE_ESTIMATORS))
+    assert.ok(help('--baseline').includes(`${value.replace(/_/g, '-')}: ${description}`));
+  for (const [value, description] of Object.entries(CODE_OUTCOME_RULES))
+    assert.ok(help('--code-outcome').includes(`${value.replace(/_/g, '-')}: ${description}`));
+  for (const [value, description] of Object.entries(PROTOCOL_PRESET_CHOICES))
+    assert.ok(help('--protocol').includes(`${value}: ${description}`));
   assert.match(help('--max-tokens'), /math tracelift: 96, official: 256/);
 });
 
 test('baselines offers only the knobs that shape a no-trace prompt; bench all of them', () => {
   const baselines = command(registerBaselinesCommand, 'baselines');
   const has = (cmd: Command, flag: string) => cmd.options.some((o) => o.long === flag);
-  for (const flag of ['--protocol', '--prompts', '--completion-prompt', '--max-problem-chars', '--executor-timeout', '--executor-retries', '--executor-down-after', '--top-p'])
+  for (const flag of [
+    '--protocol',
+    '--prompts',
+    '--completion-prompt',
+    '--max-problem-chars',
+    '--executor-timeout',
+    '--executor-retries',
+    '--executor-down-after',
+    '--top-p',
+  ])
     assert.ok(has(baselines, flag), `baselines ${flag}`);
-  for (const flag of ['--baseline', '--e2e', '--max-trace-chars', '--code-outcome']) assert.ok(!has(baselines, flag), `baselines has no ${flag}`);
+  for (const flag of ['--baseline', '--e2e', '--max-trace-chars', '--code-outcome'])
+    assert.ok(!has(baselines, flag), `baselines has no ${flag}`);
   const bench = command(registerBenchCommand, 'bench', 'reward');
-  for (const flag of ['--protocol', '--baseline', '--code-outcome', '--max-trace-chars', '--executor-timeout']) assert.ok(has(bench, flag), `bench ${flag}`);
+  for (const flag of ['--protocol', '--baseline', '--code-outcome', '--max-trace-chars', '--executor-timeout'])
+    assert.ok(has(bench, flag), `bench ${flag}`);
 });
 
 test('the config: executor sampling and prompt version from the protocol, --e2e over the preset’s e2e source', () => {

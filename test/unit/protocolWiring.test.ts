@@ -36,15 +36,30 @@ const verifier: OutputVerifier = {
 test('the factory: prompts, completions rendering and scorer knobs follow config.protocol', async () => {
   const srv = await startFaultServer({ answer: () => '7' });
   try {
-    const executor = { endpoint: EndpointSchema.parse({ base_url: srv.url, model: 'm', api: 'completions', max_retries: 0 }), origin: 'configured' as const };
+    const executor = {
+      endpoint: EndpointSchema.parse({ base_url: srv.url, model: 'm', api: 'completions', max_retries: 0 }),
+      origin: 'configured' as const,
+    };
     const base = { task: 'gsm8k', traceSource: { kind: 'reference' as const }, executor, dataDir: tmp(), cacheDir: tmp() };
-    const official = buildRunComponents(buildEvalConfig({ ...base, protocol: { preset: 'official' } }), { executorIdentity: 'x', verifier, noCache: true });
+    const official = buildRunComponents(buildEvalConfig({ ...base, protocol: { preset: 'official' } }), {
+      executorIdentity: 'x',
+      verifier,
+      noCache: true,
+    });
     const ours = buildRunComponents(buildEvalConfig(base), { executorIdentity: 'x', verifier, noCache: true });
     assert.equal(official.prompts, OFFICIAL_PROMPTS);
     assert.equal(ours.prompts, DEFAULT_PROMPTS);
     assert.deepEqual(official.scorer.protocol, OFFICIAL_PROTOCOL);
     assert.deepEqual(ours.scorer.protocol, TRACELIFT_PROTOCOL);
-    const problem = { task: 'gsm8k', id: 'p', kind: 'math' as const, problem: 'What is 3+4?', answer: '7', reference_trace: null, meta: {} };
+    const problem = {
+      task: 'gsm8k',
+      id: 'p',
+      kind: 'math' as const,
+      problem: 'What is 3+4?',
+      answer: '7',
+      reference_trace: null,
+      meta: {},
+    };
     await official.scorer.baseline(problem);
     await ours.scorer.baseline(problem);
     const [a, b] = srv.completionRequests();
@@ -79,12 +94,31 @@ test('the judge sees the problem and trace cut to the protocol’s budgets', asy
 
 test('a code verdict carries its first failing test, in test order', () => {
   const v = (tests: { index: number; status: string; message?: string }[]) =>
-    CodeVerdictSchema.parse({ passed: false, status: 'runtime_error', tests_passed: 1, tests_total: tests.length, tests, duration_ms: 1, sandboxed: true });
+    CodeVerdictSchema.parse({
+      passed: false,
+      status: 'runtime_error',
+      tests_passed: 1,
+      tests_total: tests.length,
+      tests,
+      duration_ms: 1,
+      sandboxed: true,
+    });
   assert.deepEqual(
-    firstFailure(v([{ index: 0, status: 'passed' }, { index: 1, status: 'failed', message: 'expected 2, got 3' }, { index: 2, status: 'runtime_error', message: 'ZeroDivisionError' }])),
+    firstFailure(
+      v([
+        { index: 0, status: 'passed' },
+        { index: 1, status: 'failed', message: 'expected 2, got 3' },
+        { index: 2, status: 'runtime_error', message: 'ZeroDivisionError' },
+      ]),
+    ),
     { index: 1, status: 'failed', message: 'expected 2, got 3' },
   );
   assert.deepEqual(firstFailure(v([{ index: 0, status: 'timeout' }])), { index: 0, status: 'timeout', message: null });
   assert.equal(firstFailure(v([{ index: 0, status: 'passed' }])), null);
-  assert.equal(firstFailure(CodeVerdictSchema.parse({ passed: false, status: 'syntax_error', tests_passed: 0, tests_total: 3, duration_ms: 1, sandboxed: true })), null);
+  assert.equal(
+    firstFailure(
+      CodeVerdictSchema.parse({ passed: false, status: 'syntax_error', tests_passed: 0, tests_total: 3, duration_ms: 1, sandboxed: true }),
+    ),
+    null,
+  );
 });

@@ -218,14 +218,8 @@ describe('computeReward — code', () => {
   });
   test('tracelift: clamp to [0,1]', () => {
     close(computeReward(code({ rmScore: 1, withTraceSuccesses: 3, baselineRate: 0 }), { execStyle: 'binary' }).reward, 1);
-    close(
-      computeReward(code({ execVerdict: SYNTAX, withTraceSuccesses: 0, baselineRate: 0.5 }), { execStyle: 'coderl' }).reward,
-      0,
-    );
-    close(
-      computeReward(code({ execVerdict: SYNTAX, withTraceSuccesses: 0, baselineRate: 0.5 }), { execStyle: 'binary' }).reward,
-      0,
-    );
+    close(computeReward(code({ execVerdict: SYNTAX, withTraceSuccesses: 0, baselineRate: 0.5 }), { execStyle: 'coderl' }).reward, 0);
+    close(computeReward(code({ execVerdict: SYNTAX, withTraceSuccesses: 0, baselineRate: 0.5 }), { execStyle: 'binary' }).reward, 0);
   });
   test('tracelift: default style hybrid, default w = 0.2', () => {
     const b = computeReward(code({ execVerdict: FAIL_2_OF_4 }));
@@ -329,7 +323,10 @@ describe('official outcome rule (first failing test)', () => {
   });
 
   test('a SyntaxError raised at run time is compile_error (ours: runtime_error)', () => {
-    const verdict = withFirst('runtime_error', 0, 3, { status: 'runtime_error', message: 'SyntaxError: invalid syntax (<string>, line 1)' });
+    const verdict = withFirst('runtime_error', 0, 3, {
+      status: 'runtime_error',
+      message: 'SyntaxError: invalid syntax (<string>, line 1)',
+    });
     assert.equal(classifyExecution(verdict, 'summary'), 'runtime_error');
     assert.equal(classifyExecution(verdict, 'first_failure'), 'compile_error');
     close(shapeExecReward(verdict, 'coderl', 'first_failure'), -1);

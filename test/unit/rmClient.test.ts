@@ -193,7 +193,10 @@ describe('scoreTraces against a real HTTP server', () => {
       (e: unknown) => e instanceof RmClientError && /field scores\[1\]/.test(e.message) && /"high"/.test(e.message),
     );
     assert.equal(hits.get('/malformed'), 1);
-    await assert.rejects(scoreTraces(`${base}/malformed-obj`, items(2), fast), /field results\[1\]\.total_score: expected a finite number, got null/);
+    await assert.rejects(
+      scoreTraces(`${base}/malformed-obj`, items(2), fast),
+      /field results\[1\]\.total_score: expected a finite number, got null/,
+    );
   });
 
   test('wrong number of scores', async () => {
@@ -237,9 +240,7 @@ describe('scoreTraces against a real HTTP server', () => {
 
 describe('parseRmResponse', () => {
   test('official shapes', () => {
-    assert.deepEqual(parseRmResponse([0.1, { score: 0.2 }, { reward: 0.3 }, { total: 0.4 }, { value: 0.5 }], 5), [
-      0.1, 0.2, 0.3, 0.4, 0.5,
-    ]);
+    assert.deepEqual(parseRmResponse([0.1, { score: 0.2 }, { reward: 0.3 }, { total: 0.4 }, { value: 0.5 }], 5), [0.1, 0.2, 0.3, 0.4, 0.5]);
     assert.deepEqual(parseRmResponse(0.7, 1), [0.7]);
     assert.deepEqual(parseRmResponse({ outputs: [0.1] }, 1), [0.1]);
     assert.deepEqual(parseRmResponse({ data: 0.9 }, 1), [0.9]);

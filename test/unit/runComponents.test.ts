@@ -90,7 +90,8 @@ test('the CLI takes its choices and defaults from the contract', () => {
   assert.deepEqual(option(evalCmd, '--reward-mode').argChoices, RewardModeSchema.options);
   assert.deepEqual(option(evalCmd, '--exec-style').argChoices, ExecStyleSchema.options);
   assert.equal(option(evalCmd, '--exec-style').defaultValue, EVAL_OPTION_DEFAULTS.execStyle);
-  for (const value of E2eChoiceSchema.options) assert.ok(option(evalCmd, '--e2e').description.includes(`${value.replace(/_/g, '-')}: ${E2E_CHOICES[value]}`));
+  for (const value of E2eChoiceSchema.options)
+    assert.ok(option(evalCmd, '--e2e').description.includes(`${value.replace(/_/g, '-')}: ${E2E_CHOICES[value]}`));
   assert.equal(option(evalCmd, '--k').defaultValue, EVAL_OPTION_DEFAULTS.k);
   assert.equal(option(evalCmd, '--m').defaultValue, EVAL_OPTION_DEFAULTS.baselineSamples);
   assert.equal(option(evalCmd, '--temperature').defaultValue, EVAL_OPTION_DEFAULTS.executorTemperature);

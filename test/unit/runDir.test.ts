@@ -29,11 +29,19 @@ test('invalid lines are reported with line and field, and the rest still reads',
   const dir = tmp();
   fs.writeFileSync(
     path.join(dir, 'events.jsonl'),
-    [JSON.stringify(started), '{oops', JSON.stringify({ time: 't', type: 'step_metrics', step: -1, metrics: {} }), JSON.stringify({ ...started, run_id: 'r2' })].join('\n') + '\n',
+    [
+      JSON.stringify(started),
+      '{oops',
+      JSON.stringify({ time: 't', type: 'step_metrics', step: -1, metrics: {} }),
+      JSON.stringify({ ...started, run_id: 'r2' }),
+    ].join('\n') + '\n',
   );
   const { events, issues } = readEvents(dir);
   assert.equal(events.length, 2);
-  assert.deepEqual(issues.map((i) => i.line), [2, 3]);
+  assert.deepEqual(
+    issues.map((i) => i.line),
+    [2, 3],
+  );
   assert.match(issues[1]!.message, /field "step"/);
 });
 
@@ -51,15 +59,45 @@ test('the writer refuses invalid events and repairs a cut line before appending'
 
 test('baseline cache: key changes with what changes executor behaviour; entries persist', () => {
   const sampling = SamplingSchema.parse({});
-  const parts = { executor: 'e', api: 'chat', sampling, prompt_version: 'v1', verifier_version: 'v1', task: 't', problem_id: '1', problem: 'p', reference: '1' };
+  const parts = {
+    executor: 'e',
+    api: 'chat',
+    sampling,
+    prompt_version: 'v1',
+    verifier_version: 'v1',
+    task: 't',
+    problem_id: '1',
+    problem: 'p',
+    reference: '1',
+  };
   const k = baselineKey(parts);
   assert.equal(k, baselineKey({ ...parts }));
-  for (const change of [{ executor: 'e2' }, { sampling: { ...sampling, temperature: 0.1 } }, { prompt_version: 'v2' }, { problem: 'p2' }, { reference: '2' }, { verifier_version: 'v2' }]) {
+  for (const change of [
+    { executor: 'e2' },
+    { sampling: { ...sampling, temperature: 0.1 } },
+    { prompt_version: 'v2' },
+    { problem: 'p2' },
+    { reference: '2' },
+    { verifier_version: 'v2' },
+  ]) {
     assert.notEqual(baselineKey({ ...parts, ...change }), k, JSON.stringify(change));
   }
   const dir = tmp();
   const cache = new BaselineCache(dir);
-  cache.put({ key: k, problem_id: '1', attempts: [{ output: '1', verdict: { correct: true, extracted: '1', status: null, tests_passed: null, tests_total: null, detail: null }, error: null, finish_reason: 'stop', latency_ms: 1 }], created: 't' });
+  cache.put({
+    key: k,
+    problem_id: '1',
+    attempts: [
+      {
+        output: '1',
+        verdict: { correct: true, extracted: '1', status: null, tests_passed: null, tests_total: null, detail: null },
+        error: null,
+        finish_reason: 'stop',
+        latency_ms: 1,
+      },
+    ],
+    created: 't',
+  });
   fs.appendFileSync(cache.file, '{"key":"cut');
   const again = new BaselineCache(dir);
   assert.equal(again.size, 1);

@@ -11,7 +11,15 @@ import { GroupScorer } from '../../src/engine/uplift/scorer';
 import { EngineVerifier } from '../../src/engine/verify';
 import { startFakeOpenAI } from '../helpers/fakeOpenAI';
 
-const problem: MathProblem = { task: 'gsm8k', id: 'p1', kind: 'math', problem: 'Janet has 16 eggs…', answer: '18', reference_trace: null, meta: {} };
+const problem: MathProblem = {
+  task: 'gsm8k',
+  id: 'p1',
+  kind: 'math',
+  problem: 'Janet has 16 eggs…',
+  answer: '18',
+  reference_trace: null,
+  meta: {},
+};
 const HELPFUL = 'Subtract, then double: 18.';
 const withTrace = (user: string) => user.includes('Provided reasoning');
 
@@ -38,10 +46,14 @@ test('a helpful trace lifts a failing executor: uplift +1, e2e from the K sample
   });
   try {
     const s = scorer(srv.url, fs.mkdtempSync(path.join(os.tmpdir(), 'tl-cache-')));
-    const group = await s.scoreGroup(problem, [
-      { sample_id: 'a', trace: HELPFUL, source: 'test' },
-      { sample_id: 'b', trace: 'Think about ducks.', source: 'test' },
-    ], { groupIndex: 0 });
+    const group = await s.scoreGroup(
+      problem,
+      [
+        { sample_id: 'a', trace: HELPFUL, source: 'test' },
+        { sample_id: 'b', trace: 'Think about ducks.', source: 'test' },
+      ],
+      { groupIndex: 0 },
+    );
     RolloutGroupSchema.parse(group);
     assert.equal(group.baseline.tally.valid, 8);
     assert.equal(group.baseline.tally.rate, 0);
@@ -106,7 +118,9 @@ test('failed executor calls are excluded and counted, not scored as wrong', asyn
 test('tracelift mode without an RM endpoint reports the missing signal instead of inventing a score', async () => {
   const srv = await startFakeOpenAI({ honourN: true, answer: () => '18' });
   try {
-    const group = await scorer(srv.url, null, 'tracelift').scoreGroup(problem, [{ sample_id: 'a', trace: 'x', source: 't' }], { groupIndex: 0 });
+    const group = await scorer(srv.url, null, 'tracelift').scoreGroup(problem, [{ sample_id: 'a', trace: 'x', source: 't' }], {
+      groupIndex: 0,
+    });
     assert.equal(group.samples[0]!.reward, null);
     assert.ok(group.samples[0]!.errors.some((e) => /missing rm/.test(e)));
   } finally {

@@ -80,7 +80,8 @@ test('protocol settings: the presets, and every knob offers "as the preset says"
     assert.equal(s.default, FROM_PRESET, key);
   }
   // Numbers left to the preset are null by default.
-  for (const key of ['executor.maxTokens', 'executor.topP', 'protocol.maxProblemChars', 'protocol.maxTraceChars']) assert.equal(setting(key).default, null, key);
+  for (const key of ['executor.maxTokens', 'executor.topP', 'protocol.maxProblemChars', 'protocol.maxTraceChars'])
+    assert.equal(setting(key).default, null, key);
 });
 
 test('executor endpoint settings default to the contract’s', () => {

@@ -41,7 +41,11 @@ test('every math task loads its published file into valid problems', () => {
     assert.equal(problems.length, count, name);
     for (const p of problems.slice(0, 50)) ProblemSchema.parse(p);
     assert.equal(new Set(problems.map((p) => p.id)).size, count, `${name} ids are unique`);
-    if (task.hasReferenceTraces) assert.ok(problems.every((p) => p.reference_trace && !p.reference_trace.includes('####')), name);
+    if (task.hasReferenceTraces)
+      assert.ok(
+        problems.every((p) => p.reference_trace && !p.reference_trace.includes('####')),
+        name,
+      );
   }
   const first = getTask('gsm8k').load(DATA, 'test')[0]!;
   assert.equal(first.kind === 'math' && first.answer, '18');
@@ -54,7 +58,9 @@ test('a missing file names the file and where it comes from', () => {
   assert.throws(
     () => gsm8k.load(empty, 'test'),
     (err: unknown) =>
-      err instanceof MissingDataError && err.message.includes(path.join(empty, 'gsm8k/test.jsonl')) && err.message.includes('openai/grade-school-math'),
+      err instanceof MissingDataError &&
+      err.message.includes(path.join(empty, 'gsm8k/test.jsonl')) &&
+      err.message.includes('openai/grade-school-math'),
   );
   assert.throws(() => gsm8k.load(empty, 'validation'), /no split "validation"/);
 });
@@ -66,7 +72,8 @@ test('a malformed row is rejected with file, line and field', () => {
   fs.writeFileSync(path.join(dir, 'gsm8k/test.jsonl'), `${good}\n${good}\n${JSON.stringify({ question: 'q' })}\n`);
   assert.throws(
     () => gsm8k.load(dir, 'test'),
-    (err: unknown) => err instanceof DataFileError && err.line === 3 && /field "answer"/.test(err.message) && err.message.includes('test.jsonl:3'),
+    (err: unknown) =>
+      err instanceof DataFileError && err.line === 3 && /field "answer"/.test(err.message) && err.message.includes('test.jsonl:3'),
   );
   fs.writeFileSync(path.join(dir, 'gsm8k/test.jsonl'), `${good}\n{not json\n`);
   assert.throws(() => gsm8k.load(dir, 'test'), /test\.jsonl:2: invalid JSON/);

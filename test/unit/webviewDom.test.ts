@@ -56,7 +56,8 @@ async function waitFor(page: WebviewPage['page'], expr: string, ms = 8000): Prom
     await new Promise((r) => setTimeout(r, 25));
   }
 }
-const text = (page: WebviewPage['page'], sel: string) => page.evaluate<string>(`document.querySelector(${JSON.stringify(sel)})?.textContent ?? ''`);
+const text = (page: WebviewPage['page'], sel: string) =>
+  page.evaluate<string>(`document.querySelector(${JSON.stringify(sel)})?.textContent ?? ''`);
 const XSS = `({ executed: window.__xss ?? 0, imgs: document.querySelectorAll('img').length, scripts: document.querySelectorAll('script').length })`;
 
 function makeRun(groups: number, extra = ''): string {
@@ -92,22 +93,36 @@ test('run view: rows render as text (markup runs nothing), filters, invalid rege
     assert.equal(await text(page, '#run-status'), '● live');
     // A trace full of markup is characters.
     const previews = await page.evaluate<string[]>(`[...document.querySelectorAll('[data-field=preview]')].map((e) => e.textContent)`);
-    assert.ok(previews.some((p) => p.includes('<img src=x onerror=')), 'markup shows as text');
+    assert.ok(
+      previews.some((p) => p.includes('<img src=x onerror=')),
+      'markup shows as text',
+    );
     assert.deepEqual(await page.evaluate(XSS), { executed: 0, imgs: 0, scripts: 1 });
     // The malformed line is reported with its line number; the rest is shown.
     assert.match(await text(page, '[data-testid=message-issues]'), /1 line\(s\).*line 6: invalid JSON/);
     // Filter: uplift > 0.
     const total = await text(page, '#row-count');
-    await page.evaluate(`(() => { const s = document.getElementById('filter-sign'); s.value = 'positive'; s.dispatchEvent(new Event('change')); })()`);
+    await page.evaluate(
+      `(() => { const s = document.getElementById('filter-sign'); s.value = 'positive'; s.dispatchEvent(new Event('change')); })()`,
+    );
     await waitFor(page, `document.getElementById('row-count').textContent !== ${JSON.stringify(total)}`);
-    const ups = await page.evaluate<string[]>(`[...document.querySelectorAll('[data-testid=run-row]:not([hidden]) [data-field=uplift]')].map((e) => e.dataset.sign)`);
+    const ups = await page.evaluate<string[]>(
+      `[...document.querySelectorAll('[data-testid=run-row]:not([hidden]) [data-field=uplift]')].map((e) => e.dataset.sign)`,
+    );
     assert.ok(ups.length > 0 && ups.every((s) => s === 'pos'));
     // An invalid regex is a message, not a crash; a valid one filters by full trace text.
-    await page.evaluate(`(() => { const f = document.getElementById('filter-search'); f.value = '(['; f.dispatchEvent(new Event('input')); })()`);
+    await page.evaluate(
+      `(() => { const f = document.getElementById('filter-search'); f.value = '(['; f.dispatchEvent(new Event('input')); })()`,
+    );
     await waitFor(page, `document.getElementById('search-status').dataset.state === 'invalid'`);
     assert.match(await text(page, '[data-testid=message-search]'), /Invalid regular expression/);
-    await page.evaluate(`(() => { const f = document.getElementById('filter-search'); f.value = 'onerror'; f.dispatchEvent(new Event('input')); const s = document.getElementById('filter-sign'); s.value = 'any'; s.dispatchEvent(new Event('change')); })()`);
-    await waitFor(page, `document.getElementById('search-status').dataset.state === 'done' && /^5 of/.test(document.getElementById('row-count').textContent)`);
+    await page.evaluate(
+      `(() => { const f = document.getElementById('filter-search'); f.value = 'onerror'; f.dispatchEvent(new Event('input')); const s = document.getElementById('filter-sign'); s.value = 'any'; s.dispatchEvent(new Event('change')); })()`,
+    );
+    await waitFor(
+      page,
+      `document.getElementById('search-status').dataset.state === 'done' && /^5 of/.test(document.getElementById('row-count').textContent)`,
+    );
     // Keyboard: focus the list, move down, Enter opens the inspector on the selected row.
     await page.focus('#list');
     await page.keyboard.press('ArrowDown');
@@ -116,7 +131,9 @@ test('run view: rows render as text (markup runs nothing), filters, invalid rege
     await new Promise((r) => setTimeout(r, 100));
     const opened = a.calls.find((c) => c[0] === 'openInspector');
     assert.ok(opened, 'Enter opens the inspector');
-    const selected = await page.evaluate<string | null>(`document.querySelector('[aria-selected=true] [data-field=problem]')?.textContent ?? null`);
+    const selected = await page.evaluate<string | null>(
+      `document.querySelector('[aria-selected=true] [data-field=problem]')?.textContent ?? null`,
+    );
     assert.equal(opened[2], selected);
     // Space marks rows; two marked rows enable the diff button.
     await page.keyboard.press(' ');
@@ -125,11 +142,17 @@ test('run view: rows render as text (markup runs nothing), filters, invalid rege
     assert.equal(await text(page, '#diff-marked'), 'Diff marked (2/2)');
     // Live: new groups and the end of the run arrive.
     fs.appendFileSync(path.join(dir, 'events.jsonl'), eventLine(syntheticGroup(35)) + eventLine(syntheticEnded()));
-    await waitFor(page, `document.getElementById('fig-groups').textContent === '31' && document.getElementById('run-status').textContent === 'completed'`);
+    await waitFor(
+      page,
+      `document.getElementById('fig-groups').textContent === '31' && document.getElementById('run-status').textContent === 'completed'`,
+    );
     // Reload (like a window reload): the query comes back from the persisted state.
     await new Promise((r) => setTimeout(r, 400)); // the view persists its state at most every 200 ms
     await h.reload();
-    await waitFor(page, `document.getElementById('fig-groups')?.textContent === '31' && document.querySelectorAll('[data-testid=run-row]:not([hidden])').length > 0`);
+    await waitFor(
+      page,
+      `document.getElementById('fig-groups')?.textContent === '31' && document.querySelectorAll('[data-testid=run-row]:not([hidden])').length > 0`,
+    );
     assert.equal(await page.evaluate(`document.getElementById('filter-search').value`), 'onerror');
     assert.match(await text(page, '#row-count'), /^6 of/);
     assert.deepEqual(h.problems, []);
@@ -168,10 +191,16 @@ test('inspector: trace, every attempt with and without the trace, verdicts and t
     await waitFor(h.page, `!!document.getElementById('insp-trace-text')`);
     assert.equal(await text(h.page, '#insp-trace-text'), sample.trace);
     assert.equal(await h.page.evaluate(`document.querySelectorAll('[data-testid=attempt][data-kind=with]').length`), 3);
-    assert.equal(await h.page.evaluate(`document.querySelectorAll('[data-testid=attempt][data-kind=without]').length`), g.baseline.attempts.length);
+    assert.equal(
+      await h.page.evaluate(`document.querySelectorAll('[data-testid=attempt][data-kind=without]').length`),
+      g.baseline.attempts.length,
+    );
     const t = sample.with_trace.tally;
     const b = g.baseline.tally;
-    assert.match(await text(h.page, '[data-testid=uplift-arith]'), new RegExp(`^uplift = k/K − b/M = ${t.successes}/${t.valid} − ${b.successes}/${b.valid} = `));
+    assert.match(
+      await text(h.page, '[data-testid=uplift-arith]'),
+      new RegExp(`^uplift = k/K − b/M = ${t.successes}/${t.valid} − ${b.successes}/${b.valid} = `),
+    );
     if (sample.reward) assert.match(await text(h.page, '[data-testid=reward-arith]'), /reward \(tracelift\) = 0\.5·e2e/);
     assert.deepEqual(await h.page.evaluate(XSS), { executed: 0, imgs: 0, scripts: 1 });
     assert.deepEqual(h.problems, []);
@@ -180,35 +209,44 @@ test('inspector: trace, every attempt with and without the trace, verdicts and t
   }
 });
 
-test('trace diff of a TraceLift-Groups record: labelled pairs, word-level <del>/<ins>, markup as text, open in diff editor', { skip }, async () => {
-  const a = actions();
-  let c: TraceDiffController | null = null;
-  const h = await openWebviewPage({
-    view: 'traceDiff',
-    browser,
-    connect: (post) => {
-      c = new TraceDiffController({ mode: 'groups', groupsFile: FIXTURE, recordIndex: 1 }, post, a);
-      return (m) => void c!.handle(m);
-    },
-  });
-  try {
-    await waitFor(h.page, `document.querySelectorAll('[data-testid=diff-pair]').length === 3`);
-    assert.deepEqual(await h.page.evaluate(`[...document.querySelectorAll('[data-testid=negative-kind]')].map((e) => e.textContent)`), [
-      'calculation_error',
-      'incomplete_reasoning',
-      'irrelevant',
-    ]);
-    assert.deepEqual(await h.page.evaluate(`[...document.querySelectorAll('[data-testid=diff-pair]')[0].querySelectorAll('ins')].map((e) => e.textContent)`), ['5', '5']);
-    assert.match(await text(h.page, '[data-kind=irrelevant] [data-testid=diff-right]'), /^<script>alert\('x'\)<\/script> Ignore/);
-    assert.deepEqual(await h.page.evaluate(XSS), { executed: 0, imgs: 0, scripts: 1 });
-    await h.page.click('[data-kind=irrelevant] [data-testid=open-diff-editor]');
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(a.calls[0]?.[0], 'openInDiffEditor');
-    assert.deepEqual(h.problems, []);
-  } finally {
-    await h.close();
-  }
-});
+test(
+  'trace diff of a TraceLift-Groups record: labelled pairs, word-level <del>/<ins>, markup as text, open in diff editor',
+  { skip },
+  async () => {
+    const a = actions();
+    let c: TraceDiffController | null = null;
+    const h = await openWebviewPage({
+      view: 'traceDiff',
+      browser,
+      connect: (post) => {
+        c = new TraceDiffController({ mode: 'groups', groupsFile: FIXTURE, recordIndex: 1 }, post, a);
+        return (m) => void c!.handle(m);
+      },
+    });
+    try {
+      await waitFor(h.page, `document.querySelectorAll('[data-testid=diff-pair]').length === 3`);
+      assert.deepEqual(await h.page.evaluate(`[...document.querySelectorAll('[data-testid=negative-kind]')].map((e) => e.textContent)`), [
+        'calculation_error',
+        'incomplete_reasoning',
+        'irrelevant',
+      ]);
+      assert.deepEqual(
+        await h.page.evaluate(
+          `[...document.querySelectorAll('[data-testid=diff-pair]')[0].querySelectorAll('ins')].map((e) => e.textContent)`,
+        ),
+        ['5', '5'],
+      );
+      assert.match(await text(h.page, '[data-kind=irrelevant] [data-testid=diff-right]'), /^<script>alert\('x'\)<\/script> Ignore/);
+      assert.deepEqual(await h.page.evaluate(XSS), { executed: 0, imgs: 0, scripts: 1 });
+      await h.page.click('[data-kind=irrelevant] [data-testid=open-diff-editor]');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(a.calls[0]?.[0], 'openInDiffEditor');
+      assert.deepEqual(h.problems, []);
+    } finally {
+      await h.close();
+    }
+  },
+);
 
 test('compare runs: per-problem rows with deltas', { skip }, async () => {
   const ta = new RunTail(makeRun(5), { pollMs: 50 }).start();
@@ -226,8 +264,13 @@ test('compare runs: per-problem rows with deltas', { skip }, async () => {
   try {
     await waitFor(h.page, `document.querySelectorAll('[data-testid=cmp-row]:not([hidden])').length === 5`);
     assert.match(await text(h.page, '#cmp-deltas'), /^5 problem\(s\) in both runs, 0 only in A, 2 only in B/);
-    const deltas = await h.page.evaluate<string[]>(`[...document.querySelectorAll('[data-testid=cmp-row]:not([hidden]) [data-field=deltaUplift]')].map((e) => e.textContent)`);
-    assert.ok(deltas.every((d) => d === '0.000'), 'same synthetic groups → no delta');
+    const deltas = await h.page.evaluate<string[]>(
+      `[...document.querySelectorAll('[data-testid=cmp-row]:not([hidden]) [data-field=deltaUplift]')].map((e) => e.textContent)`,
+    );
+    assert.ok(
+      deltas.every((d) => d === '0.000'),
+      'same synthetic groups → no delta',
+    );
     assert.deepEqual(h.problems, []);
   } finally {
     await h.close();
@@ -236,7 +279,11 @@ test('compare runs: per-problem rows with deltas', { skip }, async () => {
 
 test('hostile text in a webview: bidi controls and zero-width characters shown as ⟨U+…⟩, flagged, markup inert', { skip }, async () => {
   const RLO = '\u202E';
-  const left = { title: `p${RLO}1 · ref`, text: `the answer is 18\u200B <img src=x onerror="window.__xss=1">`, meta: { label: `kind${RLO}` } };
+  const left = {
+    title: `p${RLO}1 · ref`,
+    text: `the answer is 18\u200B <img src=x onerror="window.__xss=1">`,
+    meta: { label: `kind${RLO}` },
+  };
   const right = { title: 'p1 · neg', text: `${RLO}81 si rewsna eht {{7*7}} \${1+1}`, meta: {} };
   let c: TraceDiffController | null = null;
   const h = await openWebviewPage({
@@ -249,8 +296,13 @@ test('hostile text in a webview: bidi controls and zero-width characters shown a
   });
   try {
     await waitFor(h.page, `document.querySelectorAll('[data-testid=diff-pair]').length === 1`);
-    const all = await h.page.evaluate<string>(`document.body.textContent + document.title + [...document.querySelectorAll('[title],[aria-label],[heading]')].map((e) => e.getAttribute('title') + e.getAttribute('aria-label') + e.getAttribute('heading')).join('')`);
-    assert.ok(!/[\u202A-\u202E\u200B-\u200F\u2066-\u2069\uFEFF]/.test(all.replace(/\u2068[^\u2068\u2069]*\u2069/g, '')), 'no raw bidi or zero-width character anywhere');
+    const all = await h.page.evaluate<string>(
+      `document.body.textContent + document.title + [...document.querySelectorAll('[title],[aria-label],[heading]')].map((e) => e.getAttribute('title') + e.getAttribute('aria-label') + e.getAttribute('heading')).join('')`,
+    );
+    assert.ok(
+      !/[\u202A-\u202E\u200B-\u200F\u2066-\u2069\uFEFF]/.test(all.replace(/\u2068[^\u2068\u2069]*\u2069/g, '')),
+      'no raw bidi or zero-width character anywhere',
+    );
     assert.match(await text(h.page, '[data-testid=diff-right]'), /^⟨U\+202E⟩81 si rewsna eht \{\{7\*7\}\} \$\{1\+1\}$/);
     assert.match(await text(h.page, '[data-testid=diff-left]'), /the answer is 18⟨U\+200B⟩ <img/);
     assert.equal(await text(h.page, '[data-testid=diff-left-title]'), 'p⟨U+202E⟩1 · ref');

@@ -124,16 +124,28 @@ test('run view: ready → init + state replay; windows answer range queries; pus
   const c = new RunViewController(tail, r.post, a, { throttleMs: 10 });
   try {
     await c.handle({ kind: 'notify', method: 'ready', params: { protocol: 1 } });
-    assert.deepEqual(r.sent.map((m) => m.method), ['init', 'runState']);
+    assert.deepEqual(
+      r.sent.map((m) => m.method),
+      ['init', 'runState'],
+    );
     assert.ok(RunStateSchema.safeParse(r.sent[1]!.params).success);
     const query = RunQuerySchema.parse({});
     await c.handle({ kind: 'request', id: 1, method: 'window', params: { query, offset: 0, count: 5, anchor: null, follow: 'top' } });
     const w1 = WindowResultSchema.parse(r.sent[2]!.result);
     assert.equal(w1.total, 40);
-    assert.deepEqual(w1.rows.map((x) => x.rowId), [39, 38, 37, 36, 35], 'newest first');
+    assert.deepEqual(
+      w1.rows.map((x) => x.rowId),
+      [39, 38, 37, 36, 35],
+      'newest first',
+    );
     // Anchored further down the list (row 30 at index 9, window from 5).
     r.sent.length = 0;
-    await c.handle({ kind: 'request', id: 2, method: 'window', params: { query, offset: 5, count: 10, anchor: { rowId: 30, index: 9 }, follow: 'none' } });
+    await c.handle({
+      kind: 'request',
+      id: 2,
+      method: 'window',
+      params: { query, offset: 5, count: 10, anchor: { rowId: 30, index: 9 }, follow: 'none' },
+    });
     assert.equal(WindowResultSchema.parse(r.sent[0]!.result).anchorIndex, 9);
     // Two groups (8 rows) arrive above it: the push moves the window with it.
     fs.appendFileSync(path.join(dir, 'events.jsonl'), eventLine(syntheticGroup(10)) + eventLine(syntheticGroup(11)));
@@ -165,7 +177,12 @@ test('run view: ready → init + state replay; windows answer range queries; pus
     assert.equal(left.text, syntheticGroup(0).samples[0]!.trace);
     assert.equal(right.text, syntheticGroup(0).samples[1]!.trace);
     // An invalid regex is answered as a search state, not an error.
-    await c.handle({ kind: 'request', id: 5, method: 'window', params: { query: RunQuerySchema.parse({ filter: { search: '(' } }), offset: 0, count: 5 } });
+    await c.handle({
+      kind: 'request',
+      id: 5,
+      method: 'window',
+      params: { query: RunQuerySchema.parse({ filter: { search: '(' } }), offset: 0, count: 5 },
+    });
     const bad = WindowResultSchema.parse(r.sent.find((m) => m.id === 5)!.result);
     assert.equal(bad.search.state, 'invalid');
     assert.equal(bad.total, 0);
@@ -180,10 +197,18 @@ test('inspector: the full sample with baseline attempts and reward arithmetic; a
   const tail = await started(dir);
   const g = syntheticGroup(1);
   const r = recorder();
-  const c = new InspectorController(tail, { runDir: dir, problemId: g.problem_id, sampleId: g.samples[2]!.sample_id, line: null }, r.post, actions());
+  const c = new InspectorController(
+    tail,
+    { runDir: dir, problemId: g.problem_id, sampleId: g.samples[2]!.sample_id, line: null },
+    r.post,
+    actions(),
+  );
   try {
     await c.handle({ kind: 'notify', method: 'ready', params: { protocol: 1 } });
-    assert.deepEqual(r.sent.map((m) => m.method), ['init', 'sample']);
+    assert.deepEqual(
+      r.sent.map((m) => m.method),
+      ['init', 'sample'],
+    );
     const d = InspectorDataSchema.parse(r.sent[1]!.params);
     assert.equal(d.sample.trace, g.samples[2]!.trace);
     assert.equal(d.baseline.attempts.length, g.baseline.attempts.length);
@@ -197,9 +222,15 @@ test('inspector: the full sample with baseline attempts and reward arithmetic; a
     assert.equal(st.level, 'info');
     assert.match(st.message, /Waiting/);
     // …and shown when it arrives.
-    fs.appendFileSync(path.join(dir, 'events.jsonl'), eventLine(syntheticGroup(3)) + eventLine(syntheticGroup(4)) + eventLine(later) + eventLine(syntheticEnded()));
+    fs.appendFileSync(
+      path.join(dir, 'events.jsonl'),
+      eventLine(syntheticGroup(3)) + eventLine(syntheticGroup(4)) + eventLine(later) + eventLine(syntheticEnded()),
+    );
     const until = Date.now() + 3000;
-    while (Date.now() < until && !r.sent.some((m) => m.method === 'sample' && (m.params as { problemId: string }).problemId === later.problem_id))
+    while (
+      Date.now() < until &&
+      !r.sent.some((m) => m.method === 'sample' && (m.params as { problemId: string }).problemId === later.problem_id)
+    )
       await new Promise((res) => setTimeout(res, 20));
     assert.ok(r.sent.some((m) => m.method === 'sample' && (m.params as { problemId: string }).problemId === later.problem_id));
     // In an ended run, a missing sample is an error.
@@ -218,11 +249,20 @@ test('trace diff of a TraceLift-Groups record: reference vs each negative, label
   await c.handle({ kind: 'notify', method: 'ready', params: { protocol: 1 } });
   await settle(() => r.of('diff').length > 0);
   const d = DiffViewSchema.parse(r.of('diff')[0]!.params);
-  assert.deepEqual(d.pairs.map((p) => p.kind), ['calculation_error', 'incomplete_reasoning', 'irrelevant']);
+  assert.deepEqual(
+    d.pairs.map((p) => p.kind),
+    ['calculation_error', 'incomplete_reasoning', 'irrelevant'],
+  );
   assert.equal(d.pairs[0]!.rubricTotal, 0.35);
-  assert.deepEqual(d.pairs[0]!.rubric.find((x) => x.name === 'calculation_correctness'), { name: 'calculation_correctness', value: 0 });
+  assert.deepEqual(
+    d.pairs[0]!.rubric.find((x) => x.name === 'calculation_correctness'),
+    { name: 'calculation_correctness', value: 0 },
+  );
   const irrelevant = d.pairs[2]!;
-  assert.ok(irrelevant.segments.some((s) => s.op === 'ins' && s.text.includes("<script>alert('x')</script>")), 'markup stays text in the segments');
+  assert.ok(
+    irrelevant.segments.some((s) => s.op === 'ins' && s.text.includes("<script>alert('x')</script>")),
+    'markup stays text in the segments',
+  );
   await c.handle({ kind: 'request', id: 1, method: 'openInDiffEditor', params: { pair: 2 } });
   const [, left, right] = a.calls[0] as [string, TraceText, TraceText];
   assert.match(left.text, /Janet sells 16 - 3 - 4/);
@@ -272,7 +312,10 @@ test('compare runs: per-problem success and uplift deltas (B − A), windows and
     const ua = mean(syntheticGroup(3).samples.map((s) => s.uplift));
     const ub = mean(syntheticGroup(3, { seed: 2 }).samples.map((s) => s.uplift));
     assert.ok(Math.abs(row.deltaUplift! - (ub - ua)) < 1e-9);
-    assert.equal(c.computeWindow({ query: { task: null, presence: 'all', sort: 'absDeltaUplift', dir: 'desc' }, offset: 0, count: 50 }).total, 9);
+    assert.equal(
+      c.computeWindow({ query: { task: null, presence: 'all', sort: 'absDeltaUplift', dir: 'desc' }, offset: 0, count: 50 }).total,
+      9,
+    );
     const onlyB = c.computeWindow({ query: { task: null, presence: 'onlyB', sort: 'problem', dir: 'asc' }, offset: 0, count: 50 });
     assert.ok(onlyB.rows.every((x) => x.a === null && x.b !== null && x.deltaUplift === null));
     await c.handle({ kind: 'request', id: 1, method: 'openInspectorFor', params: { side: 'b', task: row.task, problemId: row.problemId } });

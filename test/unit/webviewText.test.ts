@@ -4,7 +4,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { GroupRecordSchema } from '../../src/engine/contract/groups';
 import { diffSegments, groupRecordPairs, sidesOf } from '../../src/extension/views/webviews/diffSegments';
-import { buildMessageHtml, buildWebviewHtml, contentSecurityPolicy, escapeHtml, makeNonce, safeDocName } from '../../src/extension/views/webviews/html';
+import {
+  buildMessageHtml,
+  buildWebviewHtml,
+  contentSecurityPolicy,
+  escapeHtml,
+  makeNonce,
+  safeDocName,
+} from '../../src/extension/views/webviews/html';
 
 const FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'groups.gsm8k.jsonl');
 
@@ -50,7 +57,10 @@ test('a TraceLift-Groups record becomes reference-vs-negative pairs labelled wit
   const record = GroupRecordSchema.parse(JSON.parse(fs.readFileSync(FIXTURE, 'utf8').split('\n')[0]!));
   const { view, texts } = groupRecordPairs(record, 'fixture:1');
   assert.equal(view.pairs.length, record.negative_bank.length + record.positive_pool.length - 1);
-  assert.deepEqual(view.pairs.map((p) => p.kind), record.negative_bank.map((n) => n.negative_kind));
+  assert.deepEqual(
+    view.pairs.map((p) => p.kind),
+    record.negative_bank.map((n) => n.negative_kind),
+  );
   for (const [i, p] of view.pairs.entries()) {
     assert.equal(sidesOf(p.segments).left, record.positive_pool[0]!.reasoning);
     assert.equal(sidesOf(p.segments).right, record.negative_bank[i]!.reasoning);
@@ -70,8 +80,18 @@ test('the webview shell: strict CSP with a fresh nonce, one script with that non
   assert.notEqual(a, b);
   assert.ok(a.length >= 24);
   const csp = contentSecurityPolicy('vscode-webview://abc', a);
-  assert.equal(csp, `default-src 'none'; script-src 'nonce-${a}'; style-src vscode-webview://abc 'nonce-${a}'; img-src vscode-webview://abc; font-src vscode-webview://abc`);
-  const html = buildWebviewHtml({ view: 'runView', cspSource: 'vscode-webview://abc', nonce: a, scriptUri: 'https://x/dist/webview/runView.js', styleUri: 'https://x/media/webview.css', title: 'TraceLift run' });
+  assert.equal(
+    csp,
+    `default-src 'none'; script-src 'nonce-${a}'; style-src vscode-webview://abc 'nonce-${a}'; img-src vscode-webview://abc; font-src vscode-webview://abc`,
+  );
+  const html = buildWebviewHtml({
+    view: 'runView',
+    cspSource: 'vscode-webview://abc',
+    nonce: a,
+    scriptUri: 'https://x/dist/webview/runView.js',
+    styleUri: 'https://x/media/webview.css',
+    title: 'TraceLift run',
+  });
   assert.equal((html.match(/<script/g) ?? []).length, 1);
   assert.ok(html.includes(`<script nonce="${a}" src="https://x/dist/webview/runView.js"></script>`));
   assert.ok(html.includes(`content="${csp.replace(/'/g, '&#39;')}"`));
@@ -81,7 +101,14 @@ test('the webview shell: strict CSP with a fresh nonce, one script with that non
 
 test('string-building helpers escape markup', () => {
   assert.equal(escapeHtml(`<script>alert("x")</script>&'`), '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;');
-  const html = buildWebviewHtml({ view: 'runView', cspSource: 'a', nonce: 'n', scriptUri: '"><script>alert(1)</script>', styleUri: 's', title: '<b>t</b>' });
+  const html = buildWebviewHtml({
+    view: 'runView',
+    cspSource: 'a',
+    nonce: 'n',
+    scriptUri: '"><script>alert(1)</script>',
+    styleUri: 's',
+    title: '<b>t</b>',
+  });
   assert.ok(!html.includes('<script>alert(1)'));
   assert.ok(!html.includes('<b>t</b>'));
   const msg = buildMessageHtml('a', 's', '<img src=x onerror=alert(1)>');

@@ -7,7 +7,14 @@
 import './common/errors';
 import './common/litNonce';
 import './common/elements';
-import { CompareQuerySchema, compareProtocol, type CompareQuery, type CompareRow, type CompareState, type CompareWindowResult } from '../../src/webviewProtocol';
+import {
+  CompareQuerySchema,
+  compareProtocol,
+  type CompareQuery,
+  type CompareRow,
+  type CompareState,
+  type CompareWindowResult,
+} from '../../src/webviewProtocol';
 import { WebviewClient } from './common/bridge';
 import { byId, h, replace, setText, setTitle, throttled } from './common/dom';
 import { count, pct, signClass, signed } from './common/format';
@@ -47,7 +54,15 @@ replace(
     h(
       'table',
       { className: 'cmp-runs', testid: 'cmp-runs' },
-      h('thead', {}, h('tr', {}, ...['', 'run', 'status', 'traces', 'with-trace success', 'no-trace success', 'mean uplift'].map((t) => h('th', { text: t })))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          ...['', 'run', 'status', 'traces', 'with-trace success', 'no-trace success', 'mean uplift'].map((t) => h('th', { text: t })),
+        ),
+      ),
       h('tbody', { id: 'cmp-runs-body' }),
     ),
     h('p', { id: 'cmp-deltas', testid: 'cmp-deltas', className: 'note' }),
@@ -201,21 +216,31 @@ function renderState(st: CompareState): void {
   for (const k of ['a', 'b'] as const) {
     const r = st[k];
     if (r.status === 'missing') message('error', `Run ${k.toUpperCase()}: ${r.statusMessage ?? 'missing'}`);
-    if (r.issues) message('warning', `Run ${k.toUpperCase()}: ${count(r.issues)} line(s) of events.jsonl could not be read and were skipped.`);
+    if (r.issues)
+      message('warning', `Run ${k.toUpperCase()}: ${count(r.issues)} line(s) of events.jsonl could not be read and were skipped.`);
   }
   const tasks = st.tasks.join('\u0000');
   if (tasks !== knownTasks) {
     knownTasks = tasks;
     const sel = byId('cmp-task');
     const cur = query.task ?? '';
-    sel.replaceChildren(...[['', 'All tasks'] as [string, string], ...st.tasks.map((t): [string, string] => [t, t])].map(([v, t]) => h('vscode-option', { attrs: { value: v } }, t)));
+    sel.replaceChildren(
+      ...[['', 'All tasks'] as [string, string], ...st.tasks.map((t): [string, string] => [t, t])].map(([v, t]) =>
+        h('vscode-option', { attrs: { value: v } }, t),
+      ),
+    );
     (sel as unknown as { value: string }).value = cur;
   }
 }
 
 function queryChanged(): void {
   const v = (id: string) => (byId(id) as unknown as { value: string }).value;
-  const next = CompareQuerySchema.safeParse({ task: v('cmp-task') || null, presence: v('cmp-presence'), sort: v('cmp-sort'), dir: v('cmp-dir') });
+  const next = CompareQuerySchema.safeParse({
+    task: v('cmp-task') || null,
+    presence: v('cmp-presence'),
+    sort: v('cmp-sort'),
+    dir: v('cmp-dir'),
+  });
   if (!next.success || JSON.stringify(next.data) === JSON.stringify(query)) return;
   query = next.data;
   lastKey = null;

@@ -20,7 +20,11 @@ const client = new WebviewClient(inspectorProtocol, (m) => status('error', m));
 let restore: unknown = (client.getState() as Persisted | null)?.restore ?? null;
 
 const app = byId('app');
-replace(app, h('div', { id: 'insp-status', testid: 'insp-status', className: 'messages', attrs: { 'aria-live': 'polite' } }), h('div', { id: 'insp-body' }));
+replace(
+  app,
+  h('div', { id: 'insp-status', testid: 'insp-status', className: 'messages', attrs: { 'aria-live': 'polite' } }),
+  h('div', { id: 'insp-body' }),
+);
 app.removeAttribute('aria-busy');
 
 function status(level: 'info' | 'warning' | 'error', message: string): void {
@@ -28,7 +32,12 @@ function status(level: 'info' | 'warning' | 'error', message: string): void {
 }
 
 const section = (id: string, title: string, ...children: Child[]) =>
-  h('section', { id, testid: id, className: 'insp-section', attrs: { 'aria-labelledby': `${id}-h` } }, h('h2', { id: `${id}-h`, text: title }), ...children);
+  h(
+    'section',
+    { id, testid: id, className: 'insp-section', attrs: { 'aria-labelledby': `${id}-h` } },
+    h('h2', { id: `${id}-h`, text: title }),
+    ...children,
+  );
 
 const text = (id: string, value: string) => h('pre', { id, testid: id, className: 'text-block', tabIndex: 0 }, blockText(value));
 
@@ -54,7 +63,9 @@ function attemptView(a: ExecutorAttempt, i: number, kind: 'with' | 'without', di
   const body = h(
     'div',
     { className: 'attempt-body' },
-    a.output === null ? h('p', { className: 'message error', text: `No output: ${a.error ?? 'the call failed'}` }) : h('pre', { className: 'text-block output', tabIndex: 0, testid: 'attempt-output' }, a.output),
+    a.output === null
+      ? h('p', { className: 'message error', text: `No output: ${a.error ?? 'the call failed'}` })
+      : h('pre', { className: 'text-block output', tabIndex: 0, testid: 'attempt-output' }, a.output),
     kv(
       [
         ['correct', fmtNull(v?.correct)],
@@ -111,11 +122,13 @@ function render(d: InspectorData): void {
   ];
   if (recomputed !== null && s.uplift !== null && Math.abs(recomputed - s.uplift) > 1e-9)
     arith.push(h('p', { className: 'message warning', text: `The recorded uplift is ${signed(s.uplift)}, not ${signed(recomputed)}.` }));
-  arith.push(kv([
-    ['e2e', `${num(s.e2e)} (end-to-end success of the first with-trace sample, or their mean)`],
-    ['RM score', num(s.rm_score)],
-    ['judge score', num(s.judge_score)],
-  ]));
+  arith.push(
+    kv([
+      ['e2e', `${num(s.e2e)} (end-to-end success of the first with-trace sample, or their mean)`],
+      ['RM score', num(s.rm_score)],
+      ['judge score', num(s.judge_score)],
+    ]),
+  );
   if (r) {
     arith.push(
       h('p', { className: 'formula', testid: 'reward-arith' }, `reward (${r.mode}) = ${r.formula} = ${num(r.value, 4)}`),
@@ -126,7 +139,14 @@ function render(d: InspectorData): void {
         h('tbody', {}, ...Object.entries(r.components).map(([k, v]) => h('tr', {}, h('td', { text: k }), h('td', { text: num(v, 4) })))),
       ),
     );
-  } else arith.push(h('p', { className: 'message warning', testid: 'reward-arith', text: 'No reward was computed for this sample (a signal the reward mode needs is missing).' }));
+  } else
+    arith.push(
+      h('p', {
+        className: 'message warning',
+        testid: 'reward-arith',
+        text: 'No reward was computed for this sample (a signal the reward mode needs is missing).',
+      }),
+    );
 
   const siblings = h(
     'table',
@@ -140,9 +160,18 @@ function render(d: InspectorData): void {
         const actions = h('td', { className: 'actions' });
         if (!self) {
           const open = h('vscode-button', { attrs: { secondary: true }, testid: 'sibling-inspect' }, 'Inspect');
-          open.addEventListener('click', () => void client.request('openSample', { problemId: d.problemId, sampleId: sib.sampleId, line: d.line }).catch((e: Error) => status('error', e.message)));
+          open.addEventListener(
+            'click',
+            () =>
+              void client
+                .request('openSample', { problemId: d.problemId, sampleId: sib.sampleId, line: d.line })
+                .catch((e: Error) => status('error', e.message)),
+          );
           const diff = h('vscode-button', { attrs: { secondary: true }, testid: 'sibling-diff' }, 'Diff traces');
-          diff.addEventListener('click', () => void client.request('diffWithSibling', { sampleId: sib.sampleId }).catch((e: Error) => status('error', e.message)));
+          diff.addEventListener(
+            'click',
+            () => void client.request('diffWithSibling', { sampleId: sib.sampleId }).catch((e: Error) => status('error', e.message)),
+          );
           actions.append(open, diff);
         } else actions.textContent = '(this sample)';
         return h(
@@ -197,7 +226,9 @@ function render(d: InspectorData): void {
       h('p', { className: 'note', text: `cache key ${d.baseline.cache_key}` }),
       h('div', { className: 'attempts' }, ...d.baseline.attempts.map((a, i) => attemptView(a, i, 'without'))),
     ),
-    s.errors.length ? section('insp-errors', 'Errors', h('ul', {}, ...s.errors.map((e) => h('li', { className: 'message error', text: e })))) : null,
+    s.errors.length
+      ? section('insp-errors', 'Errors', h('ul', {}, ...s.errors.map((e) => h('li', { className: 'message error', text: e }))))
+      : null,
     section('insp-siblings', 'Other traces of this group', siblings),
   );
 }

@@ -8,14 +8,7 @@
 import './common/errors';
 import './common/litNonce';
 import './common/elements';
-import {
-  RunQuerySchema,
-  runViewProtocol,
-  type Row,
-  type RunQuery,
-  type RunState,
-  type WindowResult,
-} from '../../src/webviewProtocol';
+import { RunQuerySchema, runViewProtocol, type Row, type RunQuery, type RunState, type WindowResult } from '../../src/webviewProtocol';
 import { WebviewClient } from './common/bridge';
 import { histogram, histogramLabel, lineChart } from './common/charts';
 import { byId, h, replace, setText, setTitle, shown, throttled } from './common/dom';
@@ -69,7 +62,12 @@ function checkbox(id: string, label: string, checked: boolean): HTMLElement {
 }
 
 const figure = (id: string, label: string) =>
-  h('div', { className: 'figure', testid: id }, h('span', { className: 'figure-label', text: label }), h('span', { id, className: 'figure-value', text: '—' }));
+  h(
+    'div',
+    { className: 'figure', testid: id },
+    h('span', { className: 'figure-label', text: label }),
+    h('span', { id, className: 'figure-value', text: '—' }),
+  );
 
 const app = byId('app');
 const q = query.filter;
@@ -100,8 +98,28 @@ replace(
         figure('fig-posneg', 'uplift > 0 / < 0'),
         figure('fig-failed', 'failed calls'),
       ),
-      h('figure', { id: 'uplift-histogram', testid: 'uplift-histogram', className: 'chart-box', role: 'img', attrs: { 'aria-label': 'Uplift histogram' } }, h('figcaption', { text: 'uplift histogram' })),
-      h('figure', { id: 'reward-chart', testid: 'reward-chart', className: 'chart-box', role: 'img', attrs: { 'aria-label': 'Mean reward over time' } }, h('figcaption', { text: 'reward over time' })),
+      h(
+        'figure',
+        {
+          id: 'uplift-histogram',
+          testid: 'uplift-histogram',
+          className: 'chart-box',
+          role: 'img',
+          attrs: { 'aria-label': 'Uplift histogram' },
+        },
+        h('figcaption', { text: 'uplift histogram' }),
+      ),
+      h(
+        'figure',
+        {
+          id: 'reward-chart',
+          testid: 'reward-chart',
+          className: 'chart-box',
+          role: 'img',
+          attrs: { 'aria-label': 'Mean reward over time' },
+        },
+        h('figcaption', { text: 'reward over time' }),
+      ),
     ),
   ),
   h('div', { id: 'messages', testid: 'messages', className: 'messages', attrs: { 'aria-live': 'polite' } }),
@@ -161,7 +179,15 @@ replace(
       ],
       query.sort.dir,
     ),
-    h('vscode-button', { id: 'diff-marked', testid: 'diff-marked', attrs: { secondary: true, disabled: true, title: 'Mark two rows with Space or Ctrl+click' } }, 'Diff marked (0/2)'),
+    h(
+      'vscode-button',
+      {
+        id: 'diff-marked',
+        testid: 'diff-marked',
+        attrs: { secondary: true, disabled: true, title: 'Mark two rows with Space or Ctrl+click' },
+      },
+      'Diff marked (0/2)',
+    ),
   ),
   h(
     'div',
@@ -204,7 +230,19 @@ function createRow(): HTMLElement {
   const el = h(
     'div',
     { className: 'row', role: 'option', testid: 'run-row' },
-    h('div', { className: 'row-line' }, r.problem, r.sample, r.task, r.flags, h('span', { className: 'spacer' }), r.kK, r.baseline, r.uplift, r.reward),
+    h(
+      'div',
+      { className: 'row-line' },
+      r.problem,
+      r.sample,
+      r.task,
+      r.flags,
+      h('span', { className: 'spacer' }),
+      r.kK,
+      r.baseline,
+      r.uplift,
+      r.reward,
+    ),
     r.preview,
   );
   refs.set(el, r);
@@ -217,12 +255,22 @@ function renderRow(el: HTMLElement, row: Row): void {
   setText(r.sample, row.label ? `${row.sampleId} · ${row.label}` : row.sampleId);
   setText(r.task, row.step !== null ? `${row.task} · step ${row.step}` : row.task);
   // A trace the index flagged, or ids and preview here, holding invisible or reordering characters.
-  const hidden = !row.flags.includes('hidden-text') && [row.problemId, row.sampleId, row.label, row.task, row.preview].some((t) => t !== null && hasHiddenChars(t));
+  const hidden =
+    !row.flags.includes('hidden-text') &&
+    [row.problemId, row.sampleId, row.label, row.task, row.preview].some((t) => t !== null && hasHiddenChars(t));
   const flags = hidden ? [...row.flags, 'hidden-text'] : row.flags;
   const flagText = flags.join(' ');
   if (r.flags.dataset.value !== flagText) {
     r.flags.dataset.value = flagText;
-    r.flags.replaceChildren(...flags.map((f) => h('span', { className: `flag flag-${f}`, text: f === 'hidden-text' ? '⚠ hidden characters' : f, title: f === 'hidden-text' ? 'Invisible or reordering characters, shown as ⟨U+…⟩' : undefined })));
+    r.flags.replaceChildren(
+      ...flags.map((f) =>
+        h('span', {
+          className: `flag flag-${f}`,
+          text: f === 'hidden-text' ? '⚠ hidden characters' : f,
+          title: f === 'hidden-text' ? 'Invisible or reordering characters, shown as ⟨U+…⟩' : undefined,
+        }),
+      ),
+    );
   }
   setText(r.kK, `k/K ${row.k}/${row.K}${row.failed ? ` (+${row.failed} failed)` : ''}`);
   setText(r.baseline, `base ${row.baselineSuccesses}/${row.baselineValid} = ${num(row.baselineRate, 2)}`);
@@ -230,7 +278,10 @@ function renderRow(el: HTMLElement, row: Row): void {
   r.uplift.dataset.sign = signClass(row.uplift);
   setText(r.reward, `reward ${num(row.reward)}`);
   setText(r.preview, row.preview);
-  el.setAttribute('aria-label', shown(`${row.problemId} ${row.sampleId}: uplift ${signed(row.uplift)}, reward ${num(row.reward)}, k/K ${row.k}/${row.K}`));
+  el.setAttribute(
+    'aria-label',
+    shown(`${row.problemId} ${row.sampleId}: uplift ${signed(row.uplift)}, reward ${num(row.reward)}, k/K ${row.k}/${row.K}`),
+  );
 }
 
 const list = new VirtualList<Row>({
@@ -241,7 +292,8 @@ const list = new VirtualList<Row>({
   renderRow,
   idPrefix: 'row-',
   requestWindow: (req) => void requestWindow(req),
-  onActivate: (row) => void client.request('openInspector', { rowId: row.rowId }).catch((e: Error) => showMessage('action', 'error', e.message)),
+  onActivate: (row) =>
+    void client.request('openInspector', { rowId: row.rowId }).catch((e: Error) => showMessage('action', 'error', e.message)),
   onSelectionChange: () => saveState(),
   onMarksChange: (marked) => {
     const b = byId('diff-marked');
@@ -281,15 +333,26 @@ function applyWindow(res: WindowResult): void {
     // The host stopped the search's thread; the rows matched before it stopped stay listed.
     setText(status, `${s.message ?? 'search timed out'} — ${count(s.scanned)}/${count(s.total)} searched`);
     status.dataset.state = 'timeout';
-    showMessage('search', 'warning', `${s.message ?? 'search timed out'}. Matches among the first ${count(s.scanned)} of ${count(s.total)} traces are listed; simplify the pattern to search them all.`);
+    showMessage(
+      'search',
+      'warning',
+      `${s.message ?? 'search timed out'}. Matches among the first ${count(s.scanned)} of ${count(s.total)} traces are listed; simplify the pattern to search them all.`,
+    );
   } else {
     messages.delete('search');
     renderMessages();
     status.dataset.state = s.state;
-    setText(status, s.state === 'scanning' ? `searching traces… ${count(s.scanned)}/${count(s.total)}` : s.state === 'done' ? 'search complete' : '');
+    setText(
+      status,
+      s.state === 'scanning' ? `searching traces… ${count(s.scanned)}/${count(s.total)}` : s.state === 'done' ? 'search complete' : '',
+    );
   }
   list.setEmptyText(
-    s.state === 'invalid' ? 'Fix the regular expression to see samples.' : (lastState?.summary.traces ?? 0) === 0 ? 'No samples yet.' : 'No samples match the filters.',
+    s.state === 'invalid'
+      ? 'Fix the regular expression to see samples.'
+      : (lastState?.summary.traces ?? 0) === 0
+        ? 'No samples yet.'
+        : 'No samples match the filters.',
   );
   saveState();
 }
@@ -323,7 +386,12 @@ function renderState(st: RunState): void {
   hist.insertBefore(histogram(st.histogram.bins, st.histogram.unknown), hist.firstChild);
   const chart = byId('reward-chart');
   const pts = st.rewardSeries.points;
-  chart.setAttribute('aria-label', pts.length ? `Mean reward over ${st.rewardSeries.xLabel}s: from ${num(pts[0]!.y, 2)} to ${num(pts[pts.length - 1]!.y, 2)}` : 'No rewards yet');
+  chart.setAttribute(
+    'aria-label',
+    pts.length
+      ? `Mean reward over ${st.rewardSeries.xLabel}s: from ${num(pts[0]!.y, 2)} to ${num(pts[pts.length - 1]!.y, 2)}`
+      : 'No rewards yet',
+  );
   chart.querySelector('svg')?.remove();
   chart.insertBefore(lineChart(pts, st.rewardSeries.xLabel), chart.firstChild);
 
@@ -338,7 +406,8 @@ function renderState(st: RunState): void {
     (sel as unknown as { value: string }).value = current;
   }
 
-  if (st.status === 'missing' || st.statusMessage) showMessage('status', st.status === 'missing' || st.status === 'failed' ? 'error' : 'info', st.statusMessage ?? '');
+  if (st.status === 'missing' || st.statusMessage)
+    showMessage('status', st.status === 'missing' || st.status === 'failed' ? 'error' : 'info', st.statusMessage ?? '');
   else messages.delete('status');
   if (st.issues.count) {
     const last = st.issues.recent[st.issues.recent.length - 1];
@@ -373,9 +442,15 @@ function renderMessages(): void {
   const box = byId('messages');
   box.replaceChildren(
     ...[...messages.entries()].map(([key, m]) => {
-      const p = h('div', { className: `message ${m.level}`, testid: `message-${key}`, role: m.level === 'error' ? 'alert' : undefined }, m.text);
+      const p = h(
+        'div',
+        { className: `message ${m.level}`, testid: `message-${key}`, role: m.level === 'error' ? 'alert' : undefined },
+        m.text,
+      );
       if (m.details && m.details.length > 1) {
-        p.appendChild(h('details', {}, h('summary', { text: `show ${m.details.length}` }), h('ul', {}, ...m.details.map((d) => h('li', { text: d })))));
+        p.appendChild(
+          h('details', {}, h('summary', { text: `show ${m.details.length}` }), h('ul', {}, ...m.details.map((d) => h('li', { text: d })))),
+        );
       }
       return p;
     }),
@@ -432,7 +507,8 @@ function queryChanged(delay = 0): void {
   }, delay);
 }
 
-for (const id of ['filter-task', 'filter-sign', 'filter-success', 'sort-key', 'sort-dir', 'filter-errors', 'filter-case']) byId(id).addEventListener('change', () => queryChanged());
+for (const id of ['filter-task', 'filter-sign', 'filter-success', 'sort-key', 'sort-dir', 'filter-errors', 'filter-case'])
+  byId(id).addEventListener('change', () => queryChanged());
 for (const id of ['filter-min', 'filter-max']) byId(id).addEventListener('input', () => queryChanged(400));
 byId('filter-search').addEventListener('input', () => queryChanged(300));
 byId('diff-marked').addEventListener('click', () => {

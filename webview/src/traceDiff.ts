@@ -20,7 +20,11 @@ const client = new WebviewClient(traceDiffProtocol, (m) => status('error', m));
 let restore: unknown = (client.getState() as Persisted | null)?.restore ?? null;
 
 const app = byId('app');
-replace(app, h('div', { id: 'diff-status', testid: 'diff-status', className: 'messages', attrs: { 'aria-live': 'polite' } }), h('div', { id: 'diff-body' }));
+replace(
+  app,
+  h('div', { id: 'diff-status', testid: 'diff-status', className: 'messages', attrs: { 'aria-live': 'polite' } }),
+  h('div', { id: 'diff-body' }),
+);
 app.removeAttribute('aria-busy');
 
 function status(level: 'info' | 'warning' | 'error', message: string): void {
@@ -48,26 +52,43 @@ function side(pair: DiffPair, which: 'left' | 'right'): HTMLElement {
 }
 
 function pairView(pair: DiffPair, i: number): HTMLElement {
-  const btn = h('vscode-button', { testid: 'open-diff-editor', attrs: { secondary: true, 'aria-label': `Open pair ${i + 1} in the diff editor` } }, 'Open in diff editor');
+  const btn = h(
+    'vscode-button',
+    { testid: 'open-diff-editor', attrs: { secondary: true, 'aria-label': `Open pair ${i + 1} in the diff editor` } },
+    'Open in diff editor',
+  );
   btn.addEventListener('click', () => void client.request('openInDiffEditor', { pair: i }).catch((e: Error) => status('error', e.message)));
   const rubric = pair.rubric.length
     ? h(
         'table',
         { className: 'rubric', testid: 'rubric' },
         h('thead', {}, h('tr', {}, ...pair.rubric.map((r) => h('th', { text: r.name.replace(/_/g, ' ') })), h('th', { text: 'total' }))),
-        h('tbody', {}, h('tr', {}, ...pair.rubric.map((r) => h('td', { text: String(r.value) })), h('td', { text: num(pair.rubricTotal, 2) }))),
+        h(
+          'tbody',
+          {},
+          h('tr', {}, ...pair.rubric.map((r) => h('td', { text: String(r.value) })), h('td', { text: num(pair.rubricTotal, 2) })),
+        ),
       )
     : pair.rubricTotal !== null
       ? h('p', { className: 'note', testid: 'rubric' }, `rubric total ${num(pair.rubricTotal, 2)}`)
       : null;
   return h(
     'section',
-    { className: 'diff-pair', testid: 'diff-pair', dataset: { kind: pair.kind ?? '' }, attrs: { 'aria-label': `Pair ${i + 1}${pair.kind ? `: ${pair.kind}` : ''}` } },
+    {
+      className: 'diff-pair',
+      testid: 'diff-pair',
+      dataset: { kind: pair.kind ?? '' },
+      attrs: { 'aria-label': `Pair ${i + 1}${pair.kind ? `: ${pair.kind}` : ''}` },
+    },
     h(
       'header',
       { className: 'pair-header' },
       pair.kind ? h('span', { className: 'kind-badge', testid: 'negative-kind' }, pair.kind) : null,
-      h('span', { className: 'note' }, `${pair.granularity}-level · ${count(pair.stats.deleted)} chars removed, ${count(pair.stats.inserted)} added, ${count(pair.stats.equal)} unchanged`),
+      h(
+        'span',
+        { className: 'note' },
+        `${pair.granularity}-level · ${count(pair.stats.deleted)} chars removed, ${count(pair.stats.inserted)} added, ${count(pair.stats.equal)} unchanged`,
+      ),
       btn,
     ),
     rubric,
@@ -81,8 +102,17 @@ function render(d: DiffViewData): void {
     h('h1', { id: 'diff-title', testid: 'diff-title' }, d.title),
     hiddenFlag(d.title, d.problem),
     h('p', { id: 'diff-subtitle', testid: 'diff-subtitle', className: 'note' }, d.subtitle),
-    d.problem !== null ? h('details', { className: 'problem' }, h('summary', { text: 'Problem' }), h('pre', { className: 'text-block', testid: 'diff-problem' }, blockText(d.problem))) : null,
-    d.pairs.length ? null : h('p', { className: 'message warning', text: 'Nothing to compare: the record has no reference trace or no perturbed traces.' }),
+    d.problem !== null
+      ? h(
+          'details',
+          { className: 'problem' },
+          h('summary', { text: 'Problem' }),
+          h('pre', { className: 'text-block', testid: 'diff-problem' }, blockText(d.problem)),
+        )
+      : null,
+    d.pairs.length
+      ? null
+      : h('p', { className: 'message warning', text: 'Nothing to compare: the record has no reference trace or no perturbed traces.' }),
     ...d.pairs.map(pairView),
   );
 }

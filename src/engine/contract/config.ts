@@ -62,7 +62,11 @@ export const EndpointSchema = z.object({
   api: ApiKindSchema.default('chat'),
   /** Name of the env var holding the API key (never the key itself). */
   api_key_env: z.string().nullable().default(null),
-  timeout_ms: z.number().int().positive().default(EVAL_OPTION_DEFAULTS.executorTimeoutS * 1000),
+  timeout_ms: z
+    .number()
+    .int()
+    .positive()
+    .default(EVAL_OPTION_DEFAULTS.executorTimeoutS * 1000),
   max_retries: z.number().int().min(0).default(EVAL_OPTION_DEFAULTS.executorRetries),
   /** Failed calls in a row (after retries) that mark the endpoint down; 0 = never. */
   down_after_failures: z.number().int().min(0).default(EVAL_OPTION_DEFAULTS.executorDownAfter),

@@ -107,7 +107,10 @@ export const TraceSampleSchema = z.object({
    * protocol.baseline per_trace: this trace's own K no-trace samples, the
    * baseline of its uplift. Absent or null with the cached baseline.
    */
-  no_trace: z.object({ tally: SuccessTallySchema, attempts: z.array(ExecutorAttemptSchema) }).nullable().optional(),
+  no_trace: z
+    .object({ tally: SuccessTallySchema, attempts: z.array(ExecutorAttemptSchema) })
+    .nullable()
+    .optional(),
 });
 export type TraceSample = z.infer<typeof TraceSampleSchema>;
 

@@ -29,7 +29,8 @@ export type ApiKind = z.infer<typeof ApiKindSchema>;
 /** Knob choices with their descriptions: the schema, the CLI flags and the extension settings read these. */
 export const COMPLETION_PROMPTS: Described<'tracelift' | 'official'> = {
   tracelift: '"System: …", "User: …" turns ending with "Assistant:" (ours)',
-  official: '"Instruction:" and the system message, the user message, then the "Final answer:" (code: "Final Python 3 solution:") cue (official)',
+  official:
+    '"Instruction:" and the system message, the user message, then the "Final answer:" (code: "Final Python 3 solution:") cue (official)',
 };
 export const PROMPT_SET_CHOICES: Described<'tracelift' | 'official'> = {
   tracelift: 'our wording (src/engine/prompts/v1.json)',

@@ -24,7 +24,9 @@ export class ExecutorDownError extends Error {
     /** The last failure reasons, oldest first. */
     readonly reasons: string[],
   ) {
-    super(`executor ${endpoint} is down: ${consecutiveFailures} calls in a row failed after retries, none succeeded since (${summarize(reasons)})`);
+    super(
+      `executor ${endpoint} is down: ${consecutiveFailures} calls in a row failed after retries, none succeeded since (${summarize(reasons)})`,
+    );
   }
 }
 

@@ -143,9 +143,7 @@ export class ExecutorClient {
     }
     if (first.length >= n) return first.slice(0, n);
     const missing = n - first.length;
-    const rest = await Promise.all(
-      Array.from({ length: missing }, () => this.request(messages, sampling, 1).then((g) => g[0]!)),
-    );
+    const rest = await Promise.all(Array.from({ length: missing }, () => this.request(messages, sampling, 1).then((g) => g[0]!)));
     return [...first, ...rest];
   }
 

@@ -65,15 +65,24 @@ export class EmbeddedServer {
     const port = await freeLoopbackPort();
     const threads = this.opts.threads ?? Math.max(1, os.availableParallelism());
     const args = [
-      '-m', 'llama_cpp.server',
-      '--model', model,
-      '--model_alias', EMBEDDED_MODEL_ALIAS,
-      '--host', '127.0.0.1',
-      '--port', String(port),
-      '--n_ctx', String(this.opts.contextSize ?? 4096),
-      '--n_threads', String(threads),
-      '--n_threads_batch', String(threads),
-      '--verbose', 'False',
+      '-m',
+      'llama_cpp.server',
+      '--model',
+      model,
+      '--model_alias',
+      EMBEDDED_MODEL_ALIAS,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--n_ctx',
+      String(this.opts.contextSize ?? 4096),
+      '--n_threads',
+      String(threads),
+      '--n_threads_batch',
+      String(threads),
+      '--verbose',
+      'False',
     ];
     log(`starting embedded executor: ${python} ${args.join(' ')}`);
     const child = spawn(python, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -31,7 +31,11 @@ export function checkCompletionBody(text: string): void {
   const body = CompletionBodySchema.safeParse(value);
   if (!body.success) {
     const error = (value as { error?: { message?: unknown } } | null)?.error;
-    if (error) throw new InvalidResponseError('executor returned an error in a 200 response', oneLine(typeof error.message === 'string' ? error.message : JSON.stringify(error)));
+    if (error)
+      throw new InvalidResponseError(
+        'executor returned an error in a 200 response',
+        oneLine(typeof error.message === 'string' ? error.message : JSON.stringify(error)),
+      );
     throw new InvalidResponseError('executor returned a response without choices', snippet(text));
   }
   if (body.data.choices.length === 0) throw new InvalidResponseError('executor returned no choices');

@@ -93,5 +93,8 @@ export function judgeMessages(
   options: { truncation?: TruncationLimits | null } = {},
 ): ChatMessage[] {
   const limits = options.truncation ?? null;
-  return pair(prompts.judge, { problem: truncateChars(problem, limits?.problem ?? null), trace: truncateChars(trace, limits?.trace ?? null) });
+  return pair(prompts.judge, {
+    problem: truncateChars(problem, limits?.problem ?? null),
+    trace: truncateChars(trace, limits?.trace ?? null),
+  });
 }

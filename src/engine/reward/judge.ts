@@ -39,7 +39,11 @@ export class LlmJudge {
    * no score. Problem and trace are cut to `truncation` (the protocol's
    * budgets) first, so a 5 MB trace never reaches the judge whole.
    */
-  async score(problem: string, trace: string, truncation: TruncationLimits | null = null): Promise<{ score: number | null; error: string | null }> {
+  async score(
+    problem: string,
+    trace: string,
+    truncation: TruncationLimits | null = null,
+  ): Promise<{ score: number | null; error: string | null }> {
     const [gen] = await this.client.sample(judgeMessages(this.prompts, problem, trace, { truncation }), this.sampling, 1);
     if (!gen || gen.error !== null || gen.text === null) return { score: null, error: `judge call failed: ${gen?.error ?? 'no output'}` };
     const score = parseJudgeScore(gen.text);

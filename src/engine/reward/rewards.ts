@@ -429,9 +429,7 @@ function validate(input: RewardInput, opts: typeof DEFAULT_REWARD_OPTIONS): void
   assertFinite('withTraceSuccesses', input.withTraceSuccesses);
   if (!Number.isInteger(input.k) || input.k < 0) throw new RangeError(`reward input k must be a non-negative integer, got ${input.k}`);
   if (!Number.isInteger(input.withTraceSuccesses) || input.withTraceSuccesses < 0 || input.withTraceSuccesses > input.k) {
-    throw new RangeError(
-      `reward input withTraceSuccesses must be an integer in [0, k=${input.k}], got ${input.withTraceSuccesses}`,
-    );
+    throw new RangeError(`reward input withTraceSuccesses must be an integer in [0, k=${input.k}], got ${input.withTraceSuccesses}`);
   }
   assertFinite('baselineSamples', input.baselineSamples);
   if (input.baselineSamples < 0) throw new RangeError(`reward input baselineSamples must be ≥ 0, got ${input.baselineSamples}`);

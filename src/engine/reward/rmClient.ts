@@ -161,7 +161,11 @@ export const RmResponseSchema = z.unknown().transform((body, ctx): number[] => {
   const parsed = z.array(ScoreEntrySchema).safeParse(list);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      ctx.addIssue({ code: 'custom', path: [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))], message: issue.message });
+      ctx.addIssue({
+        code: 'custom',
+        path: [...prefix, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))],
+        message: issue.message,
+      });
     }
     return z.NEVER;
   }
@@ -313,11 +317,7 @@ function positiveInt(name: string, x: number): number {
  * the reward clamps). Throws RmClientError on HTTP / protocol failures after
  * retries, RangeError/Error on invalid items or options.
  */
-export async function scoreTraces(
-  endpointUrl: string,
-  items: readonly RmItem[],
-  options: ScoreTracesOptions = {},
-): Promise<number[]> {
+export async function scoreTraces(endpointUrl: string, items: readonly RmItem[], options: ScoreTracesOptions = {}): Promise<number[]> {
   let url: URL;
   try {
     url = new URL(endpointUrl);

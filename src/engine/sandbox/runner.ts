@@ -169,7 +169,9 @@ const probeCache = new Map<string, Promise<ProbeOutcome>>();
 async function resolvePython(explicit: string | undefined): Promise<{ python: string; prefix: string | null; error?: string }> {
   const candidate = explicit ?? (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : findExecutable('python3'));
   if (!candidate) return { python: 'python3', prefix: null, error: 'no python3 found' };
-  const r = await execShort(candidate, ['-I', '-S', '-c', 'import sys;print(sys.executable);print(sys.base_prefix)'], { timeoutMs: 15_000 });
+  const r = await execShort(candidate, ['-I', '-S', '-c', 'import sys;print(sys.executable);print(sys.base_prefix)'], {
+    timeoutMs: 15_000,
+  });
   if (r.code !== 0) return { python: candidate, prefix: null, error: `${candidate} does not run: ${r.error ?? r.stderr.trim()}` };
   const [exe, prefix] = r.stdout.trim().split('\n');
   return { python: exe && path.isAbsolute(exe) ? exe : candidate, prefix: prefix ?? null };
@@ -245,7 +247,9 @@ async function probe(opts: SandboxOptions): Promise<ProbeOutcome> {
     if (r.code === 0 && r.stdout.includes('tracelift-sandbox-ok')) {
       const nprocEnforced = !(isRoot && attempt.runAs === null);
       if (!nprocEnforced) {
-        warnings.push('bubblewrap works only as root here: RLIMIT_NPROC is not enforced for uid 0, so fork bombs are bounded only by the wall-clock kill');
+        warnings.push(
+          'bubblewrap works only as root here: RLIMIT_NPROC is not enforced for uid 0, so fork bombs are bounded only by the wall-clock kill',
+        );
       }
       return {
         info: {
@@ -366,7 +370,12 @@ export class SandboxRunner {
       return await spawnCaptured(
         info.python,
         pyArgs,
-        { env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: work, TMPDIR: work }, cwd: work, runAs: info.runAs, sandboxed: false },
+        {
+          env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: work, TMPDIR: work },
+          cwd: work,
+          runAs: info.runAs,
+          sandboxed: false,
+        },
         req,
       );
     } finally {

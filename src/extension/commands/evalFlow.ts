@@ -107,7 +107,13 @@ async function pick<T>(items: Item<T>[], step: number, steps: Steps, placeHolder
   return chosen?.value;
 }
 
-async function askInt(step: number, steps: Steps, prompt: string, value: number | null, opts: { allowEmpty?: boolean } = {}): Promise<number | null | undefined> {
+async function askInt(
+  step: number,
+  steps: Steps,
+  prompt: string,
+  value: number | null,
+  opts: { allowEmpty?: boolean } = {},
+): Promise<number | null | undefined> {
   const text = await vscode.window.showInputBox({
     title: `${TITLE} (${step}/${steps.total})`,
     prompt,
@@ -155,7 +161,10 @@ function taskItems(settings: TraceLiftSettings): Item<ProblemChoice>[] {
   return items;
 }
 
-const mathTaskNames = () => listTasks().filter((t) => t.kind === 'math').map((t) => t.name);
+const mathTaskNames = () =>
+  listTasks()
+    .filter((t) => t.kind === 'math')
+    .map((t) => t.name);
 
 function fileChoice(e: DataFileEntry): ProblemChoice | null {
   const d = e.detection;
@@ -190,7 +199,12 @@ export async function pickEvalPlan(deps: EvalDeps, preset: { file?: string } = {
     const entry = await deps.dataFiles.entryFor(preset.file);
     if (entry?.detection.kind === 'traces') {
       // A traces file: the problems come from a benchmark; the file is the trace source.
-      problems = await pick(taskItems(settings), 1, stepsFor(settings, null), `Which benchmark do the traces of ${path.basename(preset.file)} belong to?`);
+      problems = await pick(
+        taskItems(settings),
+        1,
+        stepsFor(settings, null),
+        `Which benchmark do the traces of ${path.basename(preset.file)} belong to?`,
+      );
       if (!problems) return undefined;
       return finishPlan(settings, problems, { kind: 'file', path: entry.fsPath, format: 'traces' });
     }
@@ -221,8 +235,16 @@ export async function pickEvalPlan(deps: EvalDeps, preset: { file?: string } = {
   const p = settings.planner;
   traceItems.push(
     p.url && p.model
-      ? { label: 'Planner endpoint', description: `${p.model} at ${p.url}`, value: { kind: 'planner', url: p.url, model: p.model, api: p.api, tracesPerProblem: p.tracesPerProblem } }
-      : { label: 'Planner endpoint', description: '$(gear) not configured: set tracelift.planner.url and tracelift.planner.model', value: 'configure' },
+      ? {
+          label: 'Planner endpoint',
+          description: `${p.model} at ${p.url}`,
+          value: { kind: 'planner', url: p.url, model: p.model, api: p.api, tracesPerProblem: p.tracesPerProblem },
+        }
+      : {
+          label: 'Planner endpoint',
+          description: '$(gear) not configured: set tracelift.planner.url and tracelift.planner.model',
+          value: 'configure',
+        },
   );
   const traceFiles = deps.dataFiles.entries(['traces', 'groups']);
   if (traceFiles.length) traceItems.push({ label: 'Trace files in this workspace', kind: vscode.QuickPickItemKind.Separator });
@@ -258,8 +280,16 @@ async function finishPlan(settings: TraceLiftSettings, problems: ProblemChoice, 
     [
       { label: 'Embedded executor', description: 'SmolLM2-135M-Instruct on this machine (llama.cpp)', value: 'embedded' },
       e.url && e.model
-        ? { label: 'Executor endpoint from settings', description: `${e.model} at ${e.url} (${e.api ?? `${settings.protocol.preset} preset's API`})`, value: 'endpoint' }
-        : { label: 'Executor endpoint from settings', description: '$(gear) not configured: set tracelift.executor.url and tracelift.executor.model', value: 'configure' },
+        ? {
+            label: 'Executor endpoint from settings',
+            description: `${e.model} at ${e.url} (${e.api ?? `${settings.protocol.preset} preset's API`})`,
+            value: 'endpoint',
+          }
+        : {
+            label: 'Executor endpoint from settings',
+            description: '$(gear) not configured: set tracelift.executor.url and tracelift.executor.model',
+            value: 'configure',
+          },
     ],
     3,
     steps,
@@ -293,7 +323,12 @@ async function finishPlan(settings: TraceLiftSettings, problems: ProblemChoice, 
   if (taskKind === 'code') {
     const ordered = [execStyle, ...ExecStyleSchema.options.filter((s) => s !== execStyle)];
     const chosen = await pick(
-      ordered.map((value) => ({ label: value, description: value === execStyle ? 'from settings' : '', detail: EXEC_STYLES[value], value })),
+      ordered.map((value) => ({
+        label: value,
+        description: value === execStyle ? 'from settings' : '',
+        detail: EXEC_STYLES[value],
+        value,
+      })),
       offersRewardChoice(settings) ? 8 : 7,
       steps,
       'Exec style: how a program’s test results become its execution reward',
@@ -346,10 +381,12 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
 
   // Executor / planner endpoints must answer before anything is started.
   const endpoints: Array<{ what: string; url: string; key: KeyTarget | null; setting: string }> = [];
-  if (plan.executor === 'endpoint' && settings.executor.url) endpoints.push({ what: 'executor', url: settings.executor.url, key: 'executor', setting: 'executor.url' });
+  if (plan.executor === 'endpoint' && settings.executor.url)
+    endpoints.push({ what: 'executor', url: settings.executor.url, key: 'executor', setting: 'executor.url' });
   if (plan.traces.kind === 'planner') endpoints.push({ what: 'planner', url: plan.traces.url, key: 'planner', setting: 'planner.url' });
   const rewardMode = plan.rewardMode ?? defaultRewardMode({ rmUrl: settings.rmUrl, judgeUrl: settings.judge.url });
-  if (REWARD_MODE_ENDPOINT[rewardMode] === 'judge' && settings.judge.url) endpoints.push({ what: 'judge', url: settings.judge.url, key: 'judge', setting: 'judge.url' });
+  if (REWARD_MODE_ENDPOINT[rewardMode] === 'judge' && settings.judge.url)
+    endpoints.push({ what: 'judge', url: settings.judge.url, key: 'judge', setting: 'judge.url' });
   for (const ep of endpoints) {
     const probe = await probeEndpoint(ep.url, { apiKey: ep.key ? await deps.keys.get(ep.key) : undefined });
     if (!probe.reachable) {
@@ -380,7 +417,9 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
       split = stageProblemFile(problems.file, task, dataDir);
     } else if (problems.kind === 'task') {
       if (!dataDirFor(settings)) {
-        throw new Error('No benchmark data directory: set tracelift.dataDir (or TRACELIFT_DATA_DIR) to the folder with gsm8k/test.jsonl, math500/test.jsonl, …');
+        throw new Error(
+          'No benchmark data directory: set tracelift.dataDir (or TRACELIFT_DATA_DIR) to the folder with gsm8k/test.jsonl, math500/test.jsonl, …',
+        );
       }
       requireTaskFile(task, dataDir, split); // a missing benchmark file is named with where it comes from
     }
@@ -501,7 +540,10 @@ export async function runEvalCommand(deps: EvalDeps, preset: { file?: string } =
 }
 
 /** The groups record on `line` of a file: validated, with its record index; errors name the field. */
-export async function groupRecordAt(uri: vscode.Uri, line: number): Promise<{ text: string; index: number; record: GroupRecord } | undefined> {
+export async function groupRecordAt(
+  uri: vscode.Uri,
+  line: number,
+): Promise<{ text: string; index: number; record: GroupRecord } | undefined> {
   let doc: vscode.TextDocument;
   try {
     doc = await vscode.workspace.openTextDocument(uri);
@@ -530,7 +572,9 @@ export async function measureUpliftCommand(deps: EvalDeps, uri: vscode.Uri, line
   const g = rec.record;
   const task = taskForGroupSource(g.source, mathTaskNames());
   if (!groupMathProblem(g, task)) {
-    void vscode.window.showErrorMessage(`TraceLift: group ${g.problem_id} has no reference_solution (its gold answer), so its traces cannot be scored.`);
+    void vscode.window.showErrorMessage(
+      `TraceLift: group ${g.problem_id} has no reference_solution (its gold answer), so its traces cannot be scored.`,
+    );
     return;
   }
   const settings = readSettings();

@@ -30,7 +30,9 @@ export interface CommandDeps extends EvalDeps {
 type Item<T> = vscode.QuickPickItem & { value: T };
 
 function isRunsNode(x: unknown): x is RunsNode {
-  return typeof x === 'object' && x !== null && 'type' in x && ['run', 'problem', 'sample', 'more', 'message'].includes((x as RunsNode).type);
+  return (
+    typeof x === 'object' && x !== null && 'type' in x && ['run', 'problem', 'sample', 'more', 'message'].includes((x as RunsNode).type)
+  );
 }
 
 function isDataFileNode(x: unknown): x is Extract<DataNode, { type: 'file' }> {
@@ -103,7 +105,12 @@ async function inspectSample(deps: CommandDeps, arg: unknown): Promise<void> {
     void vscode.window.showInformationMessage(`TraceLift: ${safeLine(path.basename(runDir))} has no scored samples yet.`);
     return;
   }
-  const chosen = await vscode.window.showQuickPick(items, { title: 'TraceLift: Inspect Sample', placeHolder: 'Which sample?', matchOnDescription: true, matchOnDetail: true });
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: 'TraceLift: Inspect Sample',
+    placeHolder: 'Which sample?',
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
   if (chosen) deps.webviews.openInspector(runDir, chosen.value.problemId, chosen.value.sampleId);
 }
 
@@ -193,7 +200,11 @@ async function diffTraces(deps: CommandDeps, arg: unknown): Promise<void> {
     return;
   }
   const items = picks.map((p) => ({ label: p.label, description: p.description, detail: p.detail, value: p }));
-  const left = await vscode.window.showQuickPick(items, { title: 'TraceLift: Diff Two Traces (1/2)', placeHolder: 'Left trace', matchOnDescription: true });
+  const left = await vscode.window.showQuickPick(items, {
+    title: 'TraceLift: Diff Two Traces (1/2)',
+    placeHolder: 'Left trace',
+    matchOnDescription: true,
+  });
   if (!left) return;
   const right = await vscode.window.showQuickPick(
     items.filter((i) => i !== left),
@@ -219,7 +230,9 @@ async function diffSampleVsReference(deps: CommandDeps, arg: unknown): Promise<v
   const problem = index.problemsWithId(sample.problemId).find((p) => p.task === sample.task);
   const ref = problem?.samples.find((s) => s.source === 'reference' || s.source === 'positive');
   if (!ref || ref.sampleId === sample.sampleId) {
-    void vscode.window.showInformationMessage(`TraceLift: problem ${safeLine(sample.problemId)} has no other reference trace in this run to diff against.`);
+    void vscode.window.showInformationMessage(
+      `TraceLift: problem ${safeLine(sample.problemId)} has no other reference trace in this run to diff against.`,
+    );
     return;
   }
   const [left, right] = [fullSample(index, ref), fullSample(index, sample)];
@@ -257,7 +270,11 @@ const MAX_GROUP_PICKS = 100_000;
  * file gets no CodeLens, so this pick is how its groups are reached), with a
  * cancellable progress notification.
  */
-async function groupLine(deps: CommandDeps, args: unknown[], action: string): Promise<{ uri: vscode.Uri; line: number; index?: number } | undefined> {
+async function groupLine(
+  deps: CommandDeps,
+  args: unknown[],
+  action: string,
+): Promise<{ uri: vscode.Uri; line: number; index?: number } | undefined> {
   const [a, b] = args;
   if (a instanceof vscode.Uri && typeof b === 'number') return { uri: a, line: b };
   const file = fileOf(a) ?? (await pickDataFile(deps, ['groups'], `${action}: which groups file?`))?.fsPath;
@@ -317,7 +334,10 @@ async function openLiveRun(deps: CommandDeps): Promise<void> {
   const dirs = deps.statusBar.liveDirs();
   if (dirs.length === 1) deps.webviews.openRunView(dirs[0]!);
   else if (dirs.length) {
-    const chosen = await vscode.window.showQuickPick(dirs.map((d) => ({ label: safeLine(path.basename(d)), description: safeLine(d, 200), value: d })), { title: 'TraceLift: live runs' });
+    const chosen = await vscode.window.showQuickPick(
+      dirs.map((d) => ({ label: safeLine(path.basename(d)), description: safeLine(d, 200), value: d })),
+      { title: 'TraceLift: live runs' },
+    );
     if (chosen) deps.webviews.openRunView(chosen.value);
   } else await vscode.commands.executeCommand('tracelift.openRun');
 }
@@ -329,7 +349,12 @@ async function cancelEval(deps: CommandDeps, arg: unknown): Promise<void> {
     (dir ? deps.active.get(dir) : undefined) ??
     (active.length === 1
       ? active[0]
-      : (await vscode.window.showQuickPick(active.map((r) => ({ label: safeLine(r.title), description: `${r.done}/${r.total ?? '?'} problems`, value: r })), { title: 'TraceLift: cancel which eval?' }))?.value);
+      : (
+          await vscode.window.showQuickPick(
+            active.map((r) => ({ label: safeLine(r.title), description: `${r.done}/${r.total ?? '?'} problems`, value: r })),
+            { title: 'TraceLift: cancel which eval?' },
+          )
+        )?.value);
   if (!target) {
     if (!active.length) void vscode.window.showInformationMessage('TraceLift: no eval is running in this window.');
     return;
@@ -360,9 +385,11 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
         await fn(...args);
       } catch (err) {
         deps.log(`${name}: ${(err as Error).stack ?? (err as Error).message}`);
-        void vscode.window.showErrorMessage(`TraceLift: ${name} failed — ${safeLine((err as Error).message, 300)}`, 'Show Log').then((c) => {
-          if (c) deps.output.show(true);
-        });
+        void vscode.window
+          .showErrorMessage(`TraceLift: ${name} failed — ${safeLine((err as Error).message, 300)}`, 'Show Log')
+          .then((c) => {
+            if (c) deps.output.show(true);
+          });
       }
     };
   const commands: Record<string, (...args: unknown[]) => unknown> = {
@@ -406,5 +433,6 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Command
       if (typeof arg === 'string') deps.runsTree.showMore(arg);
     },
   };
-  for (const [id, fn] of Object.entries(commands)) context.subscriptions.push(vscode.commands.registerCommand(id, run(id.replace(/^tracelift\./, ''), fn)));
+  for (const [id, fn] of Object.entries(commands))
+    context.subscriptions.push(vscode.commands.registerCommand(id, run(id.replace(/^tracelift\./, ''), fn)));
 }

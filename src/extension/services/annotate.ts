@@ -38,9 +38,7 @@ export interface HoverTable {
 }
 
 export type LensAction =
-  | { kind: 'diffGroup'; line: number }
-  | { kind: 'measureUplift'; line: number }
-  | { kind: 'inspect'; problemId: string; sampleId: string };
+  { kind: 'diffGroup'; line: number } | { kind: 'measureUplift'; line: number } | { kind: 'inspect'; problemId: string; sampleId: string };
 
 export type Tone = 'good' | 'bad' | 'neutral' | 'warn' | 'muted';
 
@@ -92,7 +90,8 @@ const DECORATION_CHARS = 180;
 const CELL_CHARS = 300;
 /** Shown where a line's untrusted text holds invisible or reordering characters. */
 export const HIDDEN_MARK = '⚠ hidden chars';
-const HIDDEN_NOTE = 'This line holds invisible or reordering characters (zero-width, bidi controls, control characters): they are shown as ⟨U+…⟩.';
+const HIDDEN_NOTE =
+  'This line holds invisible or reordering characters (zero-width, bidi controls, control characters): they are shown as ⟨U+…⟩.';
 
 /** True when any of the texts holds an invisible or reordering character. */
 function anyHidden(...texts: Array<string | null | undefined>): boolean {
@@ -101,9 +100,7 @@ function anyHidden(...texts: Array<string | null | undefined>): boolean {
 
 /** Escapes text for markdown: no link, image, HTML, heading or table syntax survives. */
 export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/[\r\n\u2028\u2029]+/g, ' ')
-    .replace(/[\\`*_{}[\]()#+\-.!|<>~&:="']/g, (c) => `\\${c}`);
+  return text.replace(/[\r\n\u2028\u2029]+/g, ' ').replace(/[\\`*_{}[\]()#+\-.!|<>~&:="']/g, (c) => `\\${c}`);
 }
 
 /** One cell of a hover: safe (hidden characters shown, bidi isolated, capped), then escaped. */
@@ -260,7 +257,10 @@ function annotateGroupEvent(g: RolloutGroup): LineAnnotation {
   const rows: Array<[string, string]> = [
     ['problem', `${g.problem_id} (${g.task})`],
     ['reference', g.reference ?? 'n/a'],
-    ['baseline', `${b.successes}/${b.valid} = ${pct(b.rate)}${b.failed ? `, ${b.failed} failed` : ''}${g.baseline.from_cache ? ', from cache' : ''}`],
+    [
+      'baseline',
+      `${b.successes}/${b.valid} = ${pct(b.rate)}${b.failed ? `, ${b.failed} failed` : ''}${g.baseline.from_cache ? ', from cache' : ''}`,
+    ],
   ];
   for (const s of g.samples) {
     rows.push([
@@ -274,7 +274,11 @@ function annotateGroupEvent(g: RolloutGroup): LineAnnotation {
     text: capText(hidden ? [HIDDEN_MARK, ...parts] : parts),
     summary: capText([hidden ? HIDDEN_MARK : '', parts[4]!, parts[3]!], SUMMARY_CHARS),
     tone: ups.length ? toneOf(Math.max(...ups)) : 'neutral',
-    hover: { title: `Rollout group ${g.problem_id}`, rows, notes: [...(hidden ? [HIDDEN_NOTE] : []), ...g.samples.flatMap((s) => s.errors)] },
+    hover: {
+      title: `Rollout group ${g.problem_id}`,
+      rows,
+      notes: [...(hidden ? [HIDDEN_NOTE] : []), ...g.samples.flatMap((s) => s.errors)],
+    },
     lenses: first ? [{ kind: 'inspect', problemId: g.problem_id, sampleId: first.sample_id }] : [],
     issue: null,
   };
@@ -296,19 +300,30 @@ function annotateEvent(value: unknown): LineAnnotation {
     case 'rollout_group':
       return annotateGroupEvent(e);
     case 'run_started':
-      return simple(`run started · ${e.run_kind}${e.resumed ? ' (resumed)' : ''} · engine ${safeLine(e.engine_version, 12)}`, 'muted', 'Run started', [
-        ['run id', e.run_id],
-      ]);
+      return simple(
+        `run started · ${e.run_kind}${e.resumed ? ' (resumed)' : ''} · engine ${safeLine(e.engine_version, 12)}`,
+        'muted',
+        'Run started',
+        [['run id', e.run_id]],
+      );
     case 'run_ended':
-      return simple(`run ${e.status}${e.message ? ` · ${safeLine(e.message, 60)}` : ''}`, e.status === 'completed' ? 'good' : 'bad', `Run ${e.status}`, [
-        ['message', e.message ?? ''],
-      ]);
+      return simple(
+        `run ${e.status}${e.message ? ` · ${safeLine(e.message, 60)}` : ''}`,
+        e.status === 'completed' ? 'good' : 'bad',
+        `Run ${e.status}`,
+        [['message', e.message ?? '']],
+      );
     case 'error':
-      return simple(`⚠ ${e.fatal ? 'fatal ' : ''}error${e.where ? ` (${safeLine(e.where, 20)})` : ''}: ${safeLine(e.message, 80)}`, 'bad', 'Error', [
-        ['where', e.where ?? ''],
-        ['problem', e.problem_id ?? ''],
-        ['message', e.message],
-      ]);
+      return simple(
+        `⚠ ${e.fatal ? 'fatal ' : ''}error${e.where ? ` (${safeLine(e.where, 20)})` : ''}: ${safeLine(e.message, 80)}`,
+        'bad',
+        'Error',
+        [
+          ['where', e.where ?? ''],
+          ['problem', e.problem_id ?? ''],
+          ['message', e.message],
+        ],
+      );
     case 'step_metrics': {
       const m = Object.entries(e.metrics);
       return simple(
@@ -335,7 +350,14 @@ function annotateVerify(value: unknown): LineAnnotation {
       text: `${r.correct ? '✓ correct' : '✗ wrong'} · extracted ${safeLine(r.extracted ?? 'nothing', 30)}`,
       summary: null,
       tone: r.correct ? 'good' : 'bad',
-      hover: { title: `Result ${r.id}`, rows: [['correct', String(r.correct)], ['extracted', r.extracted ?? 'nothing']], notes: [] },
+      hover: {
+        title: `Result ${r.id}`,
+        rows: [
+          ['correct', String(r.correct)],
+          ['extracted', r.extracted ?? 'nothing'],
+        ],
+        notes: [],
+      },
       lenses: [],
       issue: null,
     };
@@ -360,7 +382,14 @@ function annotateVerify(value: unknown): LineAnnotation {
 }
 
 function malformed(message: string): LineAnnotation {
-  return { text: `⚠ ${safeLine(message, 120)}`, summary: null, tone: 'warn', hover: null, lenses: [], issue: { message, severity: 'warning' } };
+  return {
+    text: `⚠ ${safeLine(message, 120)}`,
+    summary: null,
+    tone: 'warn',
+    hover: null,
+    lenses: [],
+    issue: { message, severity: 'warning' },
+  };
 }
 
 /** A CodeLens to show: its title, command ('' for a plain-text lens) and arguments. */
@@ -379,9 +408,16 @@ export interface LensSpec {
 export function lensSpecs(a: LineAnnotation, at: { file: unknown; line: number; runDir: string | null }): LensSpec[] {
   const out: LensSpec[] = [];
   for (const l of a.lenses) {
-    if (l.kind === 'diffGroup') out.push({ title: 'Diff vs reference', command: 'tracelift.diffGroupVsReference', args: [at.file, at.line] });
-    else if (l.kind === 'measureUplift') out.push({ title: 'Measure uplift', command: 'tracelift.measureUplift', args: [at.file, at.line] });
-    else if (at.runDir !== null) out.push({ title: 'Inspect', command: 'tracelift.inspectSample', args: [{ runDir: at.runDir, problemId: l.problemId, sampleId: l.sampleId }] });
+    if (l.kind === 'diffGroup')
+      out.push({ title: 'Diff vs reference', command: 'tracelift.diffGroupVsReference', args: [at.file, at.line] });
+    else if (l.kind === 'measureUplift')
+      out.push({ title: 'Measure uplift', command: 'tracelift.measureUplift', args: [at.file, at.line] });
+    else if (at.runDir !== null)
+      out.push({
+        title: 'Inspect',
+        command: 'tracelift.inspectSample',
+        args: [{ runDir: at.runDir, problemId: l.problemId, sampleId: l.sampleId }],
+      });
   }
   if (a.summary && out.length) out.push({ title: a.summary, command: '', args: [] });
   return out;
@@ -396,7 +432,14 @@ export function annotateLine(lineText: string, ctx: AnnotateContext): LineAnnota
     value = JSON.parse(raw);
   } catch (err) {
     if (ctx.unterminatedTail && RUN_KINDS.has(ctx.kind)) {
-      return { text: '… incomplete line (the run may still be writing it)', summary: null, tone: 'muted', hover: null, lenses: [], issue: null };
+      return {
+        text: '… incomplete line (the run may still be writing it)',
+        summary: null,
+        tone: 'muted',
+        hover: null,
+        lenses: [],
+        issue: null,
+      };
     }
     return malformed(`invalid JSON (${(err as Error).message})`);
   }
@@ -416,4 +459,3 @@ export function annotateLine(lineText: string, ctx: AnnotateContext): LineAnnota
       return annotateVerify(value);
   }
 }
-

@@ -194,7 +194,14 @@ export class DataFileIndex implements vscode.Disposable {
     const uri = vscode.Uri.file(abs);
     try {
       const detection = await detectFile(abs);
-      const entry: DataFileEntry = { uri, fsPath: abs, rel: vscode.workspace.asRelativePath(uri, false), detection, mtimeMs: stat.mtimeMs, size: stat.size };
+      const entry: DataFileEntry = {
+        uri,
+        fsPath: abs,
+        rel: vscode.workspace.asRelativePath(uri, false),
+        detection,
+        mtimeMs: stat.mtimeMs,
+        size: stat.size,
+      };
       this.files.set(abs, entry);
       return entry;
     } catch (err) {

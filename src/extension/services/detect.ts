@@ -21,16 +21,7 @@ import { HumanEvalRowSchema } from '../../engine/tasks/code/humaneval';
 import { describeZodError } from '../../engine/util/jsonl';
 import { parsePythonJson } from '../../engine/verify/code/pyjson';
 
-export type DataKind =
-  | 'groups'
-  | 'traces'
-  | 'samples'
-  | 'events'
-  | 'verifyResults'
-  | 'benchmark'
-  | 'summary'
-  | 'runConfig'
-  | 'unknown';
+export type DataKind = 'groups' | 'traces' | 'samples' | 'events' | 'verifyResults' | 'benchmark' | 'summary' | 'runConfig' | 'unknown';
 
 type Obj = Record<string, unknown>;
 
@@ -71,9 +62,9 @@ const Gsm8kRow = z.object({ question: z.string(), answer: z.string().regex(/####
 const GsmHardRow = z.object({ input: z.string(), target: z.number() });
 const Math500Row = z.object({ problem: z.string(), solution: z.string(), answer: z.string(), unique_id: z.string() });
 const SvampRow = z.object({ ID: z.string(), Body: z.string(), Question: z.string(), Equation: z.string(), Answer: z.number() });
-const MbppRow = z.object({ task_id: z.number(), code: z.string(), test_list: z.array(z.string()) }).and(
-  z.union([z.object({ text: z.string() }), z.object({ prompt: z.string() })]),
-);
+const MbppRow = z
+  .object({ task_id: z.number(), code: z.string(), test_list: z.array(z.string()) })
+  .and(z.union([z.object({ text: z.string() }), z.object({ prompt: z.string() })]));
 const EvalPlusRow = z.object({
   task_id: z.string(),
   prompt: z.string(),
@@ -383,7 +374,9 @@ export function detectJsonValue(value: unknown, opts: DetectOptions = {}): Detec
     const spec = voteSpec(value.slice(0, VOTE_SAMPLE));
     if (!spec) return unknownDetection('json', capped);
     const tally = new Tally(spec, opts.maxIssues ?? 20);
-    value.forEach((v, item) => (isObj(v) ? tally.add(v, { line: null, item }) : tally.issue({ line: null, item, message: 'expected a JSON object' })));
+    value.forEach((v, item) =>
+      isObj(v) ? tally.add(v, { line: null, item }) : tally.issue({ line: null, item, message: 'expected a JSON object' }),
+    );
     return tally.result('json', false, capped);
   }
   if (!isObj(value)) return unknownDetection('json', capped);

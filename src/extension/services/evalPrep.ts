@@ -20,7 +20,9 @@ export function stageProblemFile(file: string, task: TaskModule, dataDir: string
   const candidates = task.files.filter((f) => path.extname(stripGz(f.path)).toLowerCase() === ext);
   const chosen = candidates.find((f) => f.split === task.defaultSplit) ?? candidates[0];
   if (!chosen) {
-    throw new Error(`Task ${task.name} reads ${task.files.map((f) => f.path).join(', ')}; ${path.basename(file)} is not a ${ext} file of that kind.`);
+    throw new Error(
+      `Task ${task.name} reads ${task.files.map((f) => f.path).join(', ')}; ${path.basename(file)} is not a ${ext} file of that kind.`,
+    );
   }
   const target = path.join(dataDir, chosen.path);
   fs.mkdirSync(path.dirname(target), { recursive: true });

@@ -164,7 +164,6 @@ function protocolSettings(cfg: vscode.WorkspaceConfiguration): ProtocolInput {
   };
 }
 
-
 export function readSettings(): TraceLiftSettings {
   const cfg = vscode.workspace.getConfiguration(SECTION);
   const limit = cfg.get<number | null>('limit');

@@ -46,10 +46,7 @@ interface DocState {
   lines: Map<number, LineAnnotation | null>;
 }
 
-export const JSONL_SELECTOR: vscode.DocumentSelector = [
-  { language: 'jsonl' },
-  { pattern: '**/*.jsonl' },
-];
+export const JSONL_SELECTOR: vscode.DocumentSelector = [{ language: 'jsonl' }, { pattern: '**/*.jsonl' }];
 
 /** Past what VS Code's large-file optimizations cover (no CodeLens there). */
 function isLarge(doc: vscode.TextDocument): boolean {
@@ -77,7 +74,11 @@ export class AnnotationProvider implements vscode.HoverProvider, vscode.CodeLens
       (Object.keys(TONE_COLORS) as Tone[]).map((tone) => [
         tone,
         vscode.window.createTextEditorDecorationType({
-          after: { color: new vscode.ThemeColor(TONE_COLORS[tone]), margin: '0 0 0 2em', fontStyle: tone === 'muted' ? 'italic' : 'normal' },
+          after: {
+            color: new vscode.ThemeColor(TONE_COLORS[tone]),
+            margin: '0 0 0 2em',
+            fontStyle: tone === 'muted' ? 'italic' : 'normal',
+          },
           rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
         }),
       ]),
@@ -203,7 +204,10 @@ export class AnnotationProvider implements vscode.HoverProvider, vscode.CodeLens
     this.offered.add(key);
     const actions = { 'Diff a Group…': 'tracelift.diffGroupVsReference', 'Measure Uplift…': 'tracelift.measureUplift' } as const;
     void vscode.window
-      .showInformationMessage(`TraceLift: ${safeLine(path.basename(doc.fileName))} is a large groups file. ${LARGE_FILE_NOTE}`, ...Object.keys(actions))
+      .showInformationMessage(
+        `TraceLift: ${safeLine(path.basename(doc.fileName))} is a large groups file. ${LARGE_FILE_NOTE}`,
+        ...Object.keys(actions),
+      )
       .then((choice) => {
         if (choice) void vscode.commands.executeCommand(actions[choice as keyof typeof actions], doc.uri);
       });

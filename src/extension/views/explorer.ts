@@ -17,7 +17,12 @@ export interface Explorer {
 }
 
 /** `stores` are the run indexes shared with the webviews. */
-export function registerExplorer(context: vscode.ExtensionContext, active: ActiveRuns, log: (line: string) => void, stores: RunStoreRegistry): Explorer {
+export function registerExplorer(
+  context: vscode.ExtensionContext,
+  active: ActiveRuns,
+  log: (line: string) => void,
+  stores: RunStoreRegistry,
+): Explorer {
   const runs = new RunsModel(active, log, stores);
   const runsTree = new RunsTreeProvider(runs);
   const dataFiles = new DataFileIndex(log);

@@ -47,7 +47,10 @@ export class LiveRunsStatusBar implements vscode.Disposable {
     const first = dirs[0]!;
     const a = this.active.get(first);
     const progress = a ? ` ${a.done}/${a.total ?? '?'}` : '';
-    this.item.text = dirs.length === 1 ? `$(sync~spin) TraceLift: ${safeLine(path.basename(first), 40)}${progress}` : `$(sync~spin) TraceLift: ${dirs.length} live runs`;
+    this.item.text =
+      dirs.length === 1
+        ? `$(sync~spin) TraceLift: ${safeLine(path.basename(first), 40)}${progress}`
+        : `$(sync~spin) TraceLift: ${dirs.length} live runs`;
     this.item.tooltip = `Live TraceLift runs — click to open the run view\n${lines.join('\n')}`;
     this.item.show();
   }

@@ -51,7 +51,9 @@ export function lineChart(points: Array<{ x: number; y: number }>, xLabel: strin
   const px = (x: number) => (x1 === x0 ? W / 2 : ((x - x0) / (x1 - x0)) * (W - 2) + 1);
   const py = (y: number) => H - ((y - y0) / (y1 - y0)) * (H - 2) - 1;
   if (y0 < 0) root.appendChild(svg('line', { x1: 0, y1: py(0), x2: W, y2: py(0), class: 'axis' }));
-  root.appendChild(svg('polyline', { points: points.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' '), class: 'series' }));
+  root.appendChild(
+    svg('polyline', { points: points.map((p) => `${px(p.x).toFixed(1)},${py(p.y).toFixed(1)}`).join(' '), class: 'series' }),
+  );
   root.appendChild(svg('text', { x: 0, y: H + 10, class: 'tick' }, `${xLabel} ${Math.round(x0)}`));
   root.appendChild(svg('text', { x: W - 60, y: H + 10, class: 'tick' }, `${xLabel} ${Math.round(x1)}`));
   root.appendChild(svg('text', { x: 2, y: 9, class: 'tick' }, num(y1, 2)));

@@ -15,7 +15,9 @@ const RowSchema = z.object({
   problem: z.string(),
   tests: z
     .object({ input: z.array(z.string()), output: z.array(z.string()) })
-    .refine((t) => t.input.length === t.output.length && t.input.length > 0, { message: 'input and output lists must be non-empty and of equal length' }),
+    .refine((t) => t.input.length === t.output.length && t.input.length > 0, {
+      message: 'input and output lists must be non-empty and of equal length',
+    }),
 });
 
 export const codeContests: TaskModule = {

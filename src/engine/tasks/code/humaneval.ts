@@ -26,21 +26,19 @@ export const humaneval: TaskModule = {
   hasReferenceTraces: false,
   load(dataDir, split) {
     const file = requireTaskFile(this, dataDir, split);
-    return readJsonlFile(HumanEvalRowSchema, file).map(
-      (row): CodeProblem => ({
-        task: 'humaneval',
-        id: row.task_id,
-        kind: 'code',
-        problem: functionProblemText(row.prompt, row.entry_point),
-        reference_trace: null,
-        meta: { task_id: row.task_id },
-        // The prompt runs on the judge side as trusted helper code, so the
-        // helpers check() uses (poly, encode_cyclic, …) are the dataset's own.
-        tests: { kind: 'humaneval', test: row.test, entry_point: row.entry_point, helpers: row.prompt },
-        entry_point: row.entry_point,
-        starter_code: row.prompt,
-        reference_solution: row.prompt + row.canonical_solution,
-      }),
-    );
+    return readJsonlFile(HumanEvalRowSchema, file).map((row): CodeProblem => ({
+      task: 'humaneval',
+      id: row.task_id,
+      kind: 'code',
+      problem: functionProblemText(row.prompt, row.entry_point),
+      reference_trace: null,
+      meta: { task_id: row.task_id },
+      // The prompt runs on the judge side as trusted helper code, so the
+      // helpers check() uses (poly, encode_cyclic, …) are the dataset's own.
+      tests: { kind: 'humaneval', test: row.test, entry_point: row.entry_point, helpers: row.prompt },
+      entry_point: row.entry_point,
+      starter_code: row.prompt,
+      reference_solution: row.prompt + row.canonical_solution,
+    }));
   },
 };

@@ -52,7 +52,14 @@ function lcbTests(cases: z.infer<typeof TestCaseSchema>[], funcName: string | nu
   return { kind: 'stdio', cases: cases.map((c) => ({ input: c.input, output: c.output })) };
 }
 
-function toProblem(task: string, id: string, statement: string, starter: string, tests: CodeTests, meta: Record<string, unknown>): CodeProblem {
+function toProblem(
+  task: string,
+  id: string,
+  statement: string,
+  starter: string,
+  tests: CodeTests,
+  meta: Record<string, unknown>,
+): CodeProblem {
   const functional = tests.kind === 'functional';
   return {
     task,

@@ -53,7 +53,15 @@ export function mbppProblemText(text: string, tests: readonly string[]): string 
   return `${text.trim()}\nYour code should pass these tests:\n\n${tests.join('\n')}\n`;
 }
 
-function problem(task: string, id: string, text: string, code: string, tests: string[], setup: string, meta: Record<string, unknown>): CodeProblem {
+function problem(
+  task: string,
+  id: string,
+  text: string,
+  code: string,
+  tests: string[],
+  setup: string,
+  meta: Record<string, unknown>,
+): CodeProblem {
   const entry = mbppEntryPoint(code, tests);
   const normalizedCode = code.replace(/\r\n?/g, '\n');
   return {
@@ -107,6 +115,8 @@ export const mbpp: TaskModule = {
     const [lo, hi] = SPLIT_RANGES[split]!;
     return readJsonlFile(MbppRowSchema, file)
       .filter((row) => row.task_id >= lo && row.task_id <= hi)
-      .map((row) => problem('mbpp', `mbpp/${row.task_id}`, row.text, row.code, row.test_list, row.test_setup_code, { task_id: row.task_id }));
+      .map((row) =>
+        problem('mbpp', `mbpp/${row.task_id}`, row.text, row.code, row.test_list, row.test_setup_code, { task_id: row.task_id }),
+      );
   },
 };

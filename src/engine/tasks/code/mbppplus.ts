@@ -22,7 +22,16 @@ const DEEP_TUPLE = [580, 615, 791];
 
 /** Output not serialisable in EvalPlus: only "is not None" is checked. */
 const NOT_NONE = ['check_str', 'text_match_three', 'text_starta_endb'];
-const SET_EQ = ['similar_elements', 'find_char_long', 'common_in_nested_lists', 'extract_singly', 'larg_nnum', 'intersection_array', 'find_dissimilar', 'Diff'];
+const SET_EQ = [
+  'similar_elements',
+  'find_char_long',
+  'common_in_nested_lists',
+  'extract_singly',
+  'larg_nnum',
+  'intersection_array',
+  'find_dissimilar',
+  'Diff',
+];
 
 const items = (v: PyValue): PyValue[] => pyItems(v) ?? [];
 
@@ -72,7 +81,10 @@ export function mbppPlusOracle(taskId: string, entryPoint: string): EvalPlusOrac
 
 /** MBPP+ prompts are a docstring holding the task and one example assert. */
 function mbppPlusText(prompt: string, entryPoint: string): string {
-  const inner = prompt.trim().replace(/^"""\s*/, '').replace(/\s*"""$/, '');
+  const inner = prompt
+    .trim()
+    .replace(/^"""\s*/, '')
+    .replace(/\s*"""$/, '');
   return `${inner}\n\nWrite the Python function \`${entryPoint}\`.`;
 }
 

@@ -45,16 +45,14 @@ export const gsm8k: TaskModule = {
   load(dataDir, split) {
     const file = requireTaskFile(this, dataDir, split);
     const rows = validateLines(Gsm8kRowSchema, parseJsonl(readTextFile(file), file), file);
-    return rows.map(
-      (row, i): MathProblem => ({
-        task: 'gsm8k',
-        id: `gsm8k/${split}/${i}`,
-        kind: 'math',
-        problem: row.question,
-        answer: gsm8kFinalAnswer(row.answer),
-        reference_trace: gsm8kReferenceTrace(row.answer),
-        meta: { index: i },
-      }),
-    );
+    return rows.map((row, i): MathProblem => ({
+      task: 'gsm8k',
+      id: `gsm8k/${split}/${i}`,
+      kind: 'math',
+      problem: row.question,
+      answer: gsm8kFinalAnswer(row.answer),
+      reference_trace: gsm8kReferenceTrace(row.answer),
+      meta: { index: i },
+    }));
   },
 };

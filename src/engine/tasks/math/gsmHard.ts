@@ -24,16 +24,14 @@ export const gsmHard: TaskModule = {
   load(dataDir, split) {
     const file = requireTaskFile(this, dataDir, split);
     const rows = validateLines(GsmHardRowSchema, parseJsonl(readTextFile(file), file), file);
-    return rows.map(
-      (row, i): MathProblem => ({
-        task: 'gsm_hard',
-        id: `gsm_hard/${split}/${i}`,
-        kind: 'math',
-        problem: row.input,
-        answer: formatNumber(row.target),
-        reference_trace: null,
-        meta: { index: i },
-      }),
-    );
+    return rows.map((row, i): MathProblem => ({
+      task: 'gsm_hard',
+      id: `gsm_hard/${split}/${i}`,
+      kind: 'math',
+      problem: row.input,
+      answer: formatNumber(row.target),
+      reference_trace: null,
+      meta: { index: i },
+    }));
   },
 };

@@ -50,16 +50,14 @@ export const math500: TaskModule = {
   load(dataDir, split) {
     const file = requireTaskFile(this, dataDir, split);
     const rows = validateLines(Math500RowSchema, parseJsonl(readTextFile(file), file), file);
-    return rows.map(
-      (row): MathProblem => ({
-        task: 'math500',
-        id: row.unique_id,
-        kind: 'math',
-        problem: row.problem,
-        answer: row.answer,
-        reference_trace: unboxLatex(row.solution).trim(),
-        meta: { subject: row.subject ?? null, level: row.level ?? null },
-      }),
-    );
+    return rows.map((row): MathProblem => ({
+      task: 'math500',
+      id: row.unique_id,
+      kind: 'math',
+      problem: row.problem,
+      answer: row.answer,
+      reference_trace: unboxLatex(row.solution).trim(),
+      meta: { subject: row.subject ?? null, level: row.level ?? null },
+    }));
   },
 };

@@ -19,9 +19,50 @@ interface Block {
 
 const PY_LANGS = new Set(['python', 'python3', 'py', 'py3', 'python2', 'ipython', 'pycon', 'sage']);
 const OTHER_LANGS = new Set([
-  'bash', 'sh', 'shell', 'console', 'zsh', 'text', 'txt', 'plaintext', 'output', 'json', 'yaml', 'yml', 'toml', 'ini',
-  'c', 'cpp', 'c++', 'cc', 'java', 'javascript', 'js', 'ts', 'typescript', 'go', 'rust', 'rs', 'kotlin', 'swift', 'ruby',
-  'rb', 'php', 'csharp', 'cs', 'html', 'xml', 'css', 'sql', 'markdown', 'md', 'latex', 'tex', 'math', 'diff', 'input',
+  'bash',
+  'sh',
+  'shell',
+  'console',
+  'zsh',
+  'text',
+  'txt',
+  'plaintext',
+  'output',
+  'json',
+  'yaml',
+  'yml',
+  'toml',
+  'ini',
+  'c',
+  'cpp',
+  'c++',
+  'cc',
+  'java',
+  'javascript',
+  'js',
+  'ts',
+  'typescript',
+  'go',
+  'rust',
+  'rs',
+  'kotlin',
+  'swift',
+  'ruby',
+  'rb',
+  'php',
+  'csharp',
+  'cs',
+  'html',
+  'xml',
+  'css',
+  'sql',
+  'markdown',
+  'md',
+  'latex',
+  'tex',
+  'math',
+  'diff',
+  'input',
 ]);
 
 const DEFINES = /^(?:[ \t]*@[\w.]+.*\n)*[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+\w+/m;
@@ -102,7 +143,11 @@ function pick(blocks: Block[], opts: ExtractOptions): Block | null {
   const ep = opts.entryPoint ?? null;
   const last = <T>(xs: T[]): T | null => (xs.length ? xs[xs.length - 1]! : null);
   if (ep) {
-    const withEp = blocks.filter((b) => definesName(b.code, ep) || (ep !== 'Solution' && definesName(b.code, 'Solution') && new RegExp(`\\bdef[ \\t]+${ep}\\b`).test(b.code)));
+    const withEp = blocks.filter(
+      (b) =>
+        definesName(b.code, ep) ||
+        (ep !== 'Solution' && definesName(b.code, 'Solution') && new RegExp(`\\bdef[ \\t]+${ep}\\b`).test(b.code)),
+    );
     const chosen = last(withEp);
     if (chosen) return chosen;
   }
@@ -123,7 +168,12 @@ function bareCode(text: string): string {
   for (let k = start + 1; k < lines.length; k++) {
     const l = lines[k]!;
     if (l.trim() === '' || /^\s/.test(l)) continue;
-    if (CODE_LINE.test(l.trim()) || /^(else|elif|except|finally|try|with|return|raise|pass|break|continue)\b/.test(l.trim()) || /^[\])}]/.test(l)) continue;
+    if (
+      CODE_LINE.test(l.trim()) ||
+      /^(else|elif|except|finally|try|with|return|raise|pass|break|continue)\b/.test(l.trim()) ||
+      /^[\])}]/.test(l)
+    )
+      continue;
     if (/^[A-Za-z][^=()]*[.:!?]?$/.test(l.trim()) && /\s/.test(l.trim())) {
       end = k;
       break;

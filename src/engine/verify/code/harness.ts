@@ -235,7 +235,11 @@ export function buildVerdict({ tests, run, nonce }: VerdictInput): CodeVerdict {
   if (compile) missing = { status: 'syntax_error', message: String(compile.msg ?? 'syntax error') };
   else if (run.timedOut) missing = { status: 'timeout', message: 'killed at the wall-clock limit' };
   else if (run.channelOverflow) missing = { status: 'output_limit', message: 'result channel overflow' };
-  else if (abort) missing = { status: TEST_STATUSES.has(String(abort.status)) ? (abort.status as CodeStatus) : 'runtime_error', message: String(abort.msg ?? '') };
+  else if (abort)
+    missing = {
+      status: TEST_STATUSES.has(String(abort.status)) ? (abort.status as CodeStatus) : 'runtime_error',
+      message: String(abort.msg ?? ''),
+    };
   else if (judgeError) missing = { status: 'sandbox_error', message: `harness error: ${String(judgeError.msg ?? '')}` };
   else if (!hello) missing = { status: 'sandbox_error', message: sandboxFailure(run) };
   else if (!end) missing = { status: 'runtime_error', message: 'the test harness was terminated (by the program?)' };

@@ -104,7 +104,15 @@ export class CodeVerifier {
     const info = await this.runner.info();
     const nonce = newNonce();
     const childPath = await this.runner.harnessPath(HARNESS, 'child.py');
-    const spec = buildJudgeSpec(program, tests, mode, limits, { nonce, sandboxed: info.sandboxed, python: info.python, childPath }, expected, timeLimits);
+    const spec = buildJudgeSpec(
+      program,
+      tests,
+      mode,
+      limits,
+      { nonce, sandboxed: info.sandboxed, python: info.python, childPath },
+      expected,
+      timeLimits,
+    );
     const memBytes = limits.memoryMb * 1024 * 1024;
     const run = await this.runner.run({
       harness: HARNESS,
@@ -174,7 +182,10 @@ export class CodeVerifier {
    * Expected outputs of an EvalPlus test set: run the trusted reference on
    * every input in the sandbox (cached in memory by content).
    */
-  expectedFor(tests: Pick<EvalPlusTests, 'entry_point' | 'inputs' | 'oracle'> & { reference?: string }, o: VerifyOptions = {}): Promise<ExpectedOutputs> {
+  expectedFor(
+    tests: Pick<EvalPlusTests, 'entry_point' | 'inputs' | 'oracle'> & { reference?: string },
+    o: VerifyOptions = {},
+  ): Promise<ExpectedOutputs> {
     if (tests.reference === undefined) return Promise.reject(new Error('no reference program to compute expected outputs'));
     return this.computeExpected(tests.reference, tests, o);
   }
@@ -220,7 +231,8 @@ export class CodeVerifier {
       try {
         const cached = JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string; outputs?: unknown[]; ref_ms?: unknown };
         if (cached.version === EXPECTED_CACHE_VERSION && Array.isArray(cached.outputs) && cached.outputs.length === tests.inputs.length) {
-          const refMs = Array.isArray(cached.ref_ms) && cached.ref_ms.length === tests.inputs.length ? (cached.ref_ms as number[]) : undefined;
+          const refMs =
+            Array.isArray(cached.ref_ms) && cached.ref_ms.length === tests.inputs.length ? (cached.ref_ms as number[]) : undefined;
           return { outputs: cached.outputs as PyValue[], ...(refMs ? { refMs } : {}), failures: [] };
         }
       } catch {
@@ -233,7 +245,10 @@ export class CodeVerifier {
       try {
         fs.mkdirSync(path.dirname(file), { recursive: true });
         const tmp = `${file}.${process.pid}.tmp`;
-        fs.writeFileSync(tmp, JSON.stringify({ version: EXPECTED_CACHE_VERSION, entry_point: tests.entry_point, outputs: out.outputs, ref_ms: out.refMs }));
+        fs.writeFileSync(
+          tmp,
+          JSON.stringify({ version: EXPECTED_CACHE_VERSION, entry_point: tests.entry_point, outputs: out.outputs, ref_ms: out.refMs }),
+        );
         fs.renameSync(tmp, file);
       } catch {
         /* the cache is an optimisation */
@@ -263,7 +278,8 @@ export class CodeVerifier {
     const { values, ms, errors } = recordedValues(run, nonce, tests.inputs.length);
     const failures: { index: number; message: string }[] = [];
     for (let i = 0; i < values.length; i++) {
-      if (values[i] === undefined) failures.push({ index: i, message: errors.get(i) ?? (run.stderr.trim().slice(-300) || 'no output recorded') });
+      if (values[i] === undefined)
+        failures.push({ index: i, message: errors.get(i) ?? (run.stderr.trim().slice(-300) || 'no output recorded') });
     }
     return { outputs: values, refMs: ms, failures };
   }

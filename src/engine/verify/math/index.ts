@@ -2,17 +2,10 @@
  * Math answer verification: GSM8K-style numbers in pure TypeScript, MATH500
  * LaTeX answers through the math-verify Python worker (started lazily).
  */
-import { MathVerifyWorker, type MathVerifyWorkerOptions } from "./mathVerifyWorker";
-import { isPlainNumber, verifyNumeric } from "./numeric";
+import { MathVerifyWorker, type MathVerifyWorkerOptions } from './mathVerifyWorker';
+import { isPlainNumber, verifyNumeric } from './numeric';
 
-export {
-  extractNumericAnswer,
-  isPlainNumber,
-  numericAnswersEqual,
-  verifyNumeric,
-  NUMERIC_REL_TOL,
-  type NumericVerdict,
-} from "./numeric";
+export { extractNumericAnswer, isPlainNumber, numericAnswersEqual, verifyNumeric, NUMERIC_REL_TOL, type NumericVerdict } from './numeric';
 export {
   MathVerifyWorker,
   MathVerifyUnavailableError,
@@ -20,8 +13,8 @@ export {
   SETUP_HINT,
   type MathVerifyResult,
   type MathVerifyWorkerOptions,
-} from "./mathVerifyWorker";
-export { findRepoRoot, resolvePython } from "./python";
+} from './mathVerifyWorker';
+export { findRepoRoot, resolvePython } from './python';
 
 export interface MathVerifyItem {
   prediction: string;
@@ -45,20 +38,20 @@ export interface MathVerdict {
  * v2: bare LaTeX answers read like the reference, hedged answers refused,
  * exact (rational) numeric comparison with float renderings recovered.
  */
-export const MATH_VERIFIER_VERSION = "math/v2";
+export const MATH_VERIFIER_VERSION = 'math/v2';
 
-export type MathRoute = "numeric" | "latex";
+export type MathRoute = 'numeric' | 'latex';
 
 /** Tasks whose answers are LaTeX (checked by math-verify). */
-export const LATEX_TASKS: ReadonlySet<string> = new Set(["math500", "math", "latex", "math-500", "math_500"]);
+export const LATEX_TASKS: ReadonlySet<string> = new Set(['math500', 'math', 'latex', 'math-500', 'math_500']);
 /** Tasks known to have plain numeric answers. Unknown tasks are treated as numeric too. */
-export const NUMERIC_TASKS: ReadonlySet<string> = new Set(["gsm8k", "gsm_hard", "gsm-hard", "gsmhard", "svamp", "numeric"]);
+export const NUMERIC_TASKS: ReadonlySet<string> = new Set(['gsm8k', 'gsm_hard', 'gsm-hard', 'gsmhard', 'svamp', 'numeric']);
 
 /** Which checker an item goes to. */
 export function routeTask(task: string | undefined, reference: string): MathRoute {
   const t = task?.trim().toLowerCase();
-  if (t) return LATEX_TASKS.has(t) ? "latex" : "numeric";
-  return isPlainNumber(reference) ? "numeric" : "latex";
+  if (t) return LATEX_TASKS.has(t) ? 'latex' : 'numeric';
+  return isPlainNumber(reference) ? 'numeric' : 'latex';
 }
 
 export interface MathVerifierOptions {
@@ -66,7 +59,7 @@ export interface MathVerifierOptions {
   /** Number of Python workers LaTeX items are spread over (default 1). */
   workers?: number;
   /** Passed to each MathVerifyWorker. */
-  worker?: Omit<MathVerifyWorkerOptions, "pythonPath">;
+  worker?: Omit<MathVerifyWorkerOptions, 'pythonPath'>;
 }
 
 export class MathVerifier {
@@ -86,12 +79,12 @@ export class MathVerifier {
    * that a broken set-up is never mistaken for wrong answers.
    */
   async verify(items: readonly MathVerifyItem[]): Promise<MathVerdict[]> {
-    if (this.closed) throw new Error("MathVerifier is closed");
+    if (this.closed) throw new Error('MathVerifier is closed');
     return Promise.all(
       items.map(async (item): Promise<MathVerdict> => {
-        const prediction = typeof item.prediction === "string" ? item.prediction : String(item.prediction ?? "");
-        const reference = typeof item.reference === "string" ? item.reference : String(item.reference ?? "");
-        if (routeTask(item.task, reference) === "numeric") {
+        const prediction = typeof item.prediction === 'string' ? item.prediction : String(item.prediction ?? '');
+        const reference = typeof item.reference === 'string' ? item.reference : String(item.reference ?? '');
+        if (routeTask(item.task, reference) === 'numeric') {
           return verifyNumeric(prediction, reference);
         }
         const r = await this.pickWorker().verify(prediction, reference);

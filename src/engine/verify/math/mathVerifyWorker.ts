@@ -13,9 +13,9 @@
  *   pending and later call with a `MathVerifyUnavailableError` that says how
  *   to set the project up.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { delimiter, join } from "node:path";
-import { findRepoRoot, resolvePython } from "./python";
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { delimiter, join } from 'node:path';
+import { findRepoRoot, resolvePython } from './python';
 
 export interface MathVerifyResult {
   correct: boolean;
@@ -39,17 +39,17 @@ export interface MathVerifyWorkerOptions {
 }
 
 export const SETUP_HINT =
-  "run the README set-up: python3 -m venv .venv && .venv/bin/pip install math-verify " +
-  "(or point TRACELIFT_PYTHON / the pythonPath option at an interpreter that has math-verify)";
+  'run the README set-up: python3 -m venv .venv && .venv/bin/pip install math-verify ' +
+  '(or point TRACELIFT_PYTHON / the pythonPath option at an interpreter that has math-verify)';
 
 /** Python or math-verify is not available; retrying will not help. */
 export class MathVerifyUnavailableError extends Error {
-  override name = "MathVerifyUnavailableError";
+  override name = 'MathVerifyUnavailableError';
 }
 
 /** The worker keeps crashing, or was closed. */
 export class MathVerifyWorkerError extends Error {
-  override name = "MathVerifyWorkerError";
+  override name = 'MathVerifyWorkerError';
 }
 
 /** Exit code the Python worker uses when math-verify cannot be imported. */
@@ -82,8 +82,8 @@ export class MathVerifyWorker {
   private readonly queue: Pending[] = [];
   private readonly byId = new Map<string, Pending>();
   private nextId = 1;
-  private stdoutBuf = "";
-  private stderrTail = "";
+  private stdoutBuf = '';
+  private stderrTail = '';
   private crashesInARow = 0;
   private fatal: Error | null = null;
   private closed = false;
@@ -111,11 +111,11 @@ export class MathVerifyWorker {
 
   /** Checks `prediction` (free text) against a MATH-style `reference` answer. */
   verify(prediction: string, reference: string): Promise<MathVerifyResult> {
-    if (this.closed) return Promise.reject(new MathVerifyWorkerError("MathVerifyWorker is closed"));
+    if (this.closed) return Promise.reject(new MathVerifyWorkerError('MathVerifyWorker is closed'));
     if (this.fatal) return Promise.reject(this.fatal);
     return new Promise<MathVerifyResult>((resolve, reject) => {
       const id = String(this.nextId++);
-      const line = JSON.stringify({ id, prediction: String(prediction), reference: String(reference) }) + "\n";
+      const line = JSON.stringify({ id, prediction: String(prediction), reference: String(reference) }) + '\n';
       const p: Pending = { id, line, resolve, reject, headCrashes: 0 };
       this.queue.push(p);
       this.byId.set(id, p);
@@ -136,7 +136,7 @@ export class MathVerifyWorker {
     if (this.closed) return;
     this.closed = true;
     this.clearWatchdog();
-    this.failAll(new MathVerifyWorkerError("MathVerifyWorker closed before the answer arrived"));
+    this.failAll(new MathVerifyWorkerError('MathVerifyWorker closed before the answer arrived'));
     const proc = this.proc;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise<void>((res) => this.exitWaiters.push(res));
@@ -146,7 +146,7 @@ export class MathVerifyWorker {
     } catch {
       /* already closed */
     }
-    const timer = setTimeout(() => proc.kill("SIGKILL"), 2000);
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 2000);
     await exited;
     clearTimeout(timer);
   }
@@ -155,36 +155,36 @@ export class MathVerifyWorker {
 
   private ensureProcess(): void {
     if (this.proc) return;
-    const backend = join(this.repoRoot, "backend");
+    const backend = join(this.repoRoot, 'backend');
     const inherited = process.env.PYTHONPATH;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...this.extraEnv,
       PYTHONPATH: inherited ? backend + delimiter + inherited : backend,
-      PYTHONUNBUFFERED: "1",
-      PYTHONIOENCODING: "utf-8",
+      PYTHONUNBUFFERED: '1',
+      PYTHONIOENCODING: 'utf-8',
     };
-    const proc = spawn(this.python, ["-u", "-m", "tracelift_backend.math_verify_worker"], {
+    const proc = spawn(this.python, ['-u', '-m', 'tracelift_backend.math_verify_worker'], {
       cwd: this.repoRoot,
       env,
-      stdio: ["pipe", "pipe", "pipe"],
+      stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
     });
     this.proc = proc;
-    this.stdoutBuf = "";
-    this.stderrTail = "";
+    this.stdoutBuf = '';
+    this.stderrTail = '';
     this.killedForTimeout = false;
-    proc.stdout.setEncoding("utf8");
-    proc.stderr.setEncoding("utf8");
-    proc.stdout.on("data", (chunk: string) => this.onStdout(proc, chunk));
-    proc.stderr.on("data", (chunk: string) => {
+    proc.stdout.setEncoding('utf8');
+    proc.stderr.setEncoding('utf8');
+    proc.stdout.on('data', (chunk: string) => this.onStdout(proc, chunk));
+    proc.stderr.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
     });
-    proc.stdin.on("error", () => {
+    proc.stdin.on('error', () => {
       /* EPIPE when the worker died; the exit handler deals with it */
     });
-    proc.on("error", (err: NodeJS.ErrnoException) => this.onSpawnError(proc, err));
-    proc.on("exit", (code, signal) => this.onExit(proc, code, signal));
+    proc.on('error', (err: NodeJS.ErrnoException) => this.onSpawnError(proc, err));
+    proc.on('exit', (code, signal) => this.onExit(proc, code, signal));
     // Re-send everything not answered yet (after a restart).
     for (const p of this.queue) this.send(p);
     this.updateRef();
@@ -206,7 +206,7 @@ export class MathVerifyWorker {
     if (proc !== this.proc) return;
     this.stdoutBuf += chunk;
     let nl: number;
-    while ((nl = this.stdoutBuf.indexOf("\n")) >= 0) {
+    while ((nl = this.stdoutBuf.indexOf('\n')) >= 0) {
       const line = this.stdoutBuf.slice(0, nl).trim();
       this.stdoutBuf = this.stdoutBuf.slice(nl + 1);
       if (line) this.onLine(line);
@@ -220,18 +220,18 @@ export class MathVerifyWorker {
     } catch {
       return; // not a protocol line
     }
-    if (typeof msg !== "object" || msg === null) return;
-    const id = typeof msg.id === "string" ? msg.id : msg.id === undefined || msg.id === null ? null : String(msg.id);
+    if (typeof msg !== 'object' || msg === null) return;
+    const id = typeof msg.id === 'string' ? msg.id : msg.id === undefined || msg.id === null ? null : String(msg.id);
     // Answers come in order; an unmatched id falls back to the head of the queue.
     const p = (id !== null ? this.byId.get(id) : undefined) ?? (id === null ? this.queue[0] : undefined);
     if (!p) return;
     this.crashesInARow = 0;
     this.settle(p);
-    const error = typeof msg.error === "string" ? msg.error : null;
+    const error = typeof msg.error === 'string' ? msg.error : null;
     p.resolve({
       // An item the worker could not check is never correct.
       correct: msg.correct === true && error === null,
-      extracted: typeof msg.extracted === "string" ? msg.extracted : null,
+      extracted: typeof msg.extracted === 'string' ? msg.extracted : null,
       error,
       hedged: msg.hedged === true,
     });
@@ -250,9 +250,9 @@ export class MathVerifyWorker {
     this.proc = null;
     this.clearWatchdog();
     const reason =
-      err.code === "ENOENT"
+      err.code === 'ENOENT'
         ? `Python interpreter not found: ${this.python}`
-        : err.code === "EACCES"
+        : err.code === 'EACCES'
           ? `Python interpreter is not executable: ${this.python}`
           : `cannot start ${this.python}: ${err.message}`;
     this.fatal = new MathVerifyUnavailableError(`math verification unavailable: ${reason}; ${SETUP_HINT}`);
@@ -269,7 +269,7 @@ export class MathVerifyWorker {
     this.clearWatchdog();
     this.notifyExit();
     if (this.closed) return;
-    const tail = this.stderrTail.trim().split("\n").slice(-5).join("\n");
+    const tail = this.stderrTail.trim().split('\n').slice(-5).join('\n');
     if (code === EXIT_MISSING_DEPENDENCY || /No module named ['"]?(math_verify|tracelift_backend)/.test(tail)) {
       this.fatal = new MathVerifyUnavailableError(
         `math verification unavailable: ${this.python} cannot import math-verify (${tail || `exit ${code}`}); ${SETUP_HINT}`,
@@ -358,7 +358,7 @@ export class MathVerifyWorker {
       hedged: false,
     });
     this.killedForTimeout = true;
-    proc.kill("SIGKILL");
+    proc.kill('SIGKILL');
   }
 
   // -- keep an idle worker from holding the Node event loop open -------------

@@ -170,10 +170,7 @@ function recoverFloat(value: Rational, approx: number, decimals: number): Ration
   const ulps = BigInt(FLOAT_RECOVERY_ULPS);
   const noise: Rational = exp >= 0 ? { num: ulps * 2n ** BigInt(exp), den: 1n } : { num: ulps, den: 2n ** BigInt(-exp) };
   const halfUnit: Rational = { num: 1n, den: 2n * 10n ** BigInt(decimals) };
-  return (
-    simplestNear(value, noise, FLOAT_RECOVERY_MAX_DEN) ??
-    simplestNear(value, halfUnit, ROUNDING_RECOVERY_MAX_DEN)
-  );
+  return simplestNear(value, noise, FLOAT_RECOVERY_MAX_DEN) ?? simplestNear(value, halfUnit, ROUNDING_RECOVERY_MAX_DEN);
 }
 
 function simplestNear(value: Rational, delta: Rational, maxDen: bigint): Rational | null {
@@ -194,10 +191,10 @@ function simplestNear(value: Rational, delta: Rational, maxDen: bigint): Rationa
 function parseDecimal(text: string): NumericValue | null {
   const m = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
   if (!m) return null;
-  const sign = m[1] === "-" ? -1n : 1n;
-  const intPart = m[2] ?? "";
-  const fracRaw = m[3] ?? "";
-  if (intPart === "" && fracRaw === "") return null;
+  const sign = m[1] === '-' ? -1n : 1n;
+  const intPart = m[2] ?? '';
+  const fracRaw = m[3] ?? '';
+  if (intPart === '' && fracRaw === '') return null;
   const exp = m[4] !== undefined ? Number.parseInt(m[4], 10) : 0;
   const approx = Number(text);
   if (!Number.isFinite(exp) || Math.abs(exp) > MAX_EXACT_EXPONENT) {
@@ -205,13 +202,12 @@ function parseDecimal(text: string): NumericValue | null {
   }
   // Digits after the point as written, once the exponent is applied ("18.50" has 2).
   const decimals = Math.max(fracRaw.length - exp, 0);
-  const fracDigits = fracRaw.replace(/0+$/, "");
-  const digits = BigInt((intPart || "0") + fracDigits) * sign;
+  const fracDigits = fracRaw.replace(/0+$/, '');
+  const digits = BigInt((intPart || '0') + fracDigits) * sign;
   const scale = fracDigits.length - exp;
-  let exact =
-    scale >= 0 ? makeRational(digits, 10n ** BigInt(scale)) : makeRational(digits * 10n ** BigInt(-scale), 1n);
+  let exact = scale >= 0 ? makeRational(digits, 10n ** BigInt(scale)) : makeRational(digits * 10n ** BigInt(-scale), 1n);
   let inexact = false;
-  const significant = ((intPart || "0") + fracDigits).replace(/^0+/, "").length;
+  const significant = ((intPart || '0') + fracDigits).replace(/^0+/, '').length;
   if (exact && Math.max(scale, 0) > MAX_EXACT_FRACTION_DIGITS && significant >= FLOAT_RENDERING_MIN_DIGITS) {
     const recovered = recoverFloat(exact, approx, Math.max(scale, 0));
     if (recovered) exact = recovered;
@@ -242,38 +238,63 @@ function divideValues(a: NumericValue, b: NumericValue): NumericValue | null {
 // Text normalisation
 
 const WORD_NUMBERS: Record<string, number> = {
-  zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17,
-  eighteen: 18, nineteen: 19, twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70,
-  eighty: 80, ninety: 90, hundred: 100,
+  zero: 0,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
+  nineteen: 19,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  fifty: 50,
+  sixty: 60,
+  seventy: 70,
+  eighty: 80,
+  ninety: 90,
+  hundred: 100,
 };
 
 /** Undoes the LaTeX / typography that hides plain numbers. */
 function normalizeText(text: string): string {
   let s = text;
-  s = s.replace(/[\u2212\u2013\u2014\u2012]/g, "-"); // unicode minus / dashes
-  s = s.replace(/[\u00a0\u2009\u202f]/g, " ");
-  s = s.replace(/(\d)\{,\}(?=\d)/g, "$1,"); // 1{,}000
-  s = s.replace(/\\[!,;: ]/g, " ");
-  s = s.replace(/\\\$/g, "$");
-  s = s.replace(/\\%/g, "%");
-  s = s.replace(/\\(?:left|right)\b/g, "");
-  s = s.replace(/\\(?:text|textbf|textrm|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}/g, " $1 ");
+  s = s.replace(/[\u2212\u2013\u2014\u2012]/g, '-'); // unicode minus / dashes
+  s = s.replace(/[\u00a0\u2009\u202f]/g, ' ');
+  s = s.replace(/(\d)\{,\}(?=\d)/g, '$1,'); // 1{,}000
+  s = s.replace(/\\[!,;: ]/g, ' ');
+  s = s.replace(/\\\$/g, '$');
+  s = s.replace(/\\%/g, '%');
+  s = s.replace(/\\(?:left|right)\b/g, '');
+  s = s.replace(/\\(?:text|textbf|textrm|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}/g, ' $1 ');
   // \frac{a}{b}, \dfrac{a}{b}, \tfrac12, with an optional leading minus.
   for (let i = 0; i < 3; i++) {
-    s = s.replace(/\\[dt]?frac\s*\{\s*([^{}]*?)\s*\}\s*\{\s*([^{}]*?)\s*\}/g, " ($1)/($2) ");
-    s = s.replace(/\\[dt]?frac\s*(\d)\s*(\d)/g, " $1/$2 ");
+    s = s.replace(/\\[dt]?frac\s*\{\s*([^{}]*?)\s*\}\s*\{\s*([^{}]*?)\s*\}/g, ' ($1)/($2) ');
+    s = s.replace(/\\[dt]?frac\s*(\d)\s*(\d)/g, ' $1/$2 ');
   }
   // "(3)/(4)" from the rewrite above becomes "3/4" when both sides are plain numbers.
-  s = s.replace(/\(\s*(-?[\d.,]+)\s*\)\s*\/\s*\(\s*([\d.,]+)\s*\)/g, "$1/$2");
-  s = s.replace(/-\s+(\d+\/\d+)/g, "-$1");
+  s = s.replace(/\(\s*(-?[\d.,]+)\s*\)\s*\/\s*\(\s*([\d.,]+)\s*\)/g, '$1/$2');
+  s = s.replace(/-\s+(\d+\/\d+)/g, '-$1');
   // Mixed numbers "2 1/2" (proper fraction part only) -> "5/2".
   s = s.replace(/(?<![\d.,/])(\d{1,9}) +(\d{1,9})\s*\/\s*(\d{1,9})(?![\d./])/g, (all, a: string, b: string, c: string) => {
     const [w, n, d] = [BigInt(a), BigInt(b), BigInt(c)];
     return d > 0n && n > 0n && n < d ? `${w * d + n}/${d}` : all;
   });
-  s = s.replace(/\^\s*\{?\\circ\}?/g, " ");
-  s = s.replace(/\\(?:cdot|times)/g, " * ");
+  s = s.replace(/\^\s*\{?\\circ\}?/g, ' ');
+  s = s.replace(/\\(?:cdot|times)/g, ' * ');
   return s;
 }
 
@@ -304,9 +325,9 @@ function scanNumbers(text: string): NumberToken[] {
       continue;
     }
     const start = m.index;
-    const before = start > 0 ? text[start - 1] ?? "" : "";
-    let negative = m[1] === "-";
-    const core = m[3] ?? "";
+    const before = start > 0 ? (text[start - 1] ?? '') : '';
+    let negative = m[1] === '-';
+    const core = m[3] ?? '';
     if (negative && /[\w.)\]}]/.test(before)) {
       // binary minus ("10-3"): the number itself is positive
       negative = false;
@@ -314,9 +335,9 @@ function scanNumbers(text: string): NumberToken[] {
       // part of an identifier such as x2 or H2O
       continue;
     }
-    let canonical = (negative ? "-" : "") + core.replace(/,/g, "") + (m[4] ?? "");
-    if (m[5] !== undefined) canonical += "/" + m[5];
-    if (m[6] !== undefined) canonical += "%";
+    let canonical = (negative ? '-' : '') + core.replace(/,/g, '') + (m[4] ?? '');
+    if (m[5] !== undefined) canonical += '/' + m[5];
+    if (m[6] !== undefined) canonical += '%';
     out.push({ index: start, end: start + m[0].length, canonical });
   }
   return out;
@@ -325,14 +346,14 @@ function scanNumbers(text: string): NumberToken[] {
 /** First number in a marker payload; takes the part after the last "=". */
 function numberInPayload(payload: string): string | null {
   let seg = payload;
-  const eq = seg.lastIndexOf("=");
+  const eq = seg.lastIndexOf('=');
   if (eq >= 0 && /\d/.test(seg.slice(eq + 1))) seg = seg.slice(eq + 1);
   const tokens = scanNumbers(seg);
   if (tokens.length > 0) return tokens[0]!.canonical;
   const word = /^[\s:*$(]*(?:(negative|minus)\s+)?([a-z]+)\b/i.exec(seg);
   if (word) {
-    const v = WORD_NUMBERS[(word[2] ?? "").toLowerCase()];
-    if (v !== undefined) return (word[1] ? "-" : "") + String(v);
+    const v = WORD_NUMBERS[(word[2] ?? '').toLowerCase()];
+    if (v !== undefined) return (word[1] ? '-' : '') + String(v);
   }
   return null;
 }
@@ -348,22 +369,21 @@ function boxedContents(text: string): { index: number; content: string }[] {
     const start = j;
     for (; j < text.length && depth > 0; j++) {
       const c = text[j];
-      if (c === "{") depth++;
-      else if (c === "}") depth--;
+      if (c === '{') depth++;
+      else if (c === '}') depth--;
     }
     if (depth === 0) out.push({ index: m.index, content: text.slice(start, j - 1) });
   }
   return out;
 }
 
-const ANSWER_PHRASE_RE =
-  /\banswer(?:\s*\*\*)?\s*(?:is\b|:|=|would\s+be\b|will\s+be\b|should\s+be\b)\s*(?:\*\*)?\s*(?::\s*)?/gi;
+const ANSWER_PHRASE_RE = /\banswer(?:\s*\*\*)?\s*(?:is\b|:|=|would\s+be\b|will\s+be\b|should\s+be\b)\s*(?:\*\*)?\s*(?::\s*)?/gi;
 const HASH_RE = /####\s*/g;
 const CONTINUATION_RE = /\n\s*(?:#+\s*)?(?:question|q|problem|user|human|instruction)\s*\d*\s*[:.]/gi;
-const STOP_TOKENS = ["<|im_end|>", "<|endoftext|>", "</s>", "<|eot_id|>"];
+const STOP_TOKENS = ['<|im_end|>', '<|endoftext|>', '</s>', '<|eot_id|>'];
 
 function firstSentence(s: string): string {
-  const line = s.replace(/^\s+/, "").split("\n", 1)[0] ?? "";
+  const line = s.replace(/^\s+/, '').split('\n', 1)[0] ?? '';
   const cut = /\.(?:\s|$)/.exec(line);
   return (cut ? line.slice(0, cut.index) : line).slice(0, 200);
 }
@@ -392,7 +412,7 @@ function findHedge(segment: string, atEnd: boolean): string | null {
   let m: RegExpExecArray | null;
   let found: string | null = null;
   while ((m = HEDGE_RE.exec(segment)) !== null) {
-    if (!atEnd || !/\d/.test(segment.slice(m.index + m[0].length))) found = m[0].replace(/\s+/g, " ").trim();
+    if (!atEnd || !/\d/.test(segment.slice(m.index + m[0].length))) found = m[0].replace(/\s+/g, ' ').trim();
   }
   return found;
 }
@@ -405,7 +425,7 @@ function markerHits(text: string): MarkerHit[] {
     while ((m = re.exec(text)) !== null) {
       const after = text.slice(m.index + m[0].length, m.index + m[0].length + 400);
       // "The answer is \boxed{18}" is handled by the boxed hit.
-      const segment = firstSentence(after.replace(/\\(?:boxed|fbox)\s*\{/, ""));
+      const segment = firstSentence(after.replace(/\\(?:boxed|fbox)\s*\{/, ''));
       const value = numberInPayload(segment);
       if (value !== null) hits.push({ index: m.index, value, segment });
     }
@@ -426,7 +446,7 @@ interface NumericReading {
 }
 
 function readNumericAnswer(text: string): NumericReading {
-  if (typeof text !== "string" || text.length === 0) return { answer: null, hedge: null };
+  if (typeof text !== 'string' || text.length === 0) return { answer: null, hedge: null };
   let s = text.length > MAX_TEXT_CHARS ? text.slice(-MAX_TEXT_CHARS) : text;
   for (const tok of STOP_TOKENS) {
     const i = s.indexOf(tok);
@@ -475,34 +495,34 @@ export function extractNumericAnswer(text: string): string | null {
 /** Parses a canonical / plain answer string ("1,000", "$18.00", "-3/4", "50%"). */
 function parseAnswerString(text: string): NumericValue | null {
   let s = normalizeText(text).trim();
-  s = s.replace(/^\$\s*|\s*\$$/g, "").trim(); // $...$ math delimiters or currency
-  s = s.replace(/^\\\(|\\\)$/g, "").trim();
+  s = s.replace(/^\$\s*|\s*\$$/g, '').trim(); // $...$ math delimiters or currency
+  s = s.replace(/^\\\(|\\\)$/g, '').trim();
   let percent = false;
   const pm = /^(.*?)\s*(?:%|percent|per\s+cent)$/i.exec(s);
   if (pm) {
     percent = true;
-    s = (pm[1] ?? "").trim();
+    s = (pm[1] ?? '').trim();
   }
-  s = s.replace(/^\(\s*(.*?)\s*\)$/, "$1");
+  s = s.replace(/^\(\s*(.*?)\s*\)$/, '$1');
   let negative = false;
-  if (s.startsWith("-")) {
+  if (s.startsWith('-')) {
     negative = true;
     s = s.slice(1).trim();
-  } else if (s.startsWith("+")) {
+  } else if (s.startsWith('+')) {
     s = s.slice(1).trim();
   }
-  s = s.replace(/^\$\s*/, "");
+  s = s.replace(/^\$\s*/, '');
   const strip = (x: string): string | null => {
     const t = x.trim();
-    if (/^\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(t)) return t.replace(/,/g, "");
+    if (/^\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(t)) return t.replace(/,/g, '');
     if (/^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(t)) return t;
     return null;
   };
   let value: NumericValue | null = null;
-  const slash = s.indexOf("/");
+  const slash = s.indexOf('/');
   if (slash >= 0) {
-    const a = strip(s.slice(0, slash).replace(/^\(|\)$/g, ""));
-    const b = strip(s.slice(slash + 1).replace(/^\(|\)$/g, ""));
+    const a = strip(s.slice(0, slash).replace(/^\(|\)$/g, ''));
+    const b = strip(s.slice(slash + 1).replace(/^\(|\)$/g, ''));
     if (a === null || b === null) return null;
     const av = parseDecimal(a);
     const bv = parseDecimal(b);
@@ -534,11 +554,11 @@ function percentVariants(v: NumericValue): NumericValue[] {
 }
 
 function toValue(x: string | number): NumericValue | null {
-  if (typeof x === "number") {
+  if (typeof x === 'number') {
     if (!Number.isFinite(x)) return null;
     return parseAnswerString(String(x));
   }
-  if (typeof x !== "string") return null;
+  if (typeof x !== 'string') return null;
   const direct = parseAnswerString(x);
   if (direct) return direct;
   const extracted = extractNumericAnswer(x);
@@ -558,9 +578,7 @@ function nonTerminating(v: NumericValue): boolean {
 function isRoundingOf(rounded: NumericValue, truth: NumericValue): boolean {
   if (rounded.decimals === null || rounded.decimals < 1 || !rounded.exact) return false;
   if (!nonTerminating(truth)) return false;
-  const diff = Math.abs(
-    truth.exact ? ratToNumber(ratSub(rounded.exact, truth.exact)) : rounded.approx - truth.approx,
-  );
+  const diff = Math.abs(truth.exact ? ratToNumber(ratSub(rounded.exact, truth.exact)) : rounded.approx - truth.approx);
   const scale = Math.abs(truth.approx);
   return diff < 10 ** -rounded.decimals && diff <= NUMERIC_REL_TOL * scale;
 }
@@ -607,10 +625,9 @@ export function verifyNumeric(prediction: string, reference: string | number): N
 
 /** True when `text` is a plain number answer (used to route untyped items). */
 export function isPlainNumber(text: string | number): boolean {
-  if (typeof text === "number") return Number.isFinite(text);
-  if (typeof text !== "string") return false;
+  if (typeof text === 'number') return Number.isFinite(text);
+  if (typeof text !== 'string') return false;
   return PLAIN_NUMBER_RE.test(text.trim()) && parseAnswerString(text) !== null;
 }
 
-const PLAIN_NUMBER_RE =
-  /^[+-]?\$?\s*(?:\d{1,3}(?:,\d{3})+|\d+|(?=\.\d))(?:\.\d*)?(?:[eE][+-]?\d+)?(?:\s*\/\s*\d+(?:\.\d+)?)?\s*%?$/;
+const PLAIN_NUMBER_RE = /^[+-]?\$?\s*(?:\d{1,3}(?:,\d{3})+|\d+|(?=\.\d))(?:\.\d*)?(?:[eE][+-]?\d+)?(?:\s*\/\s*\d+(?:\.\d+)?)?\s*%?$/;

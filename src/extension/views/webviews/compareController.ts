@@ -52,7 +52,10 @@ export class CompareController {
     this.subs = [a.onChange(changed), b.onChange(changed)];
     this.endpoint.onNotify('ready', () => {
       this.ready = true;
-      this.endpoint.notify('init', { restore: { runA: a.runDir, runB: b.runDir }, title: compareTitle({ runA: a.runDir, runB: b.runDir }) });
+      this.endpoint.notify('init', {
+        restore: { runA: a.runDir, runB: b.runDir },
+        title: compareTitle({ runA: a.runDir, runB: b.runDir }),
+      });
       this.push();
     });
     this.endpoint.onRequest('window', (params) => {

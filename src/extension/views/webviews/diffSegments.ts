@@ -60,7 +60,11 @@ function rubricDims(rubric: Rubric | null): Array<{ name: string; value: number 
   return Object.entries(rubric ?? {}).flatMap(([name, value]) => (name !== 'total' && typeof value === 'number' ? [{ name, value }] : []));
 }
 
-export function pairOf(left: TraceText, right: TraceText, extra: Partial<Pick<DiffPair, 'kind' | 'rubric' | 'rubricTotal'>> = {}): DiffPair {
+export function pairOf(
+  left: TraceText,
+  right: TraceText,
+  extra: Partial<Pick<DiffPair, 'kind' | 'rubric' | 'rubricTotal'>> = {},
+): DiffPair {
   const d = diffSegments(left.text, right.text);
   return {
     left: { title: left.title, meta: left.meta ?? {} },
@@ -75,19 +79,30 @@ export function pairOf(left: TraceText, right: TraceText, extra: Partial<Pick<Di
 }
 
 /** The pairs of a TraceLift-Groups record, with the texts each pair compares: the reference against each negative, then each further positive. */
-export function groupRecordPairs(record: GroupRecord, where: string): { view: DiffViewData; texts: Array<{ left: TraceText; right: TraceText }> } {
+export function groupRecordPairs(
+  record: GroupRecord,
+  where: string,
+): { view: DiffViewData; texts: Array<{ left: TraceText; right: TraceText }> } {
   const traces = expandGroup(record);
   const ref = traces.find((t) => t.isReference);
   const texts: Array<{ left: TraceText; right: TraceText }> = [];
   const pairs: DiffPair[] = [];
   if (ref) {
-    const left: TraceText = { title: `${record.problem_id} · reference (positive_pool[0])`, text: ref.text, meta: { rubric_total: ref.rubricTotal } };
+    const left: TraceText = {
+      title: `${record.problem_id} · reference (positive_pool[0])`,
+      text: ref.text,
+      meta: { rubric_total: ref.rubricTotal },
+    };
     const others = [...traces.filter((t) => t.role === 'negative'), ...traces.filter((t) => t.role === 'positive' && !t.isReference)];
     for (const t of others) {
       const right: TraceText =
         t.negativeKind === null
           ? { title: `${record.problem_id} · positive_pool[${t.index}]`, text: t.text, meta: {} }
-          : { title: `${record.problem_id} · negative_bank[${t.index}] (${t.negativeKind})`, text: t.text, meta: { negative_kind: t.negativeKind } };
+          : {
+              title: `${record.problem_id} · negative_bank[${t.index}] (${t.negativeKind})`,
+              text: t.text,
+              meta: { negative_kind: t.negativeKind },
+            };
       texts.push({ left, right });
       pairs.push(pairOf(left, right, { kind: t.negativeKind ?? 'positive', rubric: rubricDims(t.rubric), rubricTotal: t.rubricTotal }));
     }

@@ -50,7 +50,9 @@ export class InspectorController {
     this.endpoint.onRequest('diffWithSibling', ({ sampleId }) => {
       const data = this.loaded;
       if (!data) throw new Error('no sample loaded');
-      const group = this.source.index.readGroup(this.source.index.groupOf(this.source.index.findSample(data.problemId, data.sample.sample_id, data.line)).group);
+      const group = this.source.index.readGroup(
+        this.source.index.groupOf(this.source.index.findSample(data.problemId, data.sample.sample_id, data.line)).group,
+      );
       const other = group.samples.find((s) => s.sample_id === sampleId);
       if (!other) throw new Error(`no sample ${sampleId} in this group`);
       const meta = (s: typeof other) => ({ label: s.label, uplift: s.uplift, reward: s.reward?.value ?? null, line: data.line });
@@ -114,7 +116,7 @@ export class InspectorController {
         level: live ? 'info' : 'error',
         message:
           idx.status === 'missing'
-            ? idx.statusMessage() ?? `Run directory not found: ${this.source.runDir}`
+            ? (idx.statusMessage() ?? `Run directory not found: ${this.source.runDir}`)
             : live
               ? `Waiting for sample ${t.sampleId} of problem ${t.problemId} to arrive in ${path.basename(this.source.runDir)}…`
               : `Sample ${t.sampleId} of problem ${t.problemId} is not in ${this.source.runDir}${t.line ? ` (line ${t.line})` : ''}.`,

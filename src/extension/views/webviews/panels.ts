@@ -171,14 +171,17 @@ export class WebviewManager implements ViewActions, vscode.Disposable {
     const arm = () => {
       clearTimeout(timer);
       alive = false;
-      timer = setTimeout(() => {
-        if (alive || !panel.visible || tries >= 3) return;
-        tries++;
-        this.logLine(`${view}: the webview did not answer; loading it again (try ${tries})`);
-        controller.resetHandshake?.();
-        load();
-        arm();
-      }, 4000 * (tries + 1));
+      timer = setTimeout(
+        () => {
+          if (alive || !panel.visible || tries >= 3) return;
+          tries++;
+          this.logLine(`${view}: the webview did not answer; loading it again (try ${tries})`);
+          controller.resetHandshake?.();
+          load();
+          arm();
+        },
+        4000 * (tries + 1),
+      );
     };
     load();
     arm();
@@ -284,7 +287,11 @@ export class WebviewManager implements ViewActions, vscode.Disposable {
             const why = !persisted.success ? describeIssues(persisted.error) : restore ? describeIssues(restore.error) : 'no state';
             this.logLine(`cannot restore a ${viewType} panel: ${why}`);
             panel.webview.options = { enableScripts: false, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media')] };
-            panel.webview.html = buildMessageHtml(panel.webview.cspSource, this.styleUri(panel.webview), 'This TraceLift view could not be restored after the reload. Close it and open it again.');
+            panel.webview.html = buildMessageHtml(
+              panel.webview.cspSource,
+              this.styleUri(panel.webview),
+              'This TraceLift view could not be restored after the reload. Close it and open it again.',
+            );
             return;
           }
           attach(panel, restore.data);
