@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { readEvents, RunWriter } from '../../src/engine/run/runDir';
+import { readEvents, RunWriter, sampleRows } from '../../src/engine/run/runDir';
 import { BaselineCache, baselineKey } from '../../src/engine/uplift/baselineCache';
-import { SamplingSchema } from '../../src/engine/contract';
+import { RolloutGroupSchema, SamplingSchema } from '../../src/engine/contract';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tl-run-'));
 const started = { time: 't', type: 'run_started', run_id: 'r', run_kind: 'eval', engine_version: '0', config: {} } as const;
@@ -102,4 +102,42 @@ test('baseline cache: key changes with what changes executor behaviour; entries 
   const again = new BaselineCache(dir);
   assert.equal(again.size, 1);
   assert.equal(again.get(k)!.attempts.length, 1);
+});
+
+test('sample rows: a per-trace baseline (no_trace) is the row baseline, else the group baseline', () => {
+  const tally = (successes: number, valid: number) => ({
+    successes,
+    valid,
+    requested: valid,
+    failed: 0,
+    rate: valid ? successes / valid : null,
+  });
+  const sample = (id: string, noTrace: ReturnType<typeof tally> | null) => ({
+    sample_id: id,
+    source: 'reference',
+    trace: 't',
+    with_trace: { tally: tally(3, 4), attempts: [] },
+    uplift: null,
+    e2e: null,
+    reward: null,
+    ...(noTrace ? { no_trace: { tally: noTrace, attempts: [] } } : {}),
+  });
+  const group = RolloutGroupSchema.parse({
+    time: 't',
+    type: 'rollout_group',
+    group_index: 0,
+    task: 'gsm8k',
+    task_kind: 'math',
+    problem_id: 'p1',
+    problem: 'q',
+    baseline: { tally: tally(1, 4), attempts: [], cache_key: 'k', from_cache: false },
+    samples: [sample('own', tally(2, 3)), sample('cached', null)],
+  });
+  const [own, cached] = sampleRows(group);
+  assert.equal(own.baseline_rate, 2 / 3);
+  assert.equal(own.baseline_valid, 3);
+  assert.equal(cached.baseline_rate, 0.25);
+  assert.equal(cached.baseline_valid, 4);
+  assert.equal(own.with_trace_rate, 0.75);
+  assert.ok(!('no_trace' in own));
 });

@@ -193,7 +193,9 @@ export function summaryFromEvents(events: RunEvent[]): RunSummary | null {
 
 export function sampleRows(group: RolloutGroup): TraceSampleRow[] {
   return group.samples.map((s) => {
-    const { with_trace, ...rest } = s;
+    const { with_trace, no_trace, e2e_attempt: _e2eAttempt, ...rest } = s;
+    // protocol.baseline per_trace: the trace's own no-trace samples are its baseline.
+    const baseline = no_trace?.tally ?? group.baseline.tally;
     return {
       ...rest,
       task: group.task,
@@ -202,8 +204,8 @@ export function sampleRows(group: RolloutGroup): TraceSampleRow[] {
       with_trace_successes: with_trace.tally.successes,
       with_trace_valid: with_trace.tally.valid,
       with_trace_rate: with_trace.tally.rate,
-      baseline_rate: group.baseline.tally.rate,
-      baseline_valid: group.baseline.tally.valid,
+      baseline_rate: baseline.rate,
+      baseline_valid: baseline.valid,
       failed_calls: with_trace.tally.failed,
     };
   });
