@@ -1,5 +1,6 @@
 // Bundles the extension host, its search worker and the CLI (CommonJS, Node 20) and the webviews
 // (one IIFE per view for the browser, loaded by the panels from dist/webview/).
+/* global process */
 import * as esbuild from 'esbuild';
 
 const watch = process.argv.includes('--watch');

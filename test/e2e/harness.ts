@@ -159,7 +159,7 @@ function httpStatus(url: string): Promise<number> {
 /** Every descendant pid of `root` (Linux /proc), deepest last. */
 function descendants(root: number): number[] {
   const children = new Map<number, number[]>();
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = fs.readdirSync('/proc');
   } catch {
@@ -541,7 +541,7 @@ export async function waitForWorkbench(page: Page, timeout = TIMEOUTS.workbench)
     await page.locator('.monaco-workbench .part.activitybar').first().waitFor({ state: 'visible', timeout });
     await page.locator('.monaco-workbench .part.statusbar').first().waitFor({ state: 'visible', timeout });
   } catch (err) {
-    throw new Error(`the VS Code workbench did not appear within ${timeout / 1000}s: ${(err as Error).message}`);
+    throw new Error(`the VS Code workbench did not appear within ${timeout / 1000}s: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -606,7 +606,7 @@ export async function runCommand(page: Page, label: string, timeout = TIMEOUTS.c
       .allTextContents()
       .catch(() => []);
     await page.keyboard.press('Escape');
-    throw new Error(`${(err as Error).message}; the palette offered: ${JSON.stringify(offered.slice(0, 10))}`);
+    throw new Error(`${(err as Error).message}; the palette offered: ${JSON.stringify(offered.slice(0, 10))}`, { cause: err });
   }
   if (index === 1) await page.keyboard.press('Enter');
   else await rows.nth(index - 1).click();

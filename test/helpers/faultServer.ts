@@ -94,7 +94,7 @@ export async function startFaultServer(opts: FaultServerOptions = {}): Promise<F
     req.on('data', (c: string) => (raw += c));
     req.on('end', () => {
       const path = (req.url ?? '').split('?')[0]!;
-      let body: Record<string, unknown> = {};
+      let body: Record<string, unknown>;
       try {
         body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
       } catch {

@@ -25,7 +25,9 @@ export function sandboxPythonSource(name: SandboxPythonFile): string {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
       const why = (err as NodeJS.ErrnoException).code ?? String(err);
-      throw new Error(`sandbox Python file missing or unreadable: ${file} (${why}); the extension or checkout is incomplete`);
+      throw new Error(`sandbox Python file missing or unreadable: ${file} (${why}); the extension or checkout is incomplete`, {
+        cause: err,
+      });
     }
     cache.set(name, text);
   }

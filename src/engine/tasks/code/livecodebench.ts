@@ -106,7 +106,7 @@ export const livecodebench: TaskModule = {
     rows.forEach((row, i) => {
       if (split !== 'test' && row._version !== split) return;
       let cases: unknown;
-      let metadata: Record<string, unknown> = {};
+      let metadata: Record<string, unknown>;
       try {
         cases = JSON.parse(row.public_test_cases);
         metadata = JSON.parse(row.metadata) as Record<string, unknown>;

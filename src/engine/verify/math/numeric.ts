@@ -518,7 +518,7 @@ function parseAnswerString(text: string): NumericValue | null {
     if (/^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/.test(t)) return t;
     return null;
   };
-  let value: NumericValue | null = null;
+  let value: NumericValue | null;
   const slash = s.indexOf('/');
   if (slash >= 0) {
     const a = strip(s.slice(0, slash).replace(/^\(|\)$/g, ''));
