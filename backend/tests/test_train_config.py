@@ -110,6 +110,18 @@ def test_grpo_config_is_the_config_not_trl_defaults(tmp_path):
     assert lora.model_init_kwargs is None
 
 
+def test_a_vllm_server_url_sends_planner_rollouts_there(tmp_path):
+    url = "http://127.0.0.1:8002"
+    args = grpo_config(config(vllm_server_url=url), tmp_path, Placement("cpu", False), 5, None)
+    assert (args.use_vllm, args.vllm_mode, args.vllm_server_base_url) == (True, "server", url)
+    # use_vllm without a URL: TRL's default server address
+    default = grpo_config(config(use_vllm=True), tmp_path, Placement("cpu", False), 5, None)
+    assert (default.use_vllm, default.vllm_mode, default.vllm_server_base_url) == (True, "server", None)
+    assert (default.vllm_server_host, default.vllm_server_port) == ("0.0.0.0", 8000)
+    off = grpo_config(config(), tmp_path, Placement("cpu", False), 5, None)
+    assert not off.use_vllm and off.vllm_server_base_url is None
+
+
 def test_planner_sources(tmp_path):
     embedded = planner_source({"model": "embedded", "gguf_file": None})
     assert (embedded.name_or_path, embedded.gguf_file) == (str((REPO_ROOT / EMBEDDED_GGUF).parent), EMBEDDED_GGUF.name)

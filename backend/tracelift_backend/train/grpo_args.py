@@ -126,9 +126,11 @@ def grpo_config(
         use_cpu=placement.device == "cpu",
         # Memory for time: off, as TrainingArguments (TRL 1.16 turns it on); it does not change the result.
         activation_checkpointing=False,
-        # Planner rollouts: transformers generate, or a TRL vLLM server (`trl vllm-serve`)
-        use_vllm=config["use_vllm"],
+        # Planner rollouts: transformers generate, or a TRL vLLM server (`trl vllm-serve`); a server URL
+        # means rollouts go there (None: TRL's host/port defaults, 0.0.0.0:8000)
+        use_vllm=config["use_vllm"] or config["vllm_server_url"] is not None,
         vllm_mode="server",
+        vllm_server_base_url=config["vllm_server_url"],
         # The reward function reads problem_id and task
         remove_unused_columns=False,
         # Checkpoints, logs
