@@ -132,6 +132,77 @@ test('compact rows carry ids, k/K, baseline, uplift, reward, flags and a short p
   assert.equal(idx.findSample(g3.problem_id, s.sample_id, 99), -1, 'the line disambiguates');
 });
 
+test('a trace, sample id or label holding hidden characters flags its row "hidden-text" (not an error); tabs and line breaks do not', () => {
+  const g = syntheticGroup(0, { samples: 4 });
+  g.samples[0]!.trace = 'the answer is \u202E81';
+  g.samples[1]!.sample_id = 'sample\u200B1';
+  g.samples[2]!.label = 'calc\u2066error';
+  g.samples[3]!.trace = 'line one\n\tline two\r\n';
+  g.samples[3]!.label = null;
+  const idx = new RunIndex('/nowhere');
+  idx.ingest(Buffer.from(eventLine(g)), 0);
+  const hidden = [0, 1, 2, 3].map((i) => idx.row(i).flags.includes('hidden-text'));
+  assert.deepEqual(hidden, [true, true, true, false]);
+  const errorsOnly = viewIds(idx, RunQuerySchema.parse({ filter: { errorsOnly: true } }));
+  assert.deepEqual(
+    errorsOnly,
+    [0, 1, 2, 3].filter((i) => idx.row(i).flags.some((f) => f !== 'no-reward' && f !== 'hidden-text')),
+    'hidden text alone does not make a row an error',
+  );
+});
+
+test('a later group event of the same (step, problem_id) supersedes the earlier one: only its rows are listed and counted', () => {
+  const first = [0, 1, 2].map((i) => syntheticGroup(i));
+  // Problem 1 re-scored by a resume: the same (step, problem_id), other figures.
+  const again = syntheticGroup(1, { seed: 7 });
+  assert.equal(again.problem_id, first[1]!.problem_id);
+  const queries = [
+    RunQuerySchema.parse({ sort: { key: 'arrival', dir: 'asc' } }),
+    RunQuerySchema.parse({ sort: { key: 'arrival', dir: 'desc' } }),
+    RunQuerySchema.parse({ sort: { key: 'uplift', dir: 'desc' } }),
+    RunQuerySchema.parse({ filter: { task: first[1]!.task } }),
+  ];
+  const live = new RunIndex('/nowhere');
+  live.ingest(Buffer.from(first.map(eventLine).join('')), 0);
+  for (const q of queries) viewIds(live, q); // lists built before the re-score
+  live.ingest(Buffer.from(eventLine(again)), live.offset);
+  const whole = new RunIndex('/nowhere');
+  whole.ingest(Buffer.from([...first, again].map(eventLine).join('')), 0);
+  // Rows 4–7 are the first event of problem 1; rows 12–15 its later event.
+  const old = [4, 5, 6, 7];
+  for (const idx of [live, whole]) {
+    assert.equal(idx.rowCount, 16, 'the index keeps every row');
+    assert.equal(idx.liveRowCount, 12, 'the superseded group does not count');
+    for (const q of queries) {
+      const ids = viewIds(idx, q);
+      assert.deepEqual(ids, naive(idx, q), queryKey(q));
+      assert.ok(!ids.some((id) => old.includes(id)), `no superseded row listed: ${queryKey(q)}`);
+    }
+    assert.deepEqual(viewIds(idx, queries[0]!), [0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15]);
+    for (const id of old) {
+      assert.ok(idx.isSuperseded(id));
+      assert.ok(idx.row(id).flags.includes('superseded'), 'a row read directly says it is superseded');
+    }
+    assert.ok(!idx.isSuperseded(12));
+    const p1 = idx.problems().find((p) => p.problemId === again.problem_id)!;
+    assert.deepEqual(
+      p1.samples.map((r) => r.rowId),
+      [12, 13, 14, 15],
+    );
+    assert.equal(idx.findSample(again.problem_id, again.samples[0]!.sample_id), 12, 'the latest sample is found');
+    assert.equal(idx.row(12).uplift, again.samples[0]!.uplift);
+  }
+});
+
+test('the same problem at another training step is not superseded', () => {
+  const a = syntheticGroup(0, { groupsPerStep: 1 });
+  const b = { ...syntheticGroup(0, { groupsPerStep: 1, seed: 3 }), step: 1 };
+  const idx = new RunIndex('/nowhere');
+  idx.ingest(Buffer.from(eventLine(a) + eventLine(b)), 0);
+  assert.equal(idx.liveRowCount, 8);
+  assert.deepEqual(viewIds(idx, RunQuerySchema.parse({ sort: { key: 'arrival', dir: 'asc' } })), [0, 1, 2, 3, 4, 5, 6, 7]);
+});
+
 test('makePreview collapses whitespace and bounds the length', () => {
   assert.equal(makePreview('a\n\n  b\tc', 10), 'a b c');
   const long = makePreview('x'.repeat(500), 20);
@@ -158,7 +229,8 @@ function naive(idx: RunIndex, q: RunQuery, match?: (trace: string) => boolean, t
       const ok = r.e2e !== null ? r.e2e >= 0.5 : (r.withRate ?? -1) >= 0.5;
       if (ok !== (f.success === 'success')) return false;
     }
-    if (f.errorsOnly && !r.flags.some((x) => x !== 'no-reward')) return false;
+    if (r.flags.includes('superseded')) return false;
+    if (f.errorsOnly && !r.flags.some((x) => x !== 'no-reward' && x !== 'hidden-text')) return false;
     if (match && !match(traces![r.rowId]!)) return false;
     return true;
   });

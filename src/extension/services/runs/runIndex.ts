@@ -27,7 +27,7 @@ import { RunQueries, type QueryView, type RowQuery } from './runQueries';
 import { RunRows, type GroupLocation, type RunRow } from './runRows';
 import { RunSearches, type CompiledSearch, type SearchEntry, type SearchProgress } from './runSearch';
 
-export { FLAGS, makePreview, type RunRow } from './runRows';
+export { FLAGS, SUPERSEDED_FLAG, makePreview, type RunRow } from './runRows';
 export { queryKey, type QueryView, type RowQuery } from './runQueries';
 export { problemKey, HISTOGRAM_BINS, type ProblemAgg } from './runAggregates';
 export type { SearchEntry, SearchProgress } from './runSearch';
@@ -98,6 +98,10 @@ export class RunIndex {
   }
   get groupCount(): number {
     return this.rows.groupCount;
+  }
+  /** Rows that count: a superseded group's rows (a later group event of its (step, problem_id)) are left out, as in the row lists. */
+  get liveRowCount(): number {
+    return this.rows.liveRowCount;
   }
   /** Bytes of events.jsonl consumed (just past the last complete line). */
   get offset(): number {
@@ -219,6 +223,11 @@ export class RunIndex {
 
   row(i: number): RunRow {
     return this.rows.row(i);
+  }
+
+  /** True when a later group event of the row's (step, problem_id) replaced its group (it is not listed and does not count). */
+  isSuperseded(rowId: number): boolean {
+    return this.rows.isSuperseded(rowId);
   }
 
   /** Group ordinal of a row, its events.jsonl line and byte range. */

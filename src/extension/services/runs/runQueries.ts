@@ -4,6 +4,9 @@
  * merged (value sorts); a full rebuild only when the index was reset or a
  * search found matches among older rows. Positions are found by binary
  * search. At most a few lists are kept (least recently used dropped).
+ * Rows of superseded groups (a later group event of their (step,
+ * problem_id), the engine's rule) are never listed: a supersede drops them
+ * from lists already built.
  * No `vscode` import.
  */
 import { ERROR_MASK, type RunRows } from './runRows';
@@ -56,6 +59,8 @@ export class QueryView {
   search: SearchEntry | null = null;
   searchGen = -1;
   epoch = -1;
+  /** The rows' supersedeGen when superseded rows were last dropped. */
+  supersedeGen = -1;
   lastUsed = 0;
 
   constructor(
@@ -105,7 +110,10 @@ export class RunQueries {
     const limit = search ? Math.min(search.scannedRows, this.rows.rowCount) : this.rows.rowCount;
     const stale = v.epoch !== epoch || v.search !== search || (search !== null && v.searchGen !== search.gen);
     if (stale) this.rebuild(v, search, epoch, limit);
-    else if (v.builtRows < limit) this.extend(v, search, limit);
+    else {
+      if (v.supersedeGen !== this.rows.supersedeGen) this.dropSuperseded(v);
+      if (v.builtRows < limit) this.extend(v, search, limit);
+    }
     return v;
   }
 
@@ -147,8 +155,9 @@ export class RunQueries {
     const r = this.rows;
     const taskId = f.task === null ? -2 : r.tasks.lookup(f.task);
     const { upliftSign: sign, upliftMin: min, upliftMax: max, success, errorsOnly } = f;
-    const { rGroup, gTask, rUplift, rE2e, rWithRate: rWith, rFlags } = r;
+    const { rGroup, gTask, gSuperseded, rUplift, rE2e, rWithRate: rWith, rFlags } = r;
     return (i) => {
+      if (gSuperseded.get(rGroup.get(i))) return false;
       if (taskId !== -2 && gTask.get(rGroup.get(i)) !== taskId) return false;
       const u = rUplift.get(i);
       if (sign !== 'any') {
@@ -212,9 +221,21 @@ export class RunQueries {
     v.ids = ids;
     v.n = m;
     v.builtRows = n;
+    v.supersedeGen = this.rows.supersedeGen;
     v.search = search;
     v.searchGen = search ? search.gen : -1;
     v.epoch = epoch;
+  }
+
+  /** Takes the rows of groups superseded since the list was built out of it (order kept: no re-sort). */
+  private dropSuperseded(v: QueryView): void {
+    let m = 0;
+    for (let p = 0; p < v.n; p++) {
+      const id = v.ids[p]!;
+      if (!this.rows.isSuperseded(id)) v.ids[m++] = id;
+    }
+    v.n = m;
+    v.supersedeGen = this.rows.supersedeGen;
   }
 
   private extend(v: QueryView, search: SearchEntry | null, n: number): void {

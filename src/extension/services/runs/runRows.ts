@@ -5,16 +5,21 @@
  * group is re-read from disk on demand. No `vscode` import.
  */
 import type { RolloutGroup } from '../../../engine/contract';
+import { LatestGroups } from '../../../engine/run/supersede';
+import { hasHiddenChars } from '../../../shared/safeText';
 import { Column, Interner, f64, i32, u8 } from './columns';
 
-export const FLAGS = { errors: 1, failedCalls: 2, timeout: 4, noReward: 8, baselineFailed: 16 } as const;
+export const FLAGS = { errors: 1, failedCalls: 2, timeout: 4, noReward: 8, baselineFailed: 16, hiddenText: 32 } as const;
 const FLAG_NAMES: Array<[number, string]> = [
   [FLAGS.errors, 'errors'],
   [FLAGS.failedCalls, 'failed-calls'],
   [FLAGS.timeout, 'timeout'],
   [FLAGS.noReward, 'no-reward'],
   [FLAGS.baselineFailed, 'baseline-failed'],
+  [FLAGS.hiddenText, 'hidden-text'],
 ];
+/** The flag a row gets when a later group event of its (step, problem_id) superseded its group. */
+export const SUPERSEDED_FLAG = 'superseded';
 /** Flags that count as "errors" for the errors-only filter. */
 export const ERROR_MASK = FLAGS.errors | FLAGS.failedCalls | FLAGS.timeout | FLAGS.baselineFailed;
 
@@ -43,7 +48,12 @@ export interface RunRow {
   reward: number | null;
   e2e: number | null;
   rm: number | null;
-  /** "errors" (sample.errors), "failed-calls", "timeout", "no-reward", "baseline-failed". */
+  /**
+   * "errors" (sample.errors), "failed-calls", "timeout", "no-reward",
+   * "baseline-failed", "hidden-text" (invisible or reordering characters in
+   * the trace, sample id or label), "superseded" (a later group event of its
+   * (step, problem_id) replaced its group: it no longer counts).
+   */
   flags: string[];
   /** sample.errors plus failed calls. */
   errorCount: number;
@@ -73,39 +83,54 @@ export const nn = (v: number): number | null => (v === v ? v : null);
 const num = (v: number | null | undefined): number => (v === null || v === undefined ? NaN : v);
 
 export class RunRows {
+  /** Every typed column, registered as it is made, so clearing and sizing cannot miss one. */
+  private readonly typed: Array<Column<Float64Array | Int32Array | Uint8Array>> = [];
+  private column<C extends Column<Float64Array | Int32Array | Uint8Array>>(c: C): C {
+    this.typed.push(c);
+    return c;
+  }
+
   // groups (one per rollout_group line)
-  readonly gOffset = f64();
-  readonly gLength = i32();
-  readonly gLine = i32();
-  readonly gIndex = i32();
-  readonly gStep = i32();
-  readonly gTask = i32();
+  readonly gOffset = this.column(f64());
+  readonly gLength = this.column(i32());
+  readonly gLine = this.column(i32());
+  readonly gIndex = this.column(i32());
+  readonly gStep = this.column(i32());
+  readonly gTask = this.column(i32());
   readonly gProblem: string[] = [];
-  readonly gBaseRate = f64();
-  readonly gBaseK = i32();
-  readonly gBaseM = i32();
-  readonly gFirstRow = i32();
-  readonly gRows = i32();
+  readonly gBaseRate = this.column(f64());
+  readonly gBaseK = this.column(i32());
+  readonly gBaseM = this.column(i32());
+  readonly gFirstRow = this.column(i32());
+  readonly gRows = this.column(i32());
+  /** 1 when a later group event of the same (step, problem_id) superseded this one. */
+  readonly gSuperseded = this.column(u8());
 
   // rows (one per sample)
-  readonly rGroup = i32();
+  readonly rGroup = this.column(i32());
   readonly rSampleId: string[] = [];
-  readonly rSource = i32();
-  readonly rLabel = i32();
+  readonly rSource = this.column(i32());
+  readonly rLabel = this.column(i32());
   readonly rPreview: string[] = [];
-  readonly rK = i32();
-  readonly rValid = i32();
-  readonly rFailed = i32();
-  readonly rWithRate = f64();
-  readonly rUplift = f64();
-  readonly rReward = f64();
-  readonly rE2e = f64();
-  readonly rRm = f64();
-  readonly rFlags = u8();
-  readonly rErrCount = i32();
+  readonly rK = this.column(i32());
+  readonly rValid = this.column(i32());
+  readonly rFailed = this.column(i32());
+  readonly rWithRate = this.column(f64());
+  readonly rUplift = this.column(f64());
+  readonly rReward = this.column(f64());
+  readonly rE2e = this.column(f64());
+  readonly rRm = this.column(f64());
+  readonly rFlags = this.column(u8());
+  readonly rErrCount = this.column(i32());
 
   readonly tasks = new Interner();
   private readonly strings = new Interner();
+  /** The latest group ordinal per (step, problem_id): the engine's supersede rule. */
+  private readonly latest = new LatestGroups<number>();
+  /** Rows of superseded groups. */
+  private supersededRows = 0;
+  /** Increases whenever a group is superseded (lists built before drop its rows). */
+  supersedeGen = 0;
 
   constructor(private readonly previewChars = 160) {}
 
@@ -116,20 +141,25 @@ export class RunRows {
     return this.gOffset.length;
   }
 
-  private columns(): Array<Column<Float64Array | Int32Array | Uint8Array>> {
-    return [
-      this.gOffset, this.gLength, this.gLine, this.gIndex, this.gStep, this.gTask, this.gBaseRate, this.gBaseK, this.gBaseM, this.gFirstRow, this.gRows,
-      this.rGroup, this.rSource, this.rLabel, this.rK, this.rValid, this.rFailed, this.rWithRate, this.rUplift, this.rReward, this.rE2e, this.rRm, this.rFlags, this.rErrCount,
-    ];
+  /** Rows that count: those of groups no later group event superseded. */
+  get liveRowCount(): number {
+    return this.rowCount - this.supersededRows;
+  }
+
+  isSuperseded(rowId: number): boolean {
+    return this.gSuperseded.get(this.rGroup.get(rowId)) === 1;
   }
 
   clear(): void {
-    for (const c of this.columns()) c.clear();
+    for (const c of this.typed) c.clear();
     this.gProblem.length = 0;
     this.rSampleId.length = 0;
     this.rPreview.length = 0;
     this.tasks.clear();
     this.strings.clear();
+    this.latest.clear();
+    this.supersededRows = 0;
+    this.supersedeGen++;
   }
 
   /** Adds a group's rows; returns the id of its first row. */
@@ -150,6 +180,13 @@ export class RunRows {
     this.gBaseM.push(base.valid);
     this.gFirstRow.push(firstRow);
     this.gRows.push(g.samples.length);
+    this.gSuperseded.push(0);
+    const before = this.latest.put(g, gi);
+    if (before !== undefined) {
+      this.gSuperseded.set(before, 1);
+      this.supersededRows += this.gRows.get(before);
+      this.supersedeGen++;
+    }
     for (const s of g.samples) {
       const t = s.with_trace.tally;
       let flags = 0;
@@ -158,6 +195,7 @@ export class RunRows {
       if (s.with_trace.attempts.some((a) => a.verdict?.status && /timeout|timed.?out/i.test(a.verdict.status))) flags |= FLAGS.timeout;
       if (s.reward === null) flags |= FLAGS.noReward;
       if (baselineFailed) flags |= FLAGS.baselineFailed;
+      if (hasHiddenChars(s.trace) || hasHiddenChars(s.sample_id) || (s.label !== null && hasHiddenChars(s.label))) flags |= FLAGS.hiddenText;
       this.rGroup.push(gi);
       this.rSampleId.push(s.sample_id);
       this.rSource.push(this.strings.id(s.source));
@@ -204,7 +242,7 @@ export class RunRows {
       reward: nn(this.rReward.get(i)),
       e2e: nn(this.rE2e.get(i)),
       rm: nn(this.rRm.get(i)),
-      flags: FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name),
+      flags: [...FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name), ...(this.gSuperseded.get(g) ? [SUPERSEDED_FLAG] : [])],
       errorCount: this.rErrCount.get(i),
     };
   }
@@ -239,7 +277,7 @@ export class RunRows {
   /** Approximate bytes held by the columns and strings (for the benchmark). */
   approxBytes(): number {
     let b = 0;
-    for (const c of this.columns()) b += c.bytes;
+    for (const c of this.typed) b += c.bytes;
     for (const list of [this.rPreview, this.rSampleId, this.gProblem]) for (const s of list) b += s.length + 16;
     return b;
   }
