@@ -21,7 +21,7 @@ import {
 } from '../../engine/contract';
 import { defaultRunDirName, type TraceSourceRequest } from '../../engine/eval/buildConfig';
 import { assembleRun, type AssembledRun } from '../../engine/eval/runComponents';
-import { runEval } from '../../engine/eval/runEval';
+import { missingRewardEndpoint, runEval } from '../../engine/eval/runEval';
 import { groupMathProblem, parseGroupLine, recordIndexAtLine, taskForGroupSource, type GroupRecord } from '../../engine/groups';
 import { EVENTS_FILE } from '../../engine/run/runDir';
 import { requireTaskFile, resolveDataDir } from '../../engine/tasks/dataDir';
@@ -34,7 +34,9 @@ import { openSettings, primaryRunsFolder, readSettings, type TraceLiftSettings }
 import type { ActiveRuns } from '../services/activeRuns';
 import type { ApiKeys, KeyTarget } from '../services/apiKeys';
 import { probeEndpoint, stageProblemFile } from '../services/evalPrep';
+import { dataFilePick } from '../views/labels';
 import type { WebviewApi } from '../views/webviewApi';
+import { safeLine } from '../../shared/safeText';
 
 export interface EvalDeps {
   log: (line: string) => void;
@@ -147,7 +149,7 @@ function taskItems(settings: TraceLiftSettings): Item<ProblemChoice>[] {
         try {
           requireTaskFile(task, dataDir, split);
         } catch {
-          missing = `missing ${path.join(dataDir, task.files.find((f) => f.split === split)?.path ?? '')}`;
+          missing = `missing ${safeLine(path.join(dataDir, task.files.find((f) => f.split === split)?.path ?? ''), 120)}`;
         }
       }
       items.push({
@@ -178,9 +180,10 @@ function fileItems(entries: DataFileEntry[]): Item<ProblemChoice>[] {
   for (const e of entries) {
     const choice = fileChoice(e);
     if (!choice) continue;
+    const shown = dataFilePick(e, e.detection);
     items.push({
-      label: `$(file) ${path.basename(e.fsPath)}`,
-      description: e.rel,
+      label: `$(file) ${shown.label}`,
+      description: shown.description,
       detail: `${e.detection.label}${choice.kind === 'groups' ? ' (problems with their own traces)' : ''} · ${describeCounts(e.detection)} · task ${choice.task}`,
       value: choice,
     });
@@ -203,7 +206,7 @@ export async function pickEvalPlan(deps: EvalDeps, preset: { file?: string } = {
         taskItems(settings),
         1,
         stepsFor(settings, null),
-        `Which benchmark do the traces of ${path.basename(preset.file)} belong to?`,
+        `Which benchmark do the traces of ${safeLine(path.basename(preset.file))} belong to?`,
       );
       if (!problems) return undefined;
       return finishPlan(settings, problems, { kind: 'file', path: entry.fsPath, format: 'traces' });
@@ -211,7 +214,7 @@ export async function pickEvalPlan(deps: EvalDeps, preset: { file?: string } = {
     problems = entry ? (fileChoice(entry) ?? undefined) : undefined;
     if (!problems) {
       void vscode.window.showErrorMessage(
-        `TraceLift: ${path.basename(preset.file)} is not a benchmark, groups or traces file TraceLift can evaluate (${entry ? describeCounts(entry.detection) : 'unreadable'}).`,
+        `TraceLift: ${safeLine(path.basename(preset.file))} is not a benchmark, groups or traces file TraceLift can evaluate (${entry ? describeCounts(entry.detection) : 'unreadable'}).`,
       );
       return undefined;
     }
@@ -237,7 +240,7 @@ export async function pickEvalPlan(deps: EvalDeps, preset: { file?: string } = {
     p.url && p.model
       ? {
           label: 'Planner endpoint',
-          description: `${p.model} at ${p.url}`,
+          description: `${safeLine(p.model)} at ${safeLine(p.url, 120)}`,
           value: { kind: 'planner', url: p.url, model: p.model, api: p.api, tracesPerProblem: p.tracesPerProblem },
         }
       : {
@@ -249,10 +252,11 @@ export async function pickEvalPlan(deps: EvalDeps, preset: { file?: string } = {
   const traceFiles = deps.dataFiles.entries(['traces', 'groups']);
   if (traceFiles.length) traceItems.push({ label: 'Trace files in this workspace', kind: vscode.QuickPickItemKind.Separator });
   for (const e of traceFiles) {
+    const shown = dataFilePick(e, e.detection);
     traceItems.push({
-      label: `$(file) ${path.basename(e.fsPath)}`,
-      description: e.rel,
-      detail: `${e.detection.label} · ${describeCounts(e.detection)}`,
+      label: `$(file) ${shown.label}`,
+      description: shown.description,
+      detail: shown.detail,
       value: { kind: 'file', path: e.fsPath, format: e.detection.kind === 'groups' ? 'groups' : 'traces' },
     });
   }
@@ -282,7 +286,7 @@ async function finishPlan(settings: TraceLiftSettings, problems: ProblemChoice, 
       e.url && e.model
         ? {
             label: 'Executor endpoint from settings',
-            description: `${e.model} at ${e.url} (${e.api ?? `${settings.protocol.preset} preset's API`})`,
+            description: `${safeLine(e.model)} at ${safeLine(e.url, 120)} (${e.api ?? `${settings.protocol.preset} preset's API`})`,
             value: 'endpoint',
           }
         : {
@@ -374,6 +378,18 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
     void vscode.window.showErrorMessage('TraceLift: open a folder first — runs are written under its runs folder (tracelift.runsFolder).');
     return;
   }
+  // A reward mode without its endpoint fails now, naming the setting, before any server is started.
+  const rewardMode = plan.rewardMode ?? defaultRewardMode({ rmUrl: settings.rmUrl, judgeUrl: settings.judge.url });
+  const noEndpoint = missingRewardEndpoint({ mode: rewardMode, rm_url: settings.rmUrl, judge: settings.judge.url });
+  if (noEndpoint) {
+    const setting = REWARD_MODE_ENDPOINT[rewardMode] === 'rm' ? 'rmUrl' : 'judge.url';
+    void vscode.window.showErrorMessage(`TraceLift: ${noEndpoint}.`, 'Open Settings').then((c) => {
+      if (c) void openSettings(setting);
+    });
+    return;
+  }
+  /** The plan's title holds file names or a problem id: shown as one safe line. */
+  const shownTitle = safeLine(plan.title, 120);
   const task = getTask(plan.problems.task);
   const name = plan.group ? `uplift-${plan.group.origin.problem_id.replace(/[^\w.-]+/g, '_').slice(0, 40)}` : task.name;
   let runDir = path.join(runsFolder, defaultRunDirName(name));
@@ -384,7 +400,6 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
   if (plan.executor === 'endpoint' && settings.executor.url)
     endpoints.push({ what: 'executor', url: settings.executor.url, key: 'executor', setting: 'executor.url' });
   if (plan.traces.kind === 'planner') endpoints.push({ what: 'planner', url: plan.traces.url, key: 'planner', setting: 'planner.url' });
-  const rewardMode = plan.rewardMode ?? defaultRewardMode({ rmUrl: settings.rmUrl, judgeUrl: settings.judge.url });
   if (REWARD_MODE_ENDPOINT[rewardMode] === 'judge' && settings.judge.url)
     endpoints.push({ what: 'judge', url: settings.judge.url, key: 'judge', setting: 'judge.url' });
   for (const ep of endpoints) {
@@ -392,7 +407,7 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
     if (!probe.reachable) {
       deps.log(`${ep.what} endpoint ${ep.url} unreachable: ${probe.error}`);
       const choice = await vscode.window.showErrorMessage(
-        `TraceLift: the ${ep.what} endpoint ${ep.url} is unreachable (${probe.error}). Start the server or fix tracelift.${ep.setting}.`,
+        `TraceLift: the ${ep.what} endpoint ${safeLine(ep.url, 120)} is unreachable (${safeLine(probe.error, 200)}). Start the server or fix tracelift.${ep.setting}.`,
         'Open Settings',
         'Run Anyway',
       );
@@ -425,12 +440,12 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
     }
   } catch (err) {
     fs.rmSync(runDir, { recursive: true, force: true }); // nothing was run: leave no empty run behind
-    void vscode.window.showErrorMessage(`TraceLift: ${(err as Error).message}`);
+    void vscode.window.showErrorMessage(`TraceLift: ${safeLine((err as Error).message, 400)}`);
     return;
   }
 
   await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `TraceLift: ${plan.title}`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: `TraceLift: ${shownTitle}`, cancellable: true },
     async (progress, token) => {
       const abort = new AbortController();
       const cancel = token.onCancellationRequested(() => abort.abort());
@@ -506,7 +521,7 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
         const result = await running;
         const s = result.summary;
         const failed = s.micro.failed_calls ? ` ${s.micro.failed_calls} executor call(s) failed — see the log.` : '';
-        const text = `TraceLift: ${plan.title} ${result.status} — ${s.micro.problems} problems, ${s.micro.traces} traces, uplift ${signed(s.mean_uplift)}, with-trace ${pct(s.with_trace_success)} vs no-trace ${pct(s.no_trace_success)}.${failed}`;
+        const text = `TraceLift: ${shownTitle} ${result.status} — ${s.micro.problems} problems, ${s.micro.traces} traces, uplift ${signed(s.mean_uplift)}, with-trace ${pct(s.with_trace_success)} vs no-trace ${pct(s.no_trace_success)}.${failed}`;
         const show = failed ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
         void show(text, 'Open Run', 'Show Log').then((c) => {
           if (c === 'Open Run') deps.webviews.openRunView(runDir);
@@ -515,7 +530,7 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
       } catch (err) {
         const message = (err as Error).message;
         deps.log(`eval failed: ${message}`);
-        void vscode.window.showErrorMessage(`TraceLift: ${plan.title} failed — ${message}`, 'Show Log').then((c) => {
+        void vscode.window.showErrorMessage(`TraceLift: ${shownTitle} failed — ${safeLine(message, 400)}`, 'Show Log').then((c) => {
           if (c) deps.output.show(true);
         });
       } finally {
@@ -548,18 +563,18 @@ export async function groupRecordAt(
   try {
     doc = await vscode.workspace.openTextDocument(uri);
   } catch (err) {
-    void vscode.window.showErrorMessage(`TraceLift: cannot open ${uri.fsPath}: ${(err as Error).message}`);
+    void vscode.window.showErrorMessage(`TraceLift: cannot open ${safeLine(uri.fsPath, 200)}: ${safeLine((err as Error).message, 400)}`);
     return undefined;
   }
   if (line < 0 || line >= doc.lineCount) {
-    void vscode.window.showErrorMessage(`TraceLift: ${path.basename(uri.fsPath)} has no line ${line + 1}.`);
+    void vscode.window.showErrorMessage(`TraceLift: ${safeLine(path.basename(uri.fsPath))} has no line ${line + 1}.`);
     return undefined;
   }
   const text = doc.lineAt(line).text;
   try {
     return { text, index: recordIndexAtLine(doc.getText(), line), record: parseGroupLine(text, path.basename(uri.fsPath), line + 1) };
   } catch (err) {
-    void vscode.window.showErrorMessage(`TraceLift: ${(err as Error).message}.`);
+    void vscode.window.showErrorMessage(`TraceLift: ${safeLine((err as Error).message, 400)}.`);
     return undefined;
   }
 }
@@ -573,7 +588,7 @@ export async function measureUpliftCommand(deps: EvalDeps, uri: vscode.Uri, line
   const task = taskForGroupSource(g.source, mathTaskNames());
   if (!groupMathProblem(g, task)) {
     void vscode.window.showErrorMessage(
-      `TraceLift: group ${g.problem_id} has no reference_solution (its gold answer), so its traces cannot be scored.`,
+      `TraceLift: group ${safeLine(g.problem_id)} has no reference_solution (its gold answer), so its traces cannot be scored.`,
     );
     return;
   }
