@@ -2,8 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EndpointSchema, SamplingSchema } from '../../src/engine/contract';
 import * as net from 'node:net';
+import { getEventListeners } from 'node:events';
 import OpenAI from 'openai';
 import { ExecutorClient } from '../../src/engine/executor/client';
+import { RequestSignals } from '../../src/engine/executor/requestSignals';
 import { CircuitBreaker, ExecutorDownError } from '../../src/engine/executor/circuitBreaker';
 import { completeFetch, MAX_RETRY_AFTER_MS } from '../../src/engine/executor/completeFetch';
 import { describeFailure, InvalidResponseError, TransportError } from '../../src/engine/executor/failures';
@@ -279,4 +281,52 @@ test('completions API: the prompt is rendered by renderCompletion (default: ours
   assert.equal(never.health().down_after, 0);
   const defaulted = new ExecutorClient(EndpointSchema.parse({ base_url: 'http://127.0.0.1:9/v1', model: 'm' }));
   assert.equal(defaulted.health().down_after, 8);
+});
+
+test('abort listeners do not pile up on a long-lived signal over many requests (no MaxListenersExceededWarning)', async () => {
+  const srv = await startFakeOpenAI({ answer: () => '4', honourN: true, failFirst: 1 });
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => {
+    if (w.name === 'MaxListenersExceededWarning') warnings.push(w);
+  };
+  process.on('warning', onWarning);
+  try {
+    const cancel = new AbortController();
+    const client = new ExecutorClient(EndpointSchema.parse({ base_url: srv.url, model: 'm', concurrency: 12 }), { signal: cancel.signal });
+    for (let i = 0; i < 25; i++) {
+      // the first calls are retried: every SDK attempt adds a listener to the signal it is given
+      const gens = await client.sample(msgs, sampling, 2);
+      assert.ok(gens.every((g) => g.text === '4'));
+      assert.equal(getEventListeners(cancel.signal, 'abort').length, 0, `after request ${i + 1}`);
+    }
+    const inFlight = Promise.all(Array.from({ length: 12 }, () => client.sample(msgs, sampling, 1)));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(getEventListeners(cancel.signal, 'abort').length, 1, 'one listener while calls are in flight');
+    await inFlight;
+    assert.equal(getEventListeners(cancel.signal, 'abort').length, 0);
+    await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    assert.deepEqual(warnings, []);
+  } finally {
+    process.off('warning', onWarning);
+    await srv.close();
+  }
+});
+
+test('RequestSignals: any shared signal aborts the calls in flight; no listener left once they settle', async () => {
+  const cancel = new AbortController();
+  const breaker = new AbortController();
+  const listeners = () => getEventListeners(cancel.signal, 'abort').length + getEventListeners(breaker.signal, 'abort').length;
+  const signals = new RequestSignals([cancel.signal, breaker.signal]);
+  assert.equal(await signals.run(async (signal) => signal.aborted), false);
+  assert.equal(listeners(), 0);
+  const waitForAbort = (signal: AbortSignal) =>
+    new Promise<unknown>((resolve) => signal.addEventListener('abort', () => resolve(signal.reason)));
+  const calls = [signals.run(waitForAbort), signals.run(waitForAbort)];
+  assert.equal(listeners(), 2, 'one per shared signal, however many calls');
+  breaker.abort('down');
+  assert.deepEqual(await Promise.all(calls), ['down', 'down']);
+  assert.equal(listeners(), 0);
+  // a shared signal already aborted: the call starts aborted
+  assert.equal(await signals.run(async (signal) => signal.aborted), true);
+  assert.equal(listeners(), 0);
 });

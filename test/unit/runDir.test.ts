@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readEvents, RunWriter, sampleRows } from '../../src/engine/run/runDir';
 import { BaselineCache, baselineKey } from '../../src/engine/uplift/baselineCache';
-import { RolloutGroupSchema, SamplingSchema } from '../../src/engine/contract';
+import { RolloutGroupSchema, SamplingSchema, type TraceSampleRow } from '../../src/engine/contract';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tl-run-'));
 const started = { time: 't', type: 'run_started', run_id: 'r', run_kind: 'eval', engine_version: '0', config: {} } as const;
@@ -133,7 +133,7 @@ test('sample rows: a per-trace baseline (no_trace) is the row baseline, else the
     baseline: { tally: tally(1, 4), attempts: [], cache_key: 'k', from_cache: false },
     samples: [sample('own', tally(2, 3)), sample('cached', null)],
   });
-  const [own, cached] = sampleRows(group);
+  const [own, cached] = sampleRows(group) as [TraceSampleRow, TraceSampleRow];
   assert.equal(own.baseline_rate, 2 / 3);
   assert.equal(own.baseline_valid, 3);
   assert.equal(cached.baseline_rate, 0.25);

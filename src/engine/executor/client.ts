@@ -24,6 +24,7 @@ import type { ChatMessage } from '../prompts/templates';
 import { CircuitBreaker, ExecutorDownError, type ExecutorHealth } from './circuitBreaker';
 import { completeFetch } from './completeFetch';
 import { describeFailure } from './failures';
+import { RequestSignals } from './requestSignals';
 import { readChoice, type ChoiceOutcome } from './wireFormat';
 
 export { ExecutorDownError, type ExecutorHealth } from './circuitBreaker';
@@ -77,7 +78,8 @@ export class ExecutorClient {
   private readonly onRequest?: ExecutorClientOptions['onRequest'];
   private readonly renderCompletion: (messages: ChatMessage[]) => string;
   private readonly breaker: CircuitBreaker;
-  private readonly signal: AbortSignal;
+  /** Per-call signals that the caller's signal and the breaker's abort. */
+  private readonly requestSignals: RequestSignals;
   private readonly cancelSignal?: AbortSignal;
   /** null until probed when endpoint.n_sampling is "auto". */
   private honoursN: boolean | null;
@@ -109,7 +111,7 @@ export class ExecutorClient {
       },
     });
     this.cancelSignal = opts.signal;
-    this.signal = opts.signal ? AbortSignal.any([opts.signal, this.breaker.signal]) : this.breaker.signal;
+    this.requestSignals = new RequestSignals(opts.signal ? [opts.signal, this.breaker.signal] : [this.breaker.signal]);
   }
 
   /** What identifies this executor's behaviour, for cache keys (never the API key). */
@@ -194,17 +196,18 @@ export class ExecutorClient {
   }
 
   private async chat(messages: ChatMessage[], sampling: Sampling, n: number): Promise<ChoiceOutcome[]> {
-    const res = await this.openai.chat.completions.create(
-      { model: this.endpoint.model, messages, n, ...samplingParams(sampling) },
-      { signal: this.signal },
+    const res = await this.requestSignals.run((signal) =>
+      this.openai.chat.completions.create({ model: this.endpoint.model, messages, n, ...samplingParams(sampling) }, { signal }),
     );
     return res.choices.map((c) => readChoice(c, 'chat'));
   }
 
   private async complete(messages: ChatMessage[], sampling: Sampling, n: number): Promise<ChoiceOutcome[]> {
-    const res = await this.openai.completions.create(
-      { model: this.endpoint.model, prompt: this.renderCompletion(messages), n, ...samplingParams(sampling) },
-      { signal: this.signal },
+    const res = await this.requestSignals.run((signal) =>
+      this.openai.completions.create(
+        { model: this.endpoint.model, prompt: this.renderCompletion(messages), n, ...samplingParams(sampling) },
+        { signal },
+      ),
     );
     return res.choices.map((c) => readChoice(c, 'completions'));
   }

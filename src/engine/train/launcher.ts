@@ -13,7 +13,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunEvent, RunSummary, TaskKind } from '../contract';
@@ -129,8 +128,6 @@ export async function launchTraining(req: TrainLaunchRequest): Promise<TrainingR
 
   // 3. Executor, scorers, reward service.
   const cancelScoring = new AbortController();
-  // Every executor call of the run listens to it.
-  setMaxListeners(Infinity, cancelScoring.signal);
   let executor: ExecutorChoice | null = null;
   const components: RunComponents[] = [];
   let service: RewardService | null = null;
