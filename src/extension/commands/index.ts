@@ -161,7 +161,8 @@ async function tracesOfFile(file: string): Promise<{ picks: TracePick[]; skipped
 /** The samples of a run, from its shared index (traces read back from events.jsonl when picked). */
 function tracesOfRun(index: RunIndex): TracePick[] {
   const picks: TracePick[] = [];
-  for (let i = 0; i < Math.min(index.rowCount, MAX_PICKS); i++) {
+  for (let i = 0; i < index.rowCount && picks.length < MAX_PICKS; i++) {
+    if (index.isSuperseded(i)) continue; // a later group of the same (step, problem) replaced it
     const row = index.row(i);
     picks.push({
       ...samplePick(row),
