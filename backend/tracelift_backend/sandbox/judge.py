@@ -663,13 +663,18 @@ class Judge(object):
                 self.load_failed = (e.kind, e.msg)
             raise
 
-    def load_child(self):
+    def next_reply(self):
+        """The child's next message; if it died or went silent past the deadline, abort the candidate."""
         msg = self.wait(self.deadline, self.call_output_cap)
         if msg is None:
             kind, why = self.exit_reason()
             self.kill_all()
             self.last_abort = (kind, why)
             raise CandidateAbort(kind, why)
+        return msg
+
+    def load_child(self):
+        msg = self.next_reply()
         if msg.get("t") == "compile_error":
             self.kill_all()
             raise CompileFailed(msg)
@@ -722,12 +727,7 @@ class Judge(object):
         self.stdout_len = 0
         self.stderr_len = 0
         self.send(req)
-        msg = self.wait(self.deadline, self.call_output_cap)
-        if msg is None:
-            kind, why = self.exit_reason()
-            self.kill_all()
-            self.last_abort = (kind, why)
-            raise CandidateAbort(kind, why)
+        msg = self.next_reply()
         if "ok" in msg:
             try:
                 return decode(msg["ok"], self.resolve)
