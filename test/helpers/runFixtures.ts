@@ -1,7 +1,8 @@
 /** Small, valid run records for tests of readers (explorer, annotations). */
 import { RolloutGroupSchema, type RolloutGroup } from '../../src/engine/contract';
 
-const tally = (successes: number, valid: number) => ({
+/** A success tally as the scorer writes it (no failed calls). */
+export const tally = (successes: number, valid: number) => ({
   successes,
   valid,
   requested: valid,

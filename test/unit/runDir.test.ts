@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { readEvents, RunWriter, sampleRows } from '../../src/engine/run/runDir';
 import { BaselineCache, baselineKey } from '../../src/engine/uplift/baselineCache';
 import { RolloutGroupSchema, SamplingSchema, type TraceSampleRow } from '../../src/engine/contract';
+import { tally } from '../helpers/runFixtures';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'tl-run-'));
 const started = { time: 't', type: 'run_started', run_id: 'r', run_kind: 'eval', engine_version: '0', config: {} } as const;
@@ -105,13 +106,6 @@ test('baseline cache: key changes with what changes executor behaviour; entries 
 });
 
 test('sample rows: a per-trace baseline (no_trace) is the row baseline, else the group baseline', () => {
-  const tally = (successes: number, valid: number) => ({
-    successes,
-    valid,
-    requested: valid,
-    failed: 0,
-    rate: valid ? successes / valid : null,
-  });
   const sample = (id: string, noTrace: ReturnType<typeof tally> | null) => ({
     sample_id: id,
     source: 'reference',
