@@ -45,7 +45,8 @@ export function cancelOnSignals(log: (line: string) => void, proc: NodeJS.Proces
   };
   proc.stdout.on('error', onPipeError);
   proc.stderr.on('error', onPipeError);
-  // Every request in flight listens to the signal: more than the default 10 is expected.
+  // Executor clients, the runner, and each RM request in flight (fetch and its backoff) listen to
+  // the signal: more than the default 10 at once is expected with a concurrent RM.
   setMaxListeners(0, controller.signal);
   proc.on('SIGINT', onSignal);
   proc.on('SIGTERM', onSignal);
