@@ -149,6 +149,15 @@ test('a trace, sample id or label holding hidden characters flags its row "hidde
     [0, 1, 2, 3].filter((i) => idx.row(i).flags.some((f) => f !== 'no-reward' && f !== 'hidden-text')),
     'hidden text alone does not make a row an error',
   );
+  // A problem id (or task) with hidden characters flags every row of its group.
+  const g2 = syntheticGroup(1, { samples: 2 });
+  g2.problem_id = 'gsm8k/\u202E7';
+  const idx2 = new RunIndex('/nowhere');
+  idx2.ingest(Buffer.from(eventLine(g2)), 0);
+  assert.deepEqual(
+    [0, 1].map((i) => idx2.row(i).flags.includes('hidden-text')),
+    [true, true],
+  );
 });
 
 test('a later group event of the same (step, problem_id) supersedes the earlier one: only its rows are listed and counted', () => {

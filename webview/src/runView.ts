@@ -12,7 +12,6 @@ import { RunQuerySchema, runViewProtocol, type Row, type RunQuery, type RunState
 import { WebviewClient } from './common/bridge';
 import { histogram, histogramLabel, lineChart } from './common/charts';
 import { byId, h, replace, setText, setTitle, shown, throttled } from './common/dom';
-import { hasHiddenChars } from '../../src/shared/safeText';
 import { count, num, pct, signClass, signed } from './common/format';
 import { VirtualList, type ListViewState, type WindowRequest } from './common/virtualList';
 
@@ -254,11 +253,8 @@ function renderRow(el: HTMLElement, row: Row): void {
   setText(r.problem, row.problemId);
   setText(r.sample, row.label ? `${row.sampleId} · ${row.label}` : row.sampleId);
   setText(r.task, row.step !== null ? `${row.task} · step ${row.step}` : row.task);
-  // A trace the index flagged, or ids and preview here, holding invisible or reordering characters.
-  const hidden =
-    !row.flags.includes('hidden-text') &&
-    [row.problemId, row.sampleId, row.label, row.task, row.preview].some((t) => t !== null && hasHiddenChars(t));
-  const flags = hidden ? [...row.flags, 'hidden-text'] : row.flags;
+  // 'hidden-text' comes from the host's index, which checks every text of the row once.
+  const flags = row.flags;
   const flagText = flags.join(' ');
   if (r.flags.dataset.value !== flagText) {
     r.flags.dataset.value = flagText;

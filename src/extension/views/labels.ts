@@ -30,12 +30,9 @@ export interface PickText {
 /** The row flag a run index sets on a sample whose trace holds hidden characters. */
 export const HIDDEN_FLAG = 'hidden-text';
 
-/** True when a sample's trace (flag) or its ids and label hold invisible or reordering characters. */
+/** True when a sample's trace, ids, task, source or label hold invisible or reordering characters (the index's flag). */
 export function sampleHasHidden(s: RunRow): boolean {
-  return (
-    s.flags.includes(HIDDEN_FLAG) ||
-    [s.problemId, s.sampleId, s.label, s.source, s.task, s.preview].some((t) => typeof t === 'string' && hasHiddenChars(t))
-  );
+  return s.flags.includes(HIDDEN_FLAG);
 }
 
 /** "reference" for "gsm8k/test/0#reference" under its problem (raw: for webview titles, which the webview makes safe). */

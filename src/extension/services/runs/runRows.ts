@@ -187,6 +187,8 @@ export class RunRows {
       this.supersededRows += this.gRows.get(before);
       this.supersedeGen++;
     }
+    // Every text of a row that a view shows is checked here, once, so views read the flag.
+    const groupHidden = hasHiddenChars(g.problem_id) || hasHiddenChars(g.task);
     for (const s of g.samples) {
       const t = s.with_trace.tally;
       let flags = 0;
@@ -195,7 +197,14 @@ export class RunRows {
       if (s.with_trace.attempts.some((a) => a.verdict?.status && /timeout|timed.?out/i.test(a.verdict.status))) flags |= FLAGS.timeout;
       if (s.reward === null) flags |= FLAGS.noReward;
       if (baselineFailed) flags |= FLAGS.baselineFailed;
-      if (hasHiddenChars(s.trace) || hasHiddenChars(s.sample_id) || (s.label !== null && hasHiddenChars(s.label))) flags |= FLAGS.hiddenText;
+      if (
+        groupHidden ||
+        hasHiddenChars(s.trace) ||
+        hasHiddenChars(s.sample_id) ||
+        hasHiddenChars(s.source) ||
+        (s.label !== null && hasHiddenChars(s.label))
+      )
+        flags |= FLAGS.hiddenText;
       this.rGroup.push(gi);
       this.rSampleId.push(s.sample_id);
       this.rSource.push(this.strings.id(s.source));
