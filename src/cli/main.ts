@@ -11,6 +11,7 @@ import { registerBenchCommand } from './benchCommand';
 import { registerMiscCommands } from './miscCommands';
 import { registerVerifyCommand } from './verifyCommand';
 import { registerTrainCommand } from './trainCommand';
+import { registerDoctorCommand } from './doctorCommand';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command();
@@ -24,6 +25,7 @@ async function main(argv: string[]): Promise<void> {
   registerBenchCommand(program);
   registerMiscCommands(program);
   registerTrainCommand(program);
+  registerDoctorCommand(program);
   await program.parseAsync(argv);
 }
 
