@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..contract import ContractError
+from ..parent_guard import guard_from_env
 from .dataset import PromptsError
 from .service import RewardServiceError
 
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
         "--max-steps", type=positive_int, default=None, help="total optimizer steps (overrides the config)"
     )
     ns = parser.parse_args(argv)
+    # A launcher killed without unwinding (kill -9) cannot stop us: stop with it.
+    guard_from_env()
     # Imported here: torch, transformers and TRL take seconds to import; --help does not need them.
     from .run import TrainArgs, run_training
 

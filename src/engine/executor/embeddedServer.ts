@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EndpointSchema, type Endpoint } from '../contract';
 import { findRepoRoot } from '../util/repoRoot';
-import { resolvePython } from '../util/python';
+import { backendDir, resolvePython } from '../util/python';
 
 export const EMBEDDED_MODEL_ALIAS = 'smollm2-135m-instruct';
 export const EMBEDDED_MODEL_FILE = 'SmolLM2-135M-Instruct.Q4_1.gguf';
@@ -64,8 +64,12 @@ export class EmbeddedServer {
     const model = resolveEmbeddedModel(this.opts.modelPath);
     const port = await freeLoopbackPort();
     const threads = this.opts.threads ?? Math.max(1, os.availableParallelism());
+    // Under the parent guard (backend/tracelift_backend/parent_guard.py): the server is in its own
+    // process group, so if this process is killed without unwinding (kill -9) the guard ends it.
     const args = [
       '-m',
+      'tracelift_backend.parent_guard',
+      String(process.pid),
       'llama_cpp.server',
       '--model',
       model,
@@ -85,7 +89,12 @@ export class EmbeddedServer {
       'False',
     ];
     log(`starting embedded executor: ${python} ${args.join(' ')}`);
-    const child = spawn(python, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const pythonPath = [backendDir(), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+    const child = spawn(python, args, {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PYTHONPATH: pythonPath },
+    });
     this.child = child;
     process.once('exit', this.onProcessExit);
     const keep = (chunk: Buffer) => {

@@ -36,6 +36,9 @@ import {
 } from './trainConfig';
 import { loadTrainingProblems, writeTrainPrompts } from './trainPrompts';
 
+/** Tells the trainer whom to outlive no longer (backend/tracelift_backend/parent_guard.py). */
+const PARENT_PID_ENV = 'TRACELIFT_PARENT_PID';
+
 export const TRAINER_LOG_FILE = 'trainer.log';
 export const REWARD_URL_ENV = 'TRACELIFT_REWARD_URL';
 export const REWARD_TOKEN_ENV = 'TRACELIFT_REWARD_TOKEN';
@@ -209,6 +212,8 @@ export async function launchTraining(req: TrainLaunchRequest): Promise<TrainingR
         ...req.env,
         PYTHONPATH: pythonPathEnv,
         PYTHONUNBUFFERED: '1',
+        // The trainer exits when this process is killed without unwinding (parent_guard.py).
+        [PARENT_PID_ENV]: String(process.pid),
         [REWARD_URL_ENV]: service.url,
         [REWARD_TOKEN_ENV]: service.token,
       },
