@@ -28,7 +28,8 @@ import { requireTaskFile, resolveDataDir } from '../../engine/tasks/dataDir';
 import { getTask, listTasks } from '../../engine/tasks/registry';
 import type { DataFileEntry, DataFileIndex } from '../services/dataFiles';
 import { describeCounts } from '../services/detect';
-import { ORIGIN_FILE, pct, signed, type RunOrigin } from '../services/runScan';
+import { pct, signed, type RunOrigin } from '../services/runScan';
+import { writeOrigin } from '../services/measuredUplift';
 import type { RunsModel } from '../services/runsModel';
 import { openSettings, primaryRunsFolder, readSettings, type TraceLiftSettings } from '../services/settings';
 import type { ActiveRuns } from '../services/activeRuns';
@@ -425,7 +426,7 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
     if (plan.group) {
       const groupsFile = path.join(runDir, 'group.jsonl');
       fs.writeFileSync(groupsFile, plan.group.line.trim() + '\n');
-      fs.writeFileSync(path.join(runDir, ORIGIN_FILE), JSON.stringify(plan.group.origin, null, 2) + '\n');
+      await writeOrigin(runDir, plan.group.origin); // keyed by the groups file's content hash: survives moving the workspace
       traces = { kind: 'file', path: groupsFile, format: 'groups' };
     } else if (problems.kind === 'file') {
       dataDir = path.join(runDir, 'data');

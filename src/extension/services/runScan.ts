@@ -5,7 +5,6 @@
  * reading). A run's problems and samples come from its shared run index
  * (runsModel.ts), built only when they are asked for. No `vscode` import.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RunSummary } from '../../engine/contract';
 import { safeLine } from '../../shared/safeText';
@@ -40,16 +39,6 @@ export interface RunInfo {
 
 /** A run that has not ended and whose log was written within this window counts as live. */
 export const LIVE_WINDOW_MS = 5 * 60_000;
-
-function parseObj(text: string | null): Record<string, unknown> | null {
-  if (!text) return null;
-  try {
-    const v = JSON.parse(text) as unknown;
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
-}
 
 function describeTraceSource(source: unknown): { text: string | null; file: string | null } {
   const s = source as { kind?: string; path?: string; format?: string; endpoint?: { model?: string } } | undefined;
@@ -101,25 +90,8 @@ export function scanRun(dir: string, opts: { now?: number; liveWindowMs?: number
   };
 }
 
-/** Written beside a run by "Measure Uplift": which groups file and record it measured. */
-export const ORIGIN_FILE = 'tracelift-origin.json';
-
-export interface RunOrigin {
-  groups_file: string;
-  record_index: number;
-  problem_id: string;
-}
-
-export function readOrigin(dir: string): RunOrigin | null {
-  let v: Record<string, unknown> | null;
-  try {
-    v = parseObj(fs.readFileSync(path.join(dir, ORIGIN_FILE), 'utf8'));
-  } catch {
-    return null;
-  }
-  if (!v || typeof v.groups_file !== 'string' || typeof v.problem_id !== 'string' || typeof v.record_index !== 'number') return null;
-  return { groups_file: v.groups_file, record_index: v.record_index, problem_id: v.problem_id };
-}
+/** "Measure Uplift" origins (which groups file, by content hash, and record a run measured): measuredUplift.ts. */
+export { ORIGIN_FILE, readOrigin, type RunOrigin } from './measuredUplift';
 
 /** "+0.333" / "−0.250" / "n/a". */
 export function signed(x: number | null | undefined, digits = 3): string {

@@ -18,7 +18,8 @@ import type { Measured } from './annotate';
 import type { Lease } from './runs/refCounted';
 import type { RunIndex } from './runs/runIndex';
 import type { RunStore, RunStoreRegistry } from './runs/runStore';
-import { listRunDirs, readOrigin, scanRun, type RunInfo, type RunOrigin } from './runScan';
+import { MeasuredUplift } from './measuredUplift';
+import { listRunDirs, scanRun, type RunInfo, type RunOrigin } from './runScan';
 import { onSettingsChanged, runsFolders } from './settings';
 
 const POLL_MS = 3000;
@@ -30,7 +31,8 @@ export class RunsModel implements vscode.Disposable {
   private list: RunInfo[] = [];
   private readonly held = new Map<string, { lease: Lease<RunStore>; sub: vscode.Disposable }>();
   private indexChanged: NodeJS.Timeout | undefined;
-  private readonly origins = new Map<string, RunOrigin | null>();
+  /** Measured uplift of groups files, matched to these runs by the files' content hash. */
+  readonly measuredUplift: MeasuredUplift;
   private watchers: vscode.Disposable[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private debounce: NodeJS.Timeout | undefined;
@@ -41,6 +43,12 @@ export class RunsModel implements vscode.Disposable {
     private readonly log: (line: string) => void,
     private readonly stores: RunStoreRegistry,
   ) {
+    this.measuredUplift = new MeasuredUplift({
+      runs: () => this.list,
+      problemsWithId: (dir, problemId) => this.indexNow(dir).problemsWithId(problemId),
+      onChanged: () => this.emitter.fire(),
+      log,
+    });
     this.watch();
     this.rescan();
     this.disposables.push(
@@ -124,29 +132,18 @@ export class RunsModel implements vscode.Disposable {
   }
 
   origin(dir: string): RunOrigin | null {
-    const abs = path.resolve(dir);
-    if (!this.origins.has(abs)) this.origins.set(abs, readOrigin(abs));
-    return this.origins.get(abs) ?? null;
+    return this.measuredUplift.origin(dir);
   }
 
   /**
    * Uplift and reward measured for the traces of a groups record, by sample
-   * id: from runs that read this very groups file, or that "Measure Uplift"
-   * made from one of its records; the newest run wins.
+   * id: from runs that "Measure Uplift" made from this file's content (its
+   * SHA-256, so a moved workspace keeps them), or that read it as their trace
+   * source; the newest run wins. Answers at once; fires onDidChange when the
+   * file's hash (computed in the background) changes the answer.
    */
   measured(groupsFile: string, problemId: string): ReadonlyMap<string, Measured> | undefined {
-    const file = path.resolve(groupsFile);
-    const out = new Map<string, Measured>();
-    const runs = this.list.filter((r) => (r.traceFile && path.resolve(r.traceFile) === file) || this.origin(r.dir)?.groups_file === file);
-    // Oldest first, so newer runs overwrite.
-    for (const r of [...runs].sort((a, b) => a.updatedMs - b.updatedMs)) {
-      const origin = this.origin(r.dir);
-      if (origin && origin.problem_id !== problemId) continue;
-      for (const p of this.indexNow(r.dir).problemsWithId(problemId)) {
-        for (const s of p.samples) out.set(s.sampleId, { uplift: s.uplift, reward: s.reward, run: r.name });
-      }
-    }
-    return out.size ? out : undefined;
+    return this.measuredUplift.peek(groupsFile, problemId);
   }
 
   refresh(): void {
@@ -196,7 +193,7 @@ export class RunsModel implements vscode.Disposable {
     list.sort((a, b) => b.updatedMs - a.updatedMs);
     this.list = list;
     for (const dir of [...this.held.keys()]) if (!seen.has(dir) && !activeDirs.has(dir)) this.release(dir);
-    this.origins.clear();
+    this.measuredUplift.forget();
     void vscode.commands.executeCommand('setContext', 'tracelift.hasRuns', list.length > 0);
     void vscode.commands.executeCommand('setContext', 'tracelift.hasTwoRuns', list.length > 1);
     this.schedulePoll();
