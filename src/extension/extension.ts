@@ -22,6 +22,10 @@ import { registerCommands } from './commands';
 import { loadWebviews } from './views/webviewApi';
 import { registerExplorer } from './views/explorer';
 import { LiveRunsStatusBar } from './views/statusBar';
+import { TrainingTasks } from './services/trainingTasks';
+import { TrainingStatusBar } from './views/trainingStatusBar';
+import { registerTrainingCommands } from './commands/training';
+import { registerCheckEnvironmentCommand } from './commands/checkEnvironment';
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('TraceLift');
@@ -48,17 +52,24 @@ export function activate(context: vscode.ExtensionContext): void {
   const statusBar = new LiveRunsStatusBar(explorer.runs, active);
   const annotations = new AnnotationProvider(explorer.runs);
   context.subscriptions.push(statusBar, annotations);
+  const keys = new ApiKeys(context.secrets);
   registerCommands(context, {
     log,
     output,
     webviews,
     active,
-    keys: new ApiKeys(context.secrets),
+    keys,
     dataFiles: explorer.dataFiles,
     runs: explorer.runs,
     runsTree: explorer.runsTree,
     statusBar,
   });
+  // Training: `tracelift train` as VS Code tasks, their progress in the status bar.
+  const trainingTasks = new TrainingTasks();
+  const trainingStatus = new TrainingStatusBar(explorer.runs, trainingTasks);
+  context.subscriptions.push(trainingTasks, trainingStatus);
+  registerTrainingCommands(context, { log, output, webviews, runs: explorer.runs, tasks: trainingTasks, status: trainingStatus });
+  registerCheckEnvironmentCommand(context, { log, keys });
   log(`TraceLift ${ENGINE_VERSION} activated${vscode.workspace.isTrusted ? '' : ' (restricted mode: evals need a trusted workspace)'}`);
 }
 

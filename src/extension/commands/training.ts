@@ -75,7 +75,11 @@ async function startTraining(context: vscode.ExtensionContext, deps: TrainingDep
       detail: r.description,
       value: r,
     })),
-    { title: 'TraceLift: Start Training (1/2)', placeHolder: 'Which recipe? It is copied into the workspace for you to edit', matchOnDetail: true },
+    {
+      title: 'TraceLift: Start Training (1/2)',
+      placeHolder: 'Which recipe? It is copied into the workspace for you to edit',
+      matchOnDetail: true,
+    },
   );
   if (!chosen) return;
   const target = copyRecipe(chosen.value.file, path.join(folders[0]!, TRAIN_CONFIG_DIR));
@@ -174,7 +178,12 @@ async function launchTraining(context: vscode.ExtensionContext, deps: TrainingDe
 }
 
 /** Starts `tracelift train` as a task; opens the run view once the run directory is written. */
-async function runTrainTask(context: vscode.ExtensionContext, deps: TrainingDeps, launch: TrainLaunch, maxSteps: number | null): Promise<void> {
+async function runTrainTask(
+  context: vscode.ExtensionContext,
+  deps: TrainingDeps,
+  launch: TrainLaunch,
+  maxSteps: number | null,
+): Promise<void> {
   const cliScript = path.join(context.extensionPath, 'dist', 'cli.js');
   if (!fs.existsSync(cliScript)) {
     void errorMessage(`the TraceLift CLI is missing at ${safeLine(cliScript, 200)} (build the extension: npm run build).`);
@@ -216,7 +225,8 @@ function reportEnd(deps: TrainingDeps, e: { runDir: string; name: string; exitCo
   const name = safeLine(path.basename(e.runDir), 80);
   deps.runs.refresh();
   if (e.exitCode === 0) void vscode.window.showInformationMessage(`TraceLift: training ${name} completed.`);
-  else if (e.exitCode === 130) void vscode.window.showInformationMessage(`TraceLift: training ${name} stopped; its last checkpoint can be resumed.`);
+  else if (e.exitCode === 130)
+    void vscode.window.showInformationMessage(`TraceLift: training ${name} stopped; its last checkpoint can be resumed.`);
   else {
     void errorMessage(
       `training ${name} failed${e.exitCode === undefined ? '' : ` (exit code ${e.exitCode})`} — its terminal and trainer.log say why.`,

@@ -44,7 +44,11 @@ export function foldTrainingEvent(p: TrainingProgress, e: RunEvent): void {
       const at = Date.parse(e.time) || null;
       const reported = e.metrics.time_step_s;
       const seconds =
-        typeof reported === 'number' && reported > 0 ? reported : at !== null && p.lastStepTimeMs !== null ? (at - p.lastStepTimeMs) / 1000 : null;
+        typeof reported === 'number' && reported > 0
+          ? reported
+          : at !== null && p.lastStepTimeMs !== null
+            ? (at - p.lastStepTimeMs) / 1000
+            : null;
       if (seconds !== null && seconds > 0) p.stepSeconds.set(e.step, seconds);
       p.lastStepTimeMs = at;
       if (p.step === null || e.step >= p.step) {
@@ -92,17 +96,15 @@ export function trainingStatusText(p: TrainingProgress): string {
 }
 
 // Only the events the progress needs are validated in full; the rest (rollout groups with their traces) are skipped unparsed by zod.
-const ProgressEventSchema = z
-  .looseObject({ type: z.string() })
-  .transform((v, ctx) => {
-    if (!['run_started', 'step_metrics', 'checkpoint', 'run_ended'].includes(v.type)) return null;
-    const parsed = RunEventSchema.safeParse(v);
-    if (!parsed.success) {
-      ctx.addIssue({ code: 'custom', message: parsed.error.issues[0]?.message ?? 'invalid event' });
-      return z.NEVER;
-    }
-    return parsed.data;
-  });
+const ProgressEventSchema = z.looseObject({ type: z.string() }).transform((v, ctx) => {
+  if (!['run_started', 'step_metrics', 'checkpoint', 'run_ended'].includes(v.type)) return null;
+  const parsed = RunEventSchema.safeParse(v);
+  if (!parsed.success) {
+    ctx.addIssue({ code: 'custom', message: parsed.error.issues[0]?.message ?? 'invalid event' });
+    return z.NEVER;
+  }
+  return parsed.data;
+});
 
 /** Reads a run's events.jsonl as it grows and keeps its progress. */
 export class TrainingProgressReader {
