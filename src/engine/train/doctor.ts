@@ -375,8 +375,8 @@ async function endpointCheck(o: DoctorOptions): Promise<DoctorCheck> {
     }
     return check('ok', `answers; serves ${ids.slice(0, 8).join(', ') || 'no model listed'}${ids.length > 8 ? ', …' : ''}`, null);
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutS} s` : (e.cause?.code ?? e.message);
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutS} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
     return check(
       'missing',
       `GET ${url}: ${why}`,
