@@ -123,7 +123,7 @@ export const RunStartedSchema = z.object({
   ...EventBase,
   type: z.literal('run_started'),
   run_id: z.string(),
-  run_kind: z.enum(['eval', 'train']),
+  run_kind: z.enum(['eval', 'train', 'rm_train']),
   engine_version: z.string(),
   /** True when this start continues an earlier, unfinished run in the same directory. */
   resumed: z.boolean().default(false),

@@ -11,6 +11,7 @@ import { EvalConfigSchema } from './config';
 import { RunEventSchema, RunSummarySchema, TraceSampleRowSchema } from './events';
 import { CodeTestsSchema } from './codeTests';
 import { TrainConfigSchema } from './train';
+import { RmTrainConfigSchema } from './rm';
 
 export const CONTRACT_SCHEMAS = {
   problem: ProblemSchema,
@@ -22,6 +23,7 @@ export const CONTRACT_SCHEMAS = {
   run_summary: RunSummarySchema,
   code_tests: CodeTestsSchema,
   train_config: TrainConfigSchema,
+  rm_train_config: RmTrainConfigSchema,
 } as const;
 
 export function contractJsonSchemas(): Record<string, unknown> {
