@@ -110,12 +110,17 @@ export const RunFilterSchema = z.object({
   success: SuccessFilterSchema.default('any'),
   /** Only samples with errors or failed executor calls. */
   errorsOnly: z.boolean().default(false),
+  /** Only samples of this training step (null: every step). */
+  step: z.number().int().min(0).nullable().default(null),
+  /** Only negatives whose uplift is above their group's reference ("negative beats reference"). */
+  beatsOnly: z.boolean().default(false),
   /** A JavaScript regular expression searched in the full trace text ('' = no search). */
   search: z.string().max(1000).default(''),
   caseSensitive: z.boolean().default(false),
 });
 export type RunFilter = z.infer<typeof RunFilterSchema>;
-export const SortKeySchema = z.enum(['arrival', 'uplift', 'reward', 'baseline', 'withRate']);
+/** delta: Δ vs the group's reference. */
+export const SortKeySchema = z.enum(['arrival', 'uplift', 'reward', 'baseline', 'withRate', 'delta']);
 export const RunSortSchema = z.object({
   key: SortKeySchema.default('arrival'),
   dir: z.enum(['asc', 'desc']).default('desc'),
@@ -167,10 +172,15 @@ export const RowSchema = z.object({
   baselineValid: z.number().int(),
   baselineRate: Num,
   uplift: Num,
+  /** uplift − the group's reference uplift (mean over its reference traces); null without a reference. */
+  delta: Num,
   reward: Num,
   e2e: Num,
   rm: Num,
-  /** Error flags: "errors" (sample.errors), "failed-calls", "timeout", "no-reward", "baseline-failed". */
+  /**
+   * Flags: "errors" (sample.errors), "failed-calls", "timeout", "no-reward", "baseline-failed",
+   * "hidden-text", "beats-reference" (a negative above its reference), "superseded".
+   */
   flags: z.array(z.string()),
   errorCount: z.number().int(),
 });
@@ -218,6 +228,51 @@ export const SummaryFiguresSchema = z.object({
 });
 export type SummaryFigures = z.infer<typeof SummaryFiguresSchema>;
 
+/** A mean with its sample sd, standard error and Student-t 95 % interval (nulls when n is too small). */
+export const MeanIntervalSchema = z.object({ n: z.number().int(), mean: Num, sd: Num, se: Num, lo: Num, hi: Num });
+export type MeanIntervalMsg = z.infer<typeof MeanIntervalSchema>;
+
+/** The run's means with their uncertainty (over traces; the baseline over groups). */
+export const SummaryIntervalsSchema = z.object({
+  withTraceSuccess: MeanIntervalSchema,
+  noTraceSuccess: MeanIntervalSchema,
+  uplift: MeanIntervalSchema,
+  reward: MeanIntervalSchema,
+});
+
+/** Per trace kind (negative_kind, "reference", or the source: planner, file…). */
+export const KindRowSchema = z.object({
+  kind: z.string(),
+  n: z.number().int(),
+  uplift: MeanIntervalSchema,
+  reward: MeanIntervalSchema,
+  /** Δ vs the group's reference. */
+  delta: MeanIntervalSchema,
+  /** Traces of this kind above their reference. */
+  beats: z.number().int(),
+});
+export type KindRow = z.infer<typeof KindRowSchema>;
+
+/** Training steps pooled into at most 200 buckets [from, to] (one step each on short runs). */
+export const StepPointSchema = z.object({
+  from: z.number().int(),
+  to: z.number().int(),
+  groups: z.number().int(),
+  traces: z.number().int(),
+  reward: MeanIntervalSchema,
+  uplift: MeanIntervalSchema,
+  withRate: MeanIntervalSchema,
+  /** The trainer's step_metrics (loss, kl, learning_rate, time_*_s…), mean over the bucket's steps. */
+  metrics: z.record(z.string(), z.number()),
+});
+export type StepPoint = z.infer<typeof StepPointSchema>;
+export const TrainingStateSchema = z.object({
+  steps: z.array(StepPointSchema),
+  checkpoints: z.array(z.object({ step: z.number().int(), path: z.string() })),
+  checkpointCount: z.number().int(),
+});
+export type TrainingState = z.infer<typeof TrainingStateSchema>;
+
 export const IssueSchema = z.object({ line: z.number().int(), message: z.string() });
 export const RunErrorInfoSchema = z.object({
   time: z.string(),
@@ -250,8 +305,99 @@ export const RunStateSchema = z.object({
   issues: z.object({ count: z.number().int(), recent: z.array(IssueSchema) }),
   errors: z.object({ count: z.number().int(), recent: z.array(RunErrorInfoSchema) }),
   lastStep: z.number().int().nullable(),
+  intervals: SummaryIntervalsSchema,
+  /** Per trace kind, most traces first. */
+  kinds: z.array(KindRowSchema),
+  /** Negatives above their reference, and traces in groups that have a reference. */
+  reference: z.object({ beats: z.number().int(), withReference: z.number().int() }),
+  /** Groups listed in the group table (superseded groups left out). */
+  liveGroups: z.number().int(),
+  /** Per-step curves, for a run whose groups carry steps (null otherwise). */
+  training: TrainingStateSchema.nullable(),
 });
 export type RunState = z.infer<typeof RunStateSchema>;
+
+// ---- group table (run view): one row per group, expandable to its traces
+
+export const GroupSortKeySchema = z.enum(['arrival', 'delta', 'reference', 'uplift', 'reward', 'beats']);
+export const GroupQuerySchema = z.object({
+  filter: z
+    .object({
+      task: z.string().max(200).nullable().default(null),
+      step: z.number().int().min(0).nullable().default(null),
+      beatsOnly: z.boolean().default(false),
+      errorsOnly: z.boolean().default(false),
+    })
+    .default({ task: null, step: null, beatsOnly: false, errorsOnly: false }),
+  sort: z
+    .object({ key: GroupSortKeySchema.default('arrival'), dir: z.enum(['asc', 'desc']).default('desc') })
+    .default({ key: 'arrival', dir: 'desc' }),
+});
+export type GroupQueryMsg = z.infer<typeof GroupQuerySchema>;
+
+export const GroupRowSchema = z.object({
+  group: z.number().int().min(0),
+  line: z.number().int().min(1),
+  step: z.number().int().nullable(),
+  task: z.string(),
+  problemId: z.string(),
+  samples: z.number().int(),
+  references: z.number().int(),
+  negatives: z.number().int(),
+  baselineSuccesses: z.number().int(),
+  baselineValid: z.number().int(),
+  baselineRate: Num,
+  /** Σk / ΣK over the group's traces. */
+  k: z.number().int(),
+  K: z.number().int(),
+  refUplift: Num,
+  meanUplift: Num,
+  meanReward: Num,
+  bestUplift: Num,
+  /** The best trace's negative_kind or label (or its source). */
+  bestLabel: z.string().nullable(),
+  bestIsNegative: z.boolean(),
+  /** Largest Δ vs the reference among the negatives. */
+  maxNegativeDelta: Num,
+  beats: z.number().int(),
+  errorCount: z.number().int(),
+  flags: z.array(z.string()),
+});
+export type GroupRow = z.infer<typeof GroupRowSchema>;
+
+/** A group, or one trace of an expanded group; `key`: groups 2·group+1, traces 2·rowId (the list's keys and anchors). */
+export const GroupItemSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('group'), key: z.number().int().min(0), expanded: z.boolean(), group: GroupRowSchema }),
+  z.object({ kind: z.literal('sample'), key: z.number().int().min(0), group: z.number().int().min(0), row: RowSchema }),
+]);
+export type GroupItem = z.infer<typeof GroupItemSchema>;
+
+export const GroupWindowParamsSchema = z.object({
+  query: GroupQuerySchema,
+  /** Expanded groups (ordinals), at most 200. */
+  expanded: z.array(z.number().int().min(0)).max(200).default([]),
+  offset: z.number().int().min(0),
+  count: z.number().int().min(0).max(500),
+  anchor: z
+    .object({ rowId: z.number().int().min(0), index: z.number().int().min(0) })
+    .nullable()
+    .default(null),
+  follow: z.enum(['none', 'top', 'bottom']).default('none'),
+});
+export type GroupWindowParams = z.infer<typeof GroupWindowParamsSchema>;
+export const GroupWindowResultSchema = z.object({
+  version: z.number().int(),
+  /** Items of the flat list (groups plus the traces of expanded groups). */
+  total: z.number().int(),
+  /** Groups matching the query. */
+  groups: z.number().int(),
+  offset: z.number().int(),
+  rows: z.array(GroupItemSchema),
+  anchorIndex: z.number().int().nullable(),
+  follow: z.enum(['none', 'top', 'bottom']),
+  queryKey: z.string(),
+});
+export type GroupWindowResult = z.infer<typeof GroupWindowResultSchema>;
 
 export const RunViewRestoreSchema = z.object({ runDir: z.string().min(1) });
 export type RunViewRestore = z.infer<typeof RunViewRestoreSchema>;
@@ -262,6 +408,8 @@ export const runViewProtocol = {
     openInspector: { params: z.object({ rowId: z.number().int().min(0) }), result: Ack },
     /** Opens the trace diff of two rows (any two samples of the run). */
     diffRows: { params: z.object({ left: z.number().int().min(0), right: z.number().int().min(0) }), result: Ack },
+    /** A window of the group table. */
+    groupWindow: { params: GroupWindowParamsSchema, result: GroupWindowResultSchema },
   },
   toHost: { ready: ReadySchema },
   toWebview: {
@@ -269,6 +417,8 @@ export const runViewProtocol = {
     runState: RunStateSchema,
     /** The window last asked for, recomputed after the run changed. */
     window: WindowResultSchema,
+    /** The group-table window last asked for, recomputed after the run changed. */
+    groupWindow: GroupWindowResultSchema,
     status: StatusSchema,
   },
 } satisfies ViewProtocol;
@@ -338,9 +488,31 @@ export type InspectorProtocol = typeof inspectorProtocol;
 
 export const DiffSegmentSchema = z.object({ op: z.enum(['eq', 'ins', 'del']), text: z.string() });
 export type DiffSegment = z.infer<typeof DiffSegmentSchema>;
+/** What a run measured for one trace: with-trace k/K, baseline b/M, uplift with its 95 % interval, reward. */
+export const MeasuredTraceSchema = z.object({
+  /** The run (directory name) it comes from. */
+  run: z.string(),
+  sampleId: z.string().nullable(),
+  /** With-trace successes over valid attempts; null when unknown. */
+  k: z.number().int().nullable(),
+  K: z.number().int().nullable(),
+  withRate: Num,
+  /** No-trace baseline successes over valid attempts (M). */
+  baselineSuccesses: z.number().int().nullable(),
+  baselineValid: z.number().int().nullable(),
+  baselineRate: Num,
+  uplift: Num,
+  /** Newcombe (Wilson score) 95 % interval of the uplift, a difference of two proportions; null without both tallies. */
+  upliftLo: Num,
+  upliftHi: Num,
+  reward: Num,
+});
+export type MeasuredTrace = z.infer<typeof MeasuredTraceSchema>;
 export const DiffSideSchema = z.object({
   title: z.string(),
   meta: z.record(z.string(), z.union([z.string(), z.number(), z.null()])),
+  /** The trace's measured uplift and reward, when a run measured it. */
+  measured: MeasuredTraceSchema.nullable().optional(),
 });
 export const DiffPairSchema = z.object({
   left: DiffSideSchema,
@@ -354,6 +526,10 @@ export const DiffPairSchema = z.object({
   /** eq + del spell the left text; eq + ins spell the right text. */
   segments: z.array(DiffSegmentSchema),
   stats: z.object({ equal: z.number().int(), inserted: z.number().int(), deleted: z.number().int() }),
+  /** Which side is the reference trace (positive_pool[0], or a run's reference/positive sample); null when neither. */
+  reference: z.enum(['left', 'right']).nullable().optional(),
+  /** The perturbed (negative) side's measured uplift is above the reference's. */
+  negativeBeatsReference: z.boolean().optional(),
 });
 export type DiffPair = z.infer<typeof DiffPairSchema>;
 export const DiffViewSchema = z.object({
@@ -433,6 +609,35 @@ export const CompareRunInfoSchema = z.object({
   summary: SummaryFiguresSchema,
   issues: z.number().int(),
 });
+/** One setting that differs between the two runs, as shown (values in one line). */
+export const ConfigDifferenceInfoSchema = z.object({
+  /** Dotted config path, e.g. "k", "executor.model". */
+  field: z.string(),
+  label: z.string(),
+  a: z.string(),
+  b: z.string(),
+  /** meaning: changes what the numbers mean (K, M, executor, protocol…); design: what the comparison varies (trace source). */
+  kind: z.enum(['meaning', 'design']),
+});
+export type ConfigDifferenceInfo = z.infer<typeof ConfigDifferenceInfoSchema>;
+export const ConfigCheckSchema = z.object({
+  differences: z.array(ConfigDifferenceInfoSchema),
+  /** A run whose config.json cannot be read or is not an eval config ("Run A: no config.json"). */
+  unreadable: z.array(z.string()),
+});
+export type ConfigCheck = z.infer<typeof ConfigCheckSchema>;
+/** Mean of B − A over the problems both runs have, with its Student-t 95 % interval (paired by problem). */
+export const PairedDeltaSchema = z.object({
+  n: z.number().int(),
+  meanA: Num,
+  meanB: Num,
+  mean: Num,
+  sd: Num,
+  se: Num,
+  lo: Num,
+  hi: Num,
+});
+export type PairedDelta = z.infer<typeof PairedDeltaSchema>;
 export const CompareStateSchema = z.object({
   version: z.number().int(),
   a: CompareRunInfoSchema,
@@ -442,6 +647,10 @@ export const CompareStateSchema = z.object({
   /** Mean over problems in both runs of the deltas (B − A). */
   meanDeltaSuccess: Num,
   meanDeltaUplift: Num,
+  /** Settings that differ between the runs (config.json of each). */
+  config: ConfigCheckSchema.optional(),
+  /** The deltas' means with their intervals, paired over the shared problems. */
+  paired: z.object({ uplift: PairedDeltaSchema, success: PairedDeltaSchema }).optional(),
 });
 export type CompareState = z.infer<typeof CompareStateSchema>;
 export const CompareRestoreSchema = z.object({ runA: z.string().min(1), runB: z.string().min(1) });

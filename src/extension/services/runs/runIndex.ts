@@ -26,11 +26,14 @@ import { RunAggregates, type ProblemAgg } from './runAggregates';
 import { RunQueries, type QueryView, type RowQuery } from './runQueries';
 import { RunRows, type GroupLocation, type RunRow } from './runRows';
 import { RunSearches, type CompiledSearch, type SearchEntry, type SearchProgress } from './runSearch';
+import { RunSignals } from './runSignals';
+import { GroupQueries, type GroupQuery, type GroupView } from './groupQueries';
 
 export { FLAGS, SUPERSEDED_FLAG, makePreview, type RunRow } from './runRows';
 export { queryKey, type QueryView, type RowQuery } from './runQueries';
 export { problemKey, HISTOGRAM_BINS, type ProblemAgg } from './runAggregates';
 export type { SearchEntry, SearchProgress } from './runSearch';
+export type { GroupQuery, GroupView } from './groupQueries';
 
 const RECENT = 50;
 
@@ -79,8 +82,11 @@ export class RunIndex {
 
   readonly rows: RunRows;
   readonly aggregates = new RunAggregates();
+  /** Means with their uncertainty: the run, per trace kind, per training step (with step_metrics, checkpoints). */
+  readonly signals = new RunSignals();
   private readonly searches: RunSearches;
   private readonly queries: RunQueries;
+  private readonly groupQueries: GroupQueries;
 
   constructor(
     readonly runDir: string,
@@ -91,6 +97,7 @@ export class RunIndex {
     this.rows = new RunRows(opts.previewChars);
     this.searches = new RunSearches(this.rows, this.eventsFile, opts.maxSearches, opts.searchDeadlineMs);
     this.queries = new RunQueries(this.rows, opts.maxViews);
+    this.groupQueries = new GroupQueries(this.rows, opts.maxViews);
   }
 
   get rowCount(): number {
@@ -102,6 +109,10 @@ export class RunIndex {
   /** Rows that count: a superseded group's rows (a later group event of its (step, problem_id)) are left out, as in the row lists. */
   get liveRowCount(): number {
     return this.rows.liveRowCount;
+  }
+  /** Groups that count (superseded ones left out). */
+  get liveGroupCount(): number {
+    return this.rows.liveGroupCount;
   }
   /** Bytes of events.jsonl consumed (just past the last complete line). */
   get offset(): number {
@@ -148,8 +159,10 @@ export class RunIndex {
     this.recentErrors.length = 0;
     this.rows.clear();
     this.aggregates.clear();
+    this.signals.clear();
     this.searches.clear();
     this.queries.clear();
+    this.groupQueries.clear();
     this.epoch++;
     this.version++;
   }
@@ -200,7 +213,11 @@ export class RunIndex {
         this.ended = { status: ev.status, message: ev.message };
         break;
       case 'step_metrics':
+        this.signals.setMetrics(ev.step, ev.metrics);
+        this.lastStep = Math.max(this.lastStep ?? 0, ev.step);
+        break;
       case 'checkpoint':
+        this.signals.addCheckpoint(ev.step, ev.path);
         this.lastStep = Math.max(this.lastStep ?? 0, ev.step);
         break;
       case 'error':
@@ -212,10 +229,22 @@ export class RunIndex {
         const ordinal = this.groupCount;
         const firstRow = this.rows.addGroup(ev, { line, offset, length });
         this.aggregates.addGroup(ev, firstRow, ordinal);
+        this.signals.addGroup(ev);
+        if (this.rows.lastSuperseded >= 0) this.takeBackSignals(this.rows.lastSuperseded);
         this.searches.addGroup(ev.samples.length);
         if (ev.step !== null) this.lastStep = Math.max(this.lastStep ?? 0, ev.step);
         break;
       }
+    }
+  }
+
+  /** A superseded group's share of the signals, re-read from disk (rare: a resume re-scoring a problem). */
+  private takeBackSignals(group: number): void {
+    try {
+      this.signals.addGroup(this.readGroup(group), -1);
+    } catch (err) {
+      // The file changed under the reader: it will be re-read from the start (reset), which rebuilds the figures.
+      this.addIssue({ line: this.rows.group(group).line, message: `could not re-read a superseded group: ${(err as Error).message}` });
     }
   }
 
@@ -326,6 +355,11 @@ export class RunIndex {
     }
     const view = this.queries.view(query, entry, this.epoch, error !== null);
     return { view, search: this.searches.progress(error ? null : entry, error) };
+  }
+
+  /** The groups matching a group query, in order (superseded groups never listed). */
+  groupView(query: GroupQuery): GroupView {
+    return this.groupQueries.view(query, this.epoch);
   }
 
   idAt(v: QueryView, pos: number): number {

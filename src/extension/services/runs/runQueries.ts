@@ -9,11 +9,11 @@
  * from lists already built.
  * No `vscode` import.
  */
-import { ERROR_MASK, type RunRows } from './runRows';
+import { ERROR_MASK, FLAGS, type RunRows } from './runRows';
 import type { SearchEntry } from './runSearch';
 
 export type UpliftSign = 'any' | 'positive' | 'negative' | 'zero' | 'unknown';
-export type RowSortKey = 'arrival' | 'uplift' | 'reward' | 'baseline' | 'withRate';
+export type RowSortKey = 'arrival' | 'uplift' | 'reward' | 'baseline' | 'withRate' | 'delta';
 
 export interface RowFilter {
   /** Task name, or null for all tasks. */
@@ -25,6 +25,10 @@ export interface RowFilter {
   success: 'any' | 'success' | 'failure';
   /** Only samples with errors or failed executor calls. */
   errorsOnly: boolean;
+  /** Only samples of this training step (null: every step). */
+  step: number | null;
+  /** Only negatives whose uplift is above their group's reference. */
+  beatsOnly: boolean;
   /** A JavaScript regular expression searched in the full trace text ('' = no search). */
   search: string;
   caseSensitive: boolean;
@@ -44,6 +48,8 @@ export function queryKey(q: RowQuery): string {
     f.upliftMax,
     f.success,
     f.errorsOnly,
+    f.step,
+    f.beatsOnly,
     f.search,
     f.search ? f.caseSensitive : false,
     q.sort.key,
@@ -154,11 +160,13 @@ export class RunQueries {
   private predicate(f: RowFilter, search: SearchEntry | null): (i: number) => boolean {
     const r = this.rows;
     const taskId = f.task === null ? -2 : r.tasks.lookup(f.task);
-    const { upliftSign: sign, upliftMin: min, upliftMax: max, success, errorsOnly } = f;
-    const { rGroup, gTask, gSuperseded, rUplift, rE2e, rWithRate: rWith, rFlags } = r;
+    const { upliftSign: sign, upliftMin: min, upliftMax: max, success, errorsOnly, step, beatsOnly } = f;
+    const { rGroup, gTask, gStep, gSuperseded, rUplift, rE2e, rWithRate: rWith, rFlags } = r;
     return (i) => {
       if (gSuperseded.get(rGroup.get(i))) return false;
       if (taskId !== -2 && gTask.get(rGroup.get(i)) !== taskId) return false;
+      if (step !== null && gStep.get(rGroup.get(i)) !== step) return false;
+      if (beatsOnly && !(rFlags.get(i) & FLAGS.beatsReference)) return false;
       const u = rUplift.get(i);
       if (sign !== 'any') {
         if (sign === 'unknown' ? u === u : !(sign === 'positive' ? u > 0 : sign === 'negative' ? u < 0 : u === 0)) return false;
@@ -186,6 +194,8 @@ export class RunQueries {
         return (i) => r.rReward.get(i);
       case 'withRate':
         return (i) => r.rWithRate.get(i);
+      case 'delta':
+        return (i) => r.rDelta.get(i);
       case 'baseline':
         return (i) => r.gBaseRate.get(r.rGroup.get(i));
       default:

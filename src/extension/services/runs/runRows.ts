@@ -8,8 +8,9 @@ import type { RolloutGroup } from '../../../engine/contract';
 import { LatestGroups } from '../../../engine/run/supersede';
 import { hasHiddenChars } from '../../../shared/safeText';
 import { Column, Interner, f64, i32, u8 } from './columns';
+import { groupSignal } from './groupSignal';
 
-export const FLAGS = { errors: 1, failedCalls: 2, timeout: 4, noReward: 8, baselineFailed: 16, hiddenText: 32 } as const;
+export const FLAGS = { errors: 1, failedCalls: 2, timeout: 4, noReward: 8, baselineFailed: 16, hiddenText: 32, beatsReference: 64 } as const;
 const FLAG_NAMES: Array<[number, string]> = [
   [FLAGS.errors, 'errors'],
   [FLAGS.failedCalls, 'failed-calls'],
@@ -17,7 +18,10 @@ const FLAG_NAMES: Array<[number, string]> = [
   [FLAGS.noReward, 'no-reward'],
   [FLAGS.baselineFailed, 'baseline-failed'],
   [FLAGS.hiddenText, 'hidden-text'],
+  [FLAGS.beatsReference, 'beats-reference'],
 ];
+/** The flag of a negative trace whose uplift is above its group's reference (groupSignal.ts). */
+export const BEATS_REFERENCE_FLAG = 'beats-reference';
 /** The flag a row gets when a later group event of its (step, problem_id) superseded its group. */
 export const SUPERSEDED_FLAG = 'superseded';
 /** Flags that count as "errors" for the errors-only filter. */
@@ -45,18 +49,55 @@ export interface RunRow {
   baselineValid: number;
   baselineRate: number | null;
   uplift: number | null;
+  /** uplift − the group's reference uplift (groupSignal.ts); null without a reference. */
+  delta: number | null;
   reward: number | null;
   e2e: number | null;
   rm: number | null;
   /**
    * "errors" (sample.errors), "failed-calls", "timeout", "no-reward",
    * "baseline-failed", "hidden-text" (invisible or reordering characters in
-   * the trace, sample id or label), "superseded" (a later group event of its
-   * (step, problem_id) replaced its group: it no longer counts).
+   * the trace, sample id or label), "beats-reference" (a negative whose
+   * uplift is above its group's reference), "superseded" (a later group
+   * event of its (step, problem_id) replaced its group: it no longer counts).
    */
   flags: string[];
   /** sample.errors plus failed calls. */
   errorCount: number;
+}
+
+/** One group as the group table shows it (groupSignal.ts for the reference figures). */
+export interface GroupInfo {
+  group: number;
+  line: number;
+  groupIndex: number;
+  step: number | null;
+  task: string;
+  problemId: string;
+  firstRow: number;
+  samples: number;
+  references: number;
+  negatives: number;
+  baselineSuccesses: number;
+  baselineValid: number;
+  baselineRate: number | null;
+  /** Σk and ΣK over the group's traces. */
+  k: number;
+  K: number;
+  refUplift: number | null;
+  meanUplift: number | null;
+  meanReward: number | null;
+  /** Row id of the trace with the highest uplift (null when none is known), its kind, and whether it is a negative. */
+  bestRow: number | null;
+  bestUplift: number | null;
+  bestLabel: string | null;
+  bestIsNegative: boolean;
+  maxNegativeDelta: number | null;
+  /** Negatives above the reference. */
+  beats: number;
+  errorCount: number;
+  /** The union of its rows' flags (and "superseded"). */
+  flags: string[];
 }
 
 /** Where a row's group is: its ordinal, events.jsonl line and byte range, and its rows. */
@@ -105,6 +146,20 @@ export class RunRows {
   readonly gRows = this.column(i32());
   /** 1 when a later group event of the same (step, problem_id) superseded this one. */
   readonly gSuperseded = this.column(u8());
+  // the group's signal against its reference (groupSignal.ts); NaN = unknown
+  readonly gRefUplift = this.column(f64());
+  readonly gMeanUplift = this.column(f64());
+  readonly gMeanReward = this.column(f64());
+  readonly gMaxNegDelta = this.column(f64());
+  readonly gBeats = this.column(i32());
+  readonly gRefs = this.column(i32());
+  readonly gNegs = this.column(i32());
+  /** Row id of the best trace (highest uplift), −1 when none is known. */
+  readonly gBest = this.column(i32());
+  readonly gSumK = this.column(i32());
+  readonly gSumValid = this.column(i32());
+  readonly gErrors = this.column(i32());
+  readonly gFlags = this.column(u8());
 
   // rows (one per sample)
   readonly rGroup = this.column(i32());
@@ -117,6 +172,7 @@ export class RunRows {
   readonly rFailed = this.column(i32());
   readonly rWithRate = this.column(f64());
   readonly rUplift = this.column(f64());
+  readonly rDelta = this.column(f64());
   readonly rReward = this.column(f64());
   readonly rE2e = this.column(f64());
   readonly rRm = this.column(f64());
@@ -127,10 +183,13 @@ export class RunRows {
   private readonly strings = new Interner();
   /** The latest group ordinal per (step, problem_id): the engine's supersede rule. */
   private readonly latest = new LatestGroups<number>();
-  /** Rows of superseded groups. */
+  /** Rows of superseded groups, and the groups. */
   private supersededRows = 0;
+  private supersededGroups = 0;
   /** Increases whenever a group is superseded (lists built before drop its rows). */
   supersedeGen = 0;
+  /** The group the last addGroup superseded, or −1. */
+  lastSuperseded = -1;
 
   constructor(private readonly previewChars = 160) {}
 
@@ -146,6 +205,11 @@ export class RunRows {
     return this.rowCount - this.supersededRows;
   }
 
+  /** Groups that count (no later group event of their (step, problem_id)). */
+  get liveGroupCount(): number {
+    return this.groupCount - this.supersededGroups;
+  }
+
   isSuperseded(rowId: number): boolean {
     return this.gSuperseded.get(this.rGroup.get(rowId)) === 1;
   }
@@ -159,6 +223,8 @@ export class RunRows {
     this.strings.clear();
     this.latest.clear();
     this.supersededRows = 0;
+    this.supersededGroups = 0;
+    this.lastSuperseded = -1;
     this.supersedeGen++;
   }
 
@@ -182,16 +248,28 @@ export class RunRows {
     this.gRows.push(g.samples.length);
     this.gSuperseded.push(0);
     const before = this.latest.put(g, gi);
+    this.lastSuperseded = before ?? -1;
     if (before !== undefined) {
       this.gSuperseded.set(before, 1);
       this.supersededRows += this.gRows.get(before);
+      this.supersededGroups++;
       this.supersedeGen++;
     }
     // Every text of a row that a view shows is checked here, once, so views read the flag.
     const groupHidden = hasHiddenChars(g.problem_id) || hasHiddenChars(g.task);
-    for (const s of g.samples) {
+    const signal = groupSignal(g);
+    let sumK = 0;
+    let sumValid = 0;
+    let errors = 0;
+    let groupFlags = 0;
+    let upSum = 0;
+    let upN = 0;
+    let rewSum = 0;
+    let rewN = 0;
+    g.samples.forEach((s, i) => {
       const t = s.with_trace.tally;
       let flags = 0;
+      if (signal.beats[i]) flags |= FLAGS.beatsReference;
       if (s.errors.length) flags |= FLAGS.errors;
       if (t.failed > 0) flags |= FLAGS.failedCalls;
       if (s.with_trace.attempts.some((a) => a.verdict?.status && /timeout|timed.?out/i.test(a.verdict.status))) flags |= FLAGS.timeout;
@@ -215,12 +293,37 @@ export class RunRows {
       this.rFailed.push(t.failed);
       this.rWithRate.push(num(t.rate));
       this.rUplift.push(num(s.uplift));
+      this.rDelta.push(num(signal.deltas[i]));
       this.rReward.push(num(s.reward?.value));
       this.rE2e.push(num(s.e2e));
       this.rRm.push(num(s.rm_score));
       this.rFlags.push(flags);
       this.rErrCount.push(s.errors.length + t.failed);
-    }
+      sumK += t.successes;
+      sumValid += t.valid;
+      errors += s.errors.length + t.failed;
+      groupFlags |= flags;
+      if (s.uplift !== null) {
+        upSum += s.uplift;
+        upN++;
+      }
+      if (s.reward) {
+        rewSum += s.reward.value;
+        rewN++;
+      }
+    });
+    this.gRefUplift.push(num(signal.refUplift));
+    this.gMeanUplift.push(upN ? upSum / upN : NaN);
+    this.gMeanReward.push(rewN ? rewSum / rewN : NaN);
+    this.gMaxNegDelta.push(num(signal.maxNegativeDelta));
+    this.gBeats.push(signal.beatCount);
+    this.gRefs.push(signal.references);
+    this.gNegs.push(signal.negatives);
+    this.gBest.push(signal.best < 0 ? -1 : firstRow + signal.best);
+    this.gSumK.push(sumK);
+    this.gSumValid.push(sumValid);
+    this.gErrors.push(errors);
+    this.gFlags.push(groupFlags);
     return firstRow;
   }
 
@@ -248,11 +351,49 @@ export class RunRows {
       baselineValid: this.gBaseM.get(g),
       baselineRate: nn(this.gBaseRate.get(g)),
       uplift: nn(this.rUplift.get(i)),
+      delta: nn(this.rDelta.get(i)),
       reward: nn(this.rReward.get(i)),
       e2e: nn(this.rE2e.get(i)),
       rm: nn(this.rRm.get(i)),
       flags: [...FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name), ...(this.gSuperseded.get(g) ? [SUPERSEDED_FLAG] : [])],
       errorCount: this.rErrCount.get(i),
+    };
+  }
+
+  /** A group's figures for the group table. */
+  groupInfo(g: number): GroupInfo {
+    const flags = this.gFlags.get(g);
+    const best = this.gBest.get(g);
+    const step = this.gStep.get(g);
+    const bestLabel = best < 0 ? -1 : this.rLabel.get(best);
+    const bestSource = best < 0 ? '' : this.strings.values[this.rSource.get(best)]!;
+    return {
+      group: g,
+      line: this.gLine.get(g),
+      groupIndex: this.gIndex.get(g),
+      step: step < 0 ? null : step,
+      task: this.tasks.values[this.gTask.get(g)]!,
+      problemId: this.gProblem[g]!,
+      firstRow: this.gFirstRow.get(g),
+      samples: this.gRows.get(g),
+      references: this.gRefs.get(g),
+      negatives: this.gNegs.get(g),
+      baselineSuccesses: this.gBaseK.get(g),
+      baselineValid: this.gBaseM.get(g),
+      baselineRate: nn(this.gBaseRate.get(g)),
+      k: this.gSumK.get(g),
+      K: this.gSumValid.get(g),
+      refUplift: nn(this.gRefUplift.get(g)),
+      meanUplift: nn(this.gMeanUplift.get(g)),
+      meanReward: nn(this.gMeanReward.get(g)),
+      bestRow: best < 0 ? null : best,
+      bestUplift: best < 0 ? null : nn(this.rUplift.get(best)),
+      bestLabel: bestLabel < 0 ? (best < 0 ? null : bestSource) : this.strings.values[bestLabel]!,
+      bestIsNegative: bestSource === 'negative',
+      maxNegativeDelta: nn(this.gMaxNegDelta.get(g)),
+      beats: this.gBeats.get(g),
+      errorCount: this.gErrors.get(g),
+      flags: [...FLAG_NAMES.filter(([bit]) => flags & bit).map(([, name]) => name), ...(this.gSuperseded.get(g) ? [SUPERSEDED_FLAG] : [])],
     };
   }
 

@@ -6,12 +6,30 @@
  */
 import type { SummaryRow } from '../../../engine/contract';
 import { summaryRow, type SummaryAcc } from '../../../engine/run/summary';
-import type { CompareQuery, CompareRow, CompareSide, Row, RunQuery, RunState, SearchState, SummaryFigures } from '../../../webviewProtocol';
+import type {
+  CompareQuery,
+  CompareRow,
+  CompareSide,
+  GroupQueryMsg,
+  GroupRow,
+  KindRow,
+  MeanIntervalMsg,
+  Row,
+  RunQuery,
+  RunState,
+  SearchState,
+  StepPoint,
+  SummaryFigures,
+  TrainingState,
+} from '../../../webviewProtocol';
 import type { DeltaOrder, ProblemDelta, ProblemFigures } from '../../services/runs/compare';
+import type { GroupQuery } from '../../services/runs/groupQueries';
 import type { RunIndex } from '../../services/runs/runIndex';
 import type { RowQuery } from '../../services/runs/runQueries';
-import type { RunRow } from '../../services/runs/runRows';
+import type { GroupInfo, RunRow } from '../../services/runs/runRows';
 import type { SearchProgress } from '../../services/runs/runSearch';
+import type { KindAgg, RunSignals, StepBucket } from '../../services/runs/runSignals';
+import { meanInterval, type MeanInterval } from '../../services/runs/stats';
 
 export function figuresMessage(r: Omit<SummaryRow, 'task'>): SummaryFigures {
   return {
@@ -49,6 +67,7 @@ export function rowMessage(r: RunRow): Row {
     baselineValid: r.baselineValid,
     baselineRate: r.baselineRate,
     uplift: r.uplift,
+    delta: r.delta,
     reward: r.reward,
     e2e: r.e2e,
     rm: r.rm,
@@ -67,6 +86,8 @@ export function rowQuery(q: RunQuery): RowQuery {
       upliftMax: f.upliftMax,
       success: f.success,
       errorsOnly: f.errorsOnly,
+      step: f.step,
+      beatsOnly: f.beatsOnly,
       search: f.search,
       caseSensitive: f.caseSensitive,
     },
@@ -97,6 +118,92 @@ export function runStateMessage(idx: RunIndex): RunState {
     issues: { count: idx.issueCount, recent: idx.recentIssues.map((i) => ({ line: i.line, message: i.message })) },
     errors: { count: idx.errorCount, recent: idx.recentErrors.map((e) => ({ ...e })) },
     lastStep: idx.lastStep,
+    intervals: {
+      withTraceSuccess: intervalMessage(meanInterval(idx.signals.withRate)),
+      noTraceSuccess: intervalMessage(meanInterval(idx.signals.baseline)),
+      uplift: intervalMessage(meanInterval(idx.signals.uplift)),
+      reward: intervalMessage(meanInterval(idx.signals.reward)),
+    },
+    kinds: [...idx.signals.kinds.values()]
+      .filter((k) => k.n > 0)
+      .sort((a, b) => b.n - a.n || (a.kind < b.kind ? -1 : 1))
+      .map(kindMessage),
+    reference: { beats: idx.signals.beats, withReference: idx.signals.withReference },
+    liveGroups: idx.liveGroupCount,
+    training: trainingMessage(idx.signals, idx.runKind === 'train' || idx.aggregates.seriesByStep),
+  };
+}
+
+export function intervalMessage(m: MeanInterval): MeanIntervalMsg {
+  return { n: m.n, mean: m.mean, sd: m.sd, se: m.se, lo: m.lo, hi: m.hi };
+}
+
+export function kindMessage(k: KindAgg): KindRow {
+  return {
+    kind: k.kind,
+    n: k.n,
+    uplift: intervalMessage(meanInterval(k.uplift)),
+    reward: intervalMessage(meanInterval(k.reward)),
+    delta: intervalMessage(meanInterval(k.delta)),
+    beats: k.beats,
+  };
+}
+
+function stepMessage(b: StepBucket): StepPoint {
+  return {
+    from: b.from,
+    to: b.to,
+    groups: b.groups,
+    traces: b.traces,
+    reward: intervalMessage(b.reward),
+    uplift: intervalMessage(b.uplift),
+    withRate: intervalMessage(b.withRate),
+    metrics: { ...b.metrics },
+  };
+}
+
+/** The per-step curves of a training run (null for a run without steps). */
+export function trainingMessage(s: RunSignals, isTraining: boolean): TrainingState | null {
+  if (!isTraining && !s.steps.size) return null;
+  return {
+    steps: s.stepBuckets().map(stepMessage),
+    checkpoints: s.checkpoints.slice(-200).map((c) => ({ step: c.step, path: c.path })),
+    checkpointCount: s.checkpointCount,
+  };
+}
+
+export function groupQuery(q: GroupQueryMsg): GroupQuery {
+  return {
+    filter: { task: q.filter.task, step: q.filter.step, beatsOnly: q.filter.beatsOnly, errorsOnly: q.filter.errorsOnly },
+    sort: { key: q.sort.key, dir: q.sort.dir },
+  };
+}
+
+export function groupRowMessage(g: GroupInfo): GroupRow {
+  return {
+    group: g.group,
+    line: g.line,
+    step: g.step,
+    task: g.task,
+    problemId: g.problemId,
+    samples: g.samples,
+    references: g.references,
+    negatives: g.negatives,
+    baselineSuccesses: g.baselineSuccesses,
+    baselineValid: g.baselineValid,
+    baselineRate: g.baselineRate,
+    k: g.k,
+    K: g.K,
+    refUplift: g.refUplift,
+    meanUplift: g.meanUplift,
+    meanReward: g.meanReward,
+    bestUplift: g.bestUplift,
+    bestLabel: g.bestLabel,
+    bestIsNegative: g.bestIsNegative,
+    maxNegativeDelta: g.maxNegativeDelta,
+    beats: g.beats,
+    errorCount: g.errorCount,
+    flags: g.flags,
   };
 }
 

@@ -8,10 +8,19 @@
  * loses nothing. The webview only ever holds the rows it shows.
  */
 import path from 'node:path';
-import { runViewProtocol, type RunViewProtocol, type WindowParams, type WindowResult } from '../../../webviewProtocol';
+import {
+  runViewProtocol,
+  type GroupItem as GroupItemMsg,
+  type GroupWindowParams,
+  type GroupWindowResult,
+  type RunViewProtocol,
+  type WindowParams,
+  type WindowResult,
+} from '../../../webviewProtocol';
+import { FlatGroupList, groupItemKey } from '../../services/runs/groupQueries';
 import type { RunSource, Disposable } from '../../services/runs/runTail';
 import { HostEndpoint } from './bridge';
-import { rowMessage, rowQuery, runStateMessage, searchMessage } from './runMessages';
+import { groupQuery, groupRowMessage, rowMessage, rowQuery, runStateMessage, searchMessage } from './runMessages';
 import { Throttle } from './throttle';
 import type { TraceText, ViewActions } from './types';
 
@@ -33,6 +42,7 @@ export class RunViewController {
   private visible = true;
   private dirty = false;
   private lastWindow: WindowParams | null = null;
+  private lastGroupWindow: GroupWindowParams | null = null;
   private disposed = false;
 
   constructor(
@@ -50,6 +60,11 @@ export class RunViewController {
       this.endpoint.notify('init', { restore: { runDir: source.runDir }, title: runViewTitle(source.runDir) });
       this.endpoint.notify('runState', runStateMessage(source.index));
       if (this.lastWindow) this.endpoint.notify('window', this.computeWindow(this.lastWindow));
+      if (this.lastGroupWindow) this.endpoint.notify('groupWindow', this.computeGroupWindow(this.lastGroupWindow));
+    });
+    this.endpoint.onRequest('groupWindow', (params) => {
+      this.lastGroupWindow = params;
+      return this.computeGroupWindow(params);
     });
     this.endpoint.onRequest('window', (params) => {
       this.lastWindow = params;
@@ -104,6 +119,7 @@ export class RunViewController {
       this.endpoint.notify('window', result);
       if (result.search.state === 'scanning') this.source.kick();
     }
+    if (this.lastGroupWindow) this.endpoint.notify('groupWindow', this.computeGroupWindow(this.lastGroupWindow));
   }
 
   private rowOrThrow(rowId: number) {
@@ -123,6 +139,39 @@ export class RunViewController {
       text: sample.trace,
       meta: { task: row.task, label: row.label, uplift: row.uplift, reward: row.reward, k: row.k, K: row.K, line: row.line },
     };
+  }
+
+  /** The answer to a group-table window request: groups, with the traces of expanded groups under them. */
+  computeGroupWindow(params: GroupWindowParams): GroupWindowResult {
+    const idx = this.source.index;
+    const view = idx.groupView(groupQuery(params.query));
+    const flat = new FlatGroupList(view, params.expanded, idx.rows);
+    const total = flat.total;
+    const count = params.count;
+    let offset = params.offset;
+    let anchorIndex: number | null = null;
+    if (params.follow === 'top') offset = 0;
+    else if (params.follow === 'bottom') offset = Math.max(0, total - count);
+    else if (params.anchor) {
+      const pos = flat.indexOfKey(params.anchor.rowId);
+      if (pos >= 0) {
+        anchorIndex = pos;
+        offset = Math.max(0, pos - (params.anchor.index - params.offset));
+      }
+    }
+    offset = Math.max(0, Math.min(offset, total - count));
+    const expanded = new Set(params.expanded);
+    const rows: GroupItemMsg[] = [];
+    for (let i = offset; i < Math.min(total, offset + count); i++) {
+      const item = flat.itemAt(i);
+      const key = groupItemKey(item);
+      rows.push(
+        item.kind === 'group'
+          ? { kind: 'group', key, expanded: expanded.has(item.group), group: groupRowMessage(idx.rows.groupInfo(item.group)) }
+          : { kind: 'sample', key, group: item.group, row: rowMessage(idx.row(item.rowId)) },
+      );
+    }
+    return { version: idx.version, total, groups: view.n, offset, rows, anchorIndex, follow: params.follow, queryKey: view.key };
   }
 
   /** The answer to a window request, for the run as it is now. */
