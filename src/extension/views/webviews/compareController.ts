@@ -1,7 +1,9 @@
 /**
  * Host-side logic of "compare two runs" (no vscode): per-problem success and
  * uplift of run A and run B with deltas, answered as windows of a sorted,
- * filtered table; pushed again when either run changes (both are tailed).
+ * filtered table; the settings that differ between the runs (config.json);
+ * the mean deltas with 95 % intervals paired over the shared problems.
+ * Pushed again when either run changes (both are tailed).
  */
 import path from 'node:path';
 import {
@@ -17,6 +19,8 @@ import { compareRowMessage, deltaOrder, figuresMessage } from './runMessages';
 import type { Disposable, RunSource } from '../../services/runs/runTail';
 import { HostEndpoint } from './bridge';
 import { Throttle } from './throttle';
+import { pairedDeltas } from './pairedDelta';
+import { RunConfigCheck } from './runConfigCheck';
 import type { ViewActions } from './types';
 import type { z } from 'zod';
 import type { CompareWindowParamsSchema } from '../../../webviewProtocol';
@@ -30,6 +34,7 @@ export function compareTitle(r: CompareRestore): string {
 export class CompareController {
   readonly endpoint: HostEndpoint<CompareProtocol>;
   private readonly model: CompareModel;
+  private readonly configCheck: RunConfigCheck;
   private readonly subs: Disposable[];
   private readonly throttle: Throttle;
   private ready = false;
@@ -44,6 +49,7 @@ export class CompareController {
     opts: { throttleMs?: number; log?: (line: string) => void } = {},
   ) {
     this.model = new CompareModel(a.index, b.index);
+    this.configCheck = new RunConfigCheck(a.runDir, b.runDir);
     this.endpoint = new HostEndpoint(compareProtocol, post, opts.log);
     this.throttle = new Throttle(opts.throttleMs ?? 250, () => this.push());
     const changed = () => {
@@ -109,6 +115,8 @@ export class CompareController {
       counts: t.counts,
       meanDeltaSuccess: t.meanDeltaSuccess,
       meanDeltaUplift: t.meanDeltaUplift,
+      config: this.configCheck.current(),
+      paired: pairedDeltas(t.rows),
     };
   }
 
