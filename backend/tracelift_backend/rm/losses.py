@@ -88,13 +88,9 @@ class LossParts:
     negneg: torch.Tensor
 
     def floats(self) -> dict[str, float]:
-        return {
-            "loss": float(self.total),
-            "loss_dim": float(self.dim),
-            "loss_total": float(self.total_head),
-            "loss_posneg": float(self.posneg),
-            "loss_negneg": float(self.negneg),
-        }
+        parts = (self.total, self.dim, self.total_head, self.posneg, self.negneg)
+        names = ("loss", "loss_dim", "loss_total", "loss_posneg", "loss_negneg")
+        return {name: float(part.detach()) for name, part in zip(names, parts, strict=True)}
 
 
 def rm_loss(
