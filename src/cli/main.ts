@@ -12,6 +12,7 @@ import { registerMiscCommands } from './miscCommands';
 import { registerVerifyCommand } from './verifyCommand';
 import { registerTrainCommand } from './trainCommand';
 import { registerDoctorCommand } from './doctorCommand';
+import { registerGroupsCommand } from './groupsCommand';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command();
@@ -26,6 +27,7 @@ async function main(argv: string[]): Promise<void> {
   registerMiscCommands(program);
   registerTrainCommand(program);
   registerDoctorCommand(program);
+  registerGroupsCommand(program);
   await program.parseAsync(argv);
 }
 

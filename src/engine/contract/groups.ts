@@ -22,10 +22,34 @@ export const RubricSchema = z
   });
 export type Rubric = z.infer<typeof RubricSchema>;
 
+/** Where a candidate's rubric came from: an LLM judge, or the builder's documented per-kind prior (docs/groups.md). */
+export const RUBRIC_SOURCES = {
+  judge: 'an LLM judge scored the five dimensions 0–10 (official rubric prompt), bucketed to 0–4',
+  prior: "the builder's fixed rubric for the candidate's kind (math positives: the official all-4 rubric)",
+} as const;
+export type RubricSource = keyof typeof RUBRIC_SOURCES;
+export const RubricSourceSchema = z.enum(Object.keys(RUBRIC_SOURCES) as [RubricSource, ...RubricSource[]]);
+
+/**
+ * A trace's uplift as measured by `tracelift groups build --measure` (not in
+ * the official schema): K with-trace executor samples against the problem's
+ * no-trace baseline. `uplift` is null when a rate is missing (failed calls).
+ */
+export const MeasuredUpliftSchema = z.object({
+  uplift: z.number().min(-1).max(1).nullable(),
+  with_trace_successes: z.number().int().min(0),
+  with_trace_valid: z.number().int().min(0),
+  baseline_rate: z.number().min(0).max(1).nullable(),
+  baseline_valid: z.number().int().min(0),
+});
+export type MeasuredUplift = z.infer<typeof MeasuredUpliftSchema>;
+
 export const PositiveTraceSchema = z
   .object({
     reasoning: z.string(),
     rubric: RubricSchema.optional(),
+    rubric_source: RubricSourceSchema.optional(),
+    measured: MeasuredUpliftSchema.optional(),
   })
   .passthrough();
 
@@ -34,6 +58,8 @@ export const NegativeTraceSchema = z
     reasoning: z.string(),
     negative_kind: z.string(),
     rubric: RubricSchema.optional(),
+    rubric_source: RubricSourceSchema.optional(),
+    measured: MeasuredUpliftSchema.optional(),
   })
   .passthrough();
 
@@ -97,3 +123,60 @@ export const TraceRecordSchema = z.object({
   label: z.string().optional(),
 });
 export type TraceRecord = z.infer<typeof TraceRecordSchema>;
+
+const Count = z.number().int().min(0);
+const CountsSchema = z.record(z.string(), Count);
+
+/** Measured uplift of one kind's traces over a groups file (`--measure`). */
+export const MeasuredKindStatsSchema = z.object({
+  /** Traces whose uplift was measured (not null). */
+  traces: Count,
+  uplift_sum: z.number(),
+  mean_uplift: z.number().nullable(),
+  /** Negatives compared with their group's positive (both measured). */
+  compared: Count,
+  /** Of those, negatives whose uplift is at least the positive's: the perturbation did not hurt the executor. */
+  at_least_positive: Count,
+  at_least_positive_rate: z.number().min(0).max(1).nullable(),
+});
+export type MeasuredKindStats = z.infer<typeof MeasuredKindStatsSchema>;
+
+/**
+ * `<out>.summary.json` beside a groups file written by `tracelift groups
+ * build`: the settings, what was written and what was dropped and why.
+ * Rewritten (atomically) after every problem, so a resumed build continues it.
+ */
+export const GroupsBuildSummarySchema = z.object({
+  builder_version: z.string(),
+  status: z.enum(['running', 'completed', 'cancelled', 'failed']),
+  message: z.string().nullable(),
+  task: z.string(),
+  split: z.string(),
+  seed: z.number().int(),
+  kinds: z.array(z.string()),
+  min_negatives: Count,
+  perturber: z.object({ model: z.string(), prompt_version: z.string() }).nullable(),
+  judge: z.object({ model: z.string(), prompt_version: z.string() }).nullable(),
+  measure: z.object({ executor: z.string(), k: Count, baseline_samples: Count, prompt_version: z.string() }).nullable(),
+  problems_seen: Count,
+  groups_written: Count,
+  groups_dropped: Count,
+  /** Problems without a group, by reason. */
+  drop_reasons: CountsSchema,
+  /** Negatives written, by kind. */
+  negative_kind_counts: CountsSchema,
+  /** Candidates not written: kind → reason → count. */
+  candidates_dropped: z.record(z.string(), CountsSchema),
+  /** Written candidates (positives and negatives) by rubric source. */
+  rubric_sources: CountsSchema,
+  /** Judge replies that could not be used (the prior was used instead), by reason. */
+  judge_failures: CountsSchema,
+  measured: z
+    .object({
+      positive: MeasuredKindStatsSchema,
+      per_kind: z.record(z.string(), MeasuredKindStatsSchema),
+    })
+    .nullable(),
+  dropped_problems: z.array(z.object({ problem_id: z.string(), reason: z.string() })),
+});
+export type GroupsBuildSummary = z.infer<typeof GroupsBuildSummarySchema>;
