@@ -1,7 +1,8 @@
 /**
  * Compare two runs: per-problem with-trace success and mean uplift of run A
  * and run B side by side with the deltas (B − A), in a virtualized table
- * (windows asked from the host). Enter/click opens the inspector on run B's
+ * (windows asked from the host); a banner of the settings that differ
+ * between the runs, and the mean deltas with paired 95 % intervals. Enter/click opens the inspector on run B's
  * sample of the problem (or run A's when B lacks it).
  */
 import './common/errors';
@@ -19,6 +20,7 @@ import { WebviewClient } from './common/bridge';
 import { byId, h, replace, setText, setTitle, throttled } from './common/dom';
 import { count, pct, signClass, signed } from './common/format';
 import { VirtualList, type ListViewState, type WindowRequest } from './common/virtualList';
+import { configBanner, deltasLine } from './compare/banner';
 
 interface Persisted {
   restore: unknown;
@@ -31,6 +33,7 @@ let restore: unknown = persisted?.restore ?? null;
 const saved = CompareQuerySchema.safeParse(persisted?.ui?.query);
 let query: CompareQuery = saved.success ? saved.data : CompareQuerySchema.parse({});
 let knownTasks = '';
+let knownBanner = '';
 let lastKey: string | null = null;
 let seq = 0;
 
@@ -67,6 +70,7 @@ replace(
     ),
     h('p', { id: 'cmp-deltas', testid: 'cmp-deltas', className: 'note' }),
   ),
+  h('div', { id: 'cmp-config', testid: 'cmp-config', attrs: { 'aria-live': 'polite' } }),
   h('div', { id: 'cmp-messages', testid: 'messages', className: 'messages', attrs: { 'aria-live': 'polite' } }),
   h(
     'div',
@@ -207,10 +211,12 @@ function renderState(st: CompareState): void {
       );
     }),
   );
-  setText(
-    byId('cmp-deltas'),
-    `${count(st.counts.both)} problem(s) in both runs, ${count(st.counts.onlyA)} only in A, ${count(st.counts.onlyB)} only in B · mean Δ success ${signed(st.meanDeltaSuccess)} · mean Δ uplift ${signed(st.meanDeltaUplift)} (B − A)`,
-  );
+  setText(byId('cmp-deltas'), deltasLine(st));
+  const bannerKey = JSON.stringify(st.config ?? null);
+  if (bannerKey !== knownBanner) {
+    knownBanner = bannerKey;
+    byId('cmp-config').replaceChildren(...configBanner(st.config));
+  }
   const msgs = byId('cmp-messages');
   msgs.replaceChildren();
   for (const k of ['a', 'b'] as const) {

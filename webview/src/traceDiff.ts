@@ -1,8 +1,9 @@
 /**
  * Trace diff: word-level highlighting of two traces, or of a TraceLift-Groups
  * record's reference against each perturbed trace (labelled with
- * negative_kind and rubric scores). Segments come from the host; each is a
- * text node inside <del>/<ins>/<span>, never markup.
+ * negative_kind and rubric scores), with each side's measured uplift and
+ * reward when a run measured them (diff/measured.ts). Segments come from the
+ * host; each is a text node inside <del>/<ins>/<span>, never markup.
  */
 import './common/errors';
 import './common/litNonce';
@@ -11,6 +12,7 @@ import { traceDiffProtocol, type DiffPair, type DiffViewData } from '../../src/w
 import { WebviewClient } from './common/bridge';
 import { blockText, byId, h, hiddenFlag, replace, setTitle } from './common/dom';
 import { count, num } from './common/format';
+import { measuredBlock } from './diff/measured';
 
 interface Persisted {
   restore: unknown;
@@ -44,7 +46,13 @@ function side(pair: DiffPair, which: 'left' | 'right'): HTMLElement {
   return h(
     'div',
     { className: `diff-side ${which}` },
-    h('h3', { className: 'side-title', testid: `diff-${which}-title` }, s.title),
+    h(
+      'h3',
+      { className: 'side-title', testid: `diff-${which}-title` },
+      s.title,
+      pair.reference === which ? ' ' : null,
+      pair.reference === which ? h('span', { className: 'kind-badge reference-badge', testid: 'reference-badge' }, 'reference') : null,
+    ),
     hiddenFlag(s.title, ...sideText),
     meta.length ? h('p', { className: 'note' }, meta.map(([k, v]) => `${k}: ${typeof v === 'number' ? num(v, 3) : v}`).join(' · ')) : null,
     pre,
@@ -77,13 +85,16 @@ function pairView(pair: DiffPair, i: number): HTMLElement {
     {
       className: 'diff-pair',
       testid: 'diff-pair',
-      dataset: { kind: pair.kind ?? '' },
-      attrs: { 'aria-label': `Pair ${i + 1}${pair.kind ? `: ${pair.kind}` : ''}` },
+      dataset: { kind: pair.kind ?? '', beats: pair.negativeBeatsReference ? 'yes' : 'no' },
+      attrs: {
+        'aria-label': `Pair ${i + 1}${pair.kind ? `: ${pair.kind}` : ''}${pair.negativeBeatsReference ? ', negative beats reference' : ''}`,
+      },
     },
     h(
       'header',
       { className: 'pair-header' },
       pair.kind ? h('span', { className: 'kind-badge', testid: 'negative-kind' }, pair.kind) : null,
+      pair.negativeBeatsReference ? h('span', { className: 'flag flag-beats-reference', testid: 'beats-flag' }, '⚠ beats reference') : null,
       h(
         'span',
         { className: 'note' },
@@ -92,6 +103,7 @@ function pairView(pair: DiffPair, i: number): HTMLElement {
       btn,
     ),
     rubric,
+    measuredBlock(pair),
     h('div', { className: 'diff-columns' }, side(pair, 'left'), side(pair, 'right')),
   );
 }

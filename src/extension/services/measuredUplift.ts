@@ -284,3 +284,14 @@ export async function sameRecord(runDir: string, origin: RunOrigin): Promise<boo
   const { record } = await readGroupRecordAt(origin.groups_file, origin.record_index);
   return JSON.stringify(copy) === JSON.stringify(record);
 }
+
+// The extension's one lookup (made by the runs model), for views opened without one of their own.
+let shared: MeasuredUplift | null = null;
+
+export function setSharedMeasuredUplift(m: MeasuredUplift | null): void {
+  shared = m;
+}
+
+export function sharedMeasuredUplift(): MeasuredUplift | null {
+  return shared;
+}

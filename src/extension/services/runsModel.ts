@@ -18,7 +18,7 @@ import type { Measured } from './annotate';
 import type { Lease } from './runs/refCounted';
 import type { RunIndex } from './runs/runIndex';
 import type { RunStore, RunStoreRegistry } from './runs/runStore';
-import { MeasuredUplift } from './measuredUplift';
+import { MeasuredUplift, setSharedMeasuredUplift, sharedMeasuredUplift } from './measuredUplift';
 import { listRunDirs, scanRun, type RunInfo, type RunOrigin } from './runScan';
 import { onSettingsChanged, runsFolders } from './settings';
 
@@ -49,6 +49,7 @@ export class RunsModel implements vscode.Disposable {
       onChanged: () => this.emitter.fire(),
       log,
     });
+    setSharedMeasuredUplift(this.measuredUplift); // the trace diff reads measurements through it
     this.watch();
     this.rescan();
     this.disposables.push(
@@ -211,6 +212,7 @@ export class RunsModel implements vscode.Disposable {
     if (this.poll) clearTimeout(this.poll);
     if (this.indexChanged) clearTimeout(this.indexChanged);
     for (const dir of [...this.held.keys()]) this.release(dir);
+    if (sharedMeasuredUplift() === this.measuredUplift) setSharedMeasuredUplift(null);
     for (const d of [...this.watchers, ...this.disposables]) d.dispose();
     this.emitter.dispose();
   }

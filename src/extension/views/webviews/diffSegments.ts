@@ -9,7 +9,8 @@
 import { diffLines, diffWordsWithSpace, type ChangeObject } from 'diff';
 import type { GroupRecord, Rubric } from '../../../engine/contract/groups';
 import { expandGroup } from '../../../engine/groups';
-import type { DiffPair, DiffSegment, DiffViewData } from '../../../webviewProtocol';
+import type { DiffPair, DiffSegment, DiffViewData, MeasuredTrace } from '../../../webviewProtocol';
+import { beats, isNegativeMeta, isReferenceMeta, measuredFromMeta } from './measuredTrace';
 import type { TraceText } from './types';
 
 export interface SegmentsResult {
@@ -63,25 +64,55 @@ function rubricDims(rubric: Rubric | null): Array<{ name: string; value: number 
 export function pairOf(
   left: TraceText,
   right: TraceText,
-  extra: Partial<Pick<DiffPair, 'kind' | 'rubric' | 'rubricTotal'>> = {},
+  extra: Partial<Pick<DiffPair, 'kind' | 'rubric' | 'rubricTotal'>> & {
+    measured?: { left: MeasuredTrace | null; right: MeasuredTrace | null };
+    reference?: 'left' | 'right' | null;
+    rightIsNegative?: boolean;
+  } = {},
 ): DiffPair {
   const d = diffSegments(left.text, right.text);
+  const measured = extra.measured ?? { left: null, right: null };
+  const reference = extra.reference ?? null;
+  const perturbedIsNegative = extra.rightIsNegative ?? (reference === 'left' ? isNegativeMeta(right.title, right.meta) : false);
   return {
-    left: { title: left.title, meta: left.meta ?? {} },
-    right: { title: right.title, meta: right.meta ?? {} },
+    left: { title: left.title, meta: left.meta ?? {}, measured: measured.left },
+    right: { title: right.title, meta: right.meta ?? {}, measured: measured.right },
     kind: extra.kind ?? null,
     rubric: extra.rubric ?? [],
     rubricTotal: extra.rubricTotal ?? null,
     granularity: d.granularity,
     segments: d.segments,
     stats: d.stats,
+    reference,
+    negativeBeatsReference:
+      reference === 'left'
+        ? perturbedIsNegative && beats(measured.right, measured.left)
+        : reference === 'right'
+          ? isNegativeMeta(left.title, left.meta) && beats(measured.left, measured.right)
+          : false,
   };
+}
+
+/**
+ * Two traces given as they are (from a run's samples, a traces file…): their
+ * facts say what was measured (uplift, reward, k/K, baseline) and which one
+ * is the reference.
+ */
+export function pairOfTexts(left: TraceText, right: TraceText): DiffPair {
+  const l = isReferenceMeta(left.title, left.meta);
+  const r = isReferenceMeta(right.title, right.meta);
+  return pairOf(left, right, {
+    measured: { left: measuredFromMeta(left.meta, 'left run'), right: measuredFromMeta(right.meta, 'right run') },
+    reference: l && !r ? 'left' : r && !l ? 'right' : null,
+  });
 }
 
 /** The pairs of a TraceLift-Groups record, with the texts each pair compares: the reference against each negative, then each further positive. */
 export function groupRecordPairs(
   record: GroupRecord,
   where: string,
+  /** Measured uplift by sample id (`<problem_id>#pos0`, `#neg1`…), from the runs that measured this file. */
+  measured: ReadonlyMap<string, MeasuredTrace> = new Map(),
 ): { view: DiffViewData; texts: Array<{ left: TraceText; right: TraceText }> } {
   const traces = expandGroup(record);
   const ref = traces.find((t) => t.isReference);
@@ -104,7 +135,16 @@ export function groupRecordPairs(
               meta: { negative_kind: t.negativeKind },
             };
       texts.push({ left, right });
-      pairs.push(pairOf(left, right, { kind: t.negativeKind ?? 'positive', rubric: rubricDims(t.rubric), rubricTotal: t.rubricTotal }));
+      pairs.push(
+        pairOf(left, right, {
+          kind: t.negativeKind ?? 'positive',
+          rubric: rubricDims(t.rubric),
+          rubricTotal: t.rubricTotal,
+          measured: { left: measured.get(ref.id) ?? null, right: measured.get(t.id) ?? null },
+          reference: 'left',
+          rightIsNegative: t.role === 'negative',
+        }),
+      );
     }
   }
   return {

@@ -1,12 +1,17 @@
 /**
  * Host-side logic of the trace diff (no vscode): two given traces, or a
  * TraceLift-Groups record's reference against each perturbed trace. The diff
- * is computed here (word level) and sent as segments.
+ * is computed here (word level) and sent as segments, with each side's
+ * measured uplift and reward: for a groups record, from the runs that
+ * measured the file's content (services/measuredUplift.ts); for two run
+ * samples, from their facts.
  */
 import path from 'node:path';
 import { traceDiffProtocol, type DiffViewData, type TraceDiffProtocol, type TraceDiffRestore } from '../../../webviewProtocol';
 import { HostEndpoint } from './bridge';
-import { groupRecordPairs, pairOf } from './diffSegments';
+import { groupRecordPairs, pairOfTexts } from './diffSegments';
+import { measuredTraceOf } from './measuredTrace';
+import { sharedMeasuredUplift, type MeasuredSample } from '../../services/measuredUplift';
 import { readGroupRecordAt } from '../../../engine/groups';
 import type { TraceText, ViewActions } from './types';
 
@@ -17,17 +22,28 @@ export function traceDiffTitle(restore: TraceDiffRestore): string {
     : `Diff: ${path.basename(restore.groupsFile)} #${restore.recordIndex}`;
 }
 
+/** Measured uplift of a groups record's traces, by sample id. */
+export type MeasuredLookup = (groupsFile: string, problemId: string) => Promise<ReadonlyMap<string, MeasuredSample>>;
+
+/** The extension's lookup (the runs model's), or nothing measured when there is none (tests, no workspace). */
+const sharedLookup: MeasuredLookup = async (groupsFile, problemId) =>
+  (await sharedMeasuredUplift()?.lookup(groupsFile, problemId)) ?? new Map<string, MeasuredSample>();
+
 export class TraceDiffController {
   readonly endpoint: HostEndpoint<TraceDiffProtocol>;
   private texts: Array<{ left: TraceText; right: TraceText }> = [];
   private data: Promise<DiffViewData | Error> | null = null;
+  private readonly measured: MeasuredLookup;
+  private readonly log: (line: string) => void;
 
   constructor(
     private target: TraceDiffRestore,
     post: (message: unknown) => void,
     actions: Pick<ViewActions, 'openInDiffEditor'>,
-    opts: { log?: (line: string) => void } = {},
+    opts: { log?: (line: string) => void; measured?: MeasuredLookup } = {},
   ) {
+    this.measured = opts.measured ?? sharedLookup;
+    this.log = opts.log ?? (() => undefined);
     this.endpoint = new HostEndpoint(traceDiffProtocol, post, opts.log);
     this.endpoint.onNotify('ready', () => void this.replay());
     this.endpoint.onRequest('openInDiffEditor', async ({ pair }) => {
@@ -62,10 +78,22 @@ export class TraceDiffController {
         try {
           if (t.mode === 'pair') {
             this.texts = [{ left: t.left, right: t.right }];
-            return { title: `${t.left.title} ↔ ${t.right.title}`, subtitle: 'two traces', problem: null, pairs: [pairOf(t.left, t.right)] };
+            return {
+              title: `${t.left.title} ↔ ${t.right.title}`,
+              subtitle: 'two traces',
+              problem: null,
+              pairs: [pairOfTexts(t.left, t.right)],
+            };
           }
           const { record, line } = await readGroupRecordAt(t.groupsFile, t.recordIndex);
-          const { view, texts } = groupRecordPairs(record, `${t.groupsFile}:${line} (record ${t.recordIndex})`);
+          const samples = await this.measured(t.groupsFile, record.problem_id).catch((err: Error) => {
+            this.log(`measured uplift of ${t.groupsFile}: ${err.message}`);
+            return new Map<string, MeasuredSample>();
+          });
+          const measured = new Map([...samples].map(([id, s]) => [id, measuredTraceOf(s)]));
+          const { view, texts } = groupRecordPairs(record, `${t.groupsFile}:${line} (record ${t.recordIndex})`, measured);
+          const runs = [...new Set([...samples.values()].map((s) => s.run))];
+          view.subtitle += runs.length ? ` · uplift measured by ${runs.join(', ')}` : ' · uplift not measured yet (Measure Uplift)';
           this.texts = texts;
           return view;
         } catch (err) {
