@@ -13,6 +13,7 @@ import { registerVerifyCommand } from './verifyCommand';
 import { registerTrainCommand } from './trainCommand';
 import { registerDoctorCommand } from './doctorCommand';
 import { registerGroupsCommand } from './groupsCommand';
+import { registerRmCommand } from './rmCommand';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command();
@@ -28,6 +29,7 @@ async function main(argv: string[]): Promise<void> {
   registerTrainCommand(program);
   registerDoctorCommand(program);
   registerGroupsCommand(program);
+  registerRmCommand(program);
   await program.parseAsync(argv);
 }
 
