@@ -156,6 +156,8 @@ export interface MeasuredUpliftDeps {
   runs: () => readonly MeasuredRunRef[];
   /** A run's problems with this id (the shared run index). */
   problemsWithId: (runDir: string, problemId: string) => ReadonlyArray<{ samples: readonly RunRow[] }>;
+  /** Resolves once what the run's events.jsonl holds so far is indexed (a lookup waits for it; peek does not). */
+  whenRead?: (runDir: string) => Promise<unknown>;
   /** A hash finished or an origin was migrated: lookups may now answer differently. */
   onChanged?: () => void;
   log?: (line: string) => void;
@@ -209,7 +211,9 @@ export class MeasuredUplift {
     } catch (err) {
       this.deps.log?.(`hashing ${groupsFile}: ${(err as Error).message}`);
     }
-    return this.collect(path.resolve(groupsFile), sha, problemId);
+    const file = path.resolve(groupsFile);
+    await Promise.all(this.matchingRuns(file, sha).map((r) => this.deps.whenRead?.(r.dir)));
+    return this.collect(file, sha, problemId);
   }
 
   /**
@@ -232,7 +236,8 @@ export class MeasuredUplift {
     return out.size ? out : undefined;
   }
 
-  private collect(file: string, sha: string | null, problemId: string): Map<string, MeasuredSample> {
+  /** Runs that measured this file: by content hash, or by path for path-only origins and whole-file trace sources. */
+  private matchingRuns(file: string, sha: string | null): MeasuredRunRef[] {
     const matches = (r: MeasuredRunRef): boolean => {
       const o = this.origin(r.dir);
       if (o?.groups_sha256) return sha !== null && o.groups_sha256 === sha;
@@ -243,9 +248,13 @@ export class MeasuredUplift {
       }
       return r.traceFile !== null && path.resolve(r.traceFile) === file;
     };
+    return this.deps.runs().filter(matches);
+  }
+
+  private collect(file: string, sha: string | null, problemId: string): Map<string, MeasuredSample> {
     const out = new Map<string, MeasuredSample>();
     // Oldest first, so newer runs overwrite.
-    for (const r of [...this.deps.runs()].filter(matches).sort((a, b) => a.updatedMs - b.updatedMs)) {
+    for (const r of this.matchingRuns(file, sha).sort((a, b) => a.updatedMs - b.updatedMs)) {
       const origin = this.origin(r.dir);
       if (origin && origin.problem_id !== problemId) continue;
       for (const p of this.deps.problemsWithId(r.dir, problemId)) for (const s of p.samples) out.set(s.sampleId, measuredOf(r, s));

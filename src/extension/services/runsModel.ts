@@ -46,6 +46,7 @@ export class RunsModel implements vscode.Disposable {
     this.measuredUplift = new MeasuredUplift({
       runs: () => this.list,
       problemsWithId: (dir, problemId) => this.indexNow(dir).problemsWithId(problemId),
+      whenRead: (dir) => this.index(dir, 5000),
       onChanged: () => this.emitter.fire(),
       log,
     });
