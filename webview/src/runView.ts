@@ -240,7 +240,10 @@ function showMode(next: TableMode, refresh = true): void {
   for (const id of SAMPLE_ONLY) byId(id).hidden = !samples;
   for (const id of GROUP_ONLY) byId(id).hidden = samples;
   setValue(byId('sort-dir'), samples ? query.sort.dir : groupQuery.sort.dir);
-  setText(byId('list-hint'), samples ? '↑↓ select · Enter inspect · Space mark · / search' : '↑↓ select · Enter expand / inspect · Space mark a trace');
+  setText(
+    byId('list-hint'),
+    samples ? '↑↓ select · Enter inspect · Space mark · / search' : '↑↓ select · Enter expand / inspect · Space mark a trace',
+  );
   markSorted(byId('sample-columns'), query.sort.key, query.sort.dir);
   markSorted(byId('group-columns'), groupQuery.sort.key, groupQuery.sort.dir);
   marksChanged();
@@ -307,7 +310,13 @@ function renderState(st: RunState): void {
     );
   } else clearMessage('errors', false);
   if (st.pendingBytes > 0 && st.status !== 'running' && st.status !== 'waiting')
-    showMessage('pending', 'warning', `The last line of events.jsonl is incomplete (${count(st.pendingBytes)} bytes) and was not read.`, undefined, false);
+    showMessage(
+      'pending',
+      'warning',
+      `The last line of events.jsonl is incomplete (${count(st.pendingBytes)} bytes) and was not read.`,
+      undefined,
+      false,
+    );
   else clearMessage('pending', false);
   renderMessages();
   renderCount();
@@ -400,7 +409,17 @@ function sortBy(table: TableMode, key: string): void {
   queryChanged();
 }
 
-for (const id of ['filter-task', 'filter-sign', 'filter-success', 'sort-key', 'group-sort', 'sort-dir', 'filter-errors', 'filter-case', 'filter-beats'])
+for (const id of [
+  'filter-task',
+  'filter-sign',
+  'filter-success',
+  'sort-key',
+  'group-sort',
+  'sort-dir',
+  'filter-errors',
+  'filter-case',
+  'filter-beats',
+])
   byId(id).addEventListener('change', () => queryChanged());
 for (const id of ['filter-min', 'filter-max', 'filter-step']) byId(id).addEventListener('input', () => queryChanged(400));
 byId('filter-search').addEventListener('input', () => queryChanged(300));

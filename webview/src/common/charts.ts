@@ -105,7 +105,13 @@ export function countHistogram(bins: number[], unknown: number, size: PlotSize =
     const hi = -1 + (2 * (i + 1)) / bins.length;
     const cls = hi <= 0 ? 'neg' : lo >= 0 ? 'pos' : 'zero';
     const x = PAD.left + i * bw;
-    const rect = svg('rect', { x: x + 0.5, y: y(n), width: Math.max(0.5, bw - 1), height: Math.max(0, top + plotH - y(n)), class: `bar ${cls}` });
+    const rect = svg('rect', {
+      x: x + 0.5,
+      y: y(n),
+      width: Math.max(0.5, bw - 1),
+      height: Math.max(0, top + plotH - y(n)),
+      class: `bar ${cls}`,
+    });
     rect.appendChild(svg('title', {}, `uplift ${num(lo, 1)} … ${num(hi, 1)}: ${count(n)} trace${n === 1 ? '' : 's'}`));
     root.appendChild(rect);
     if (n > 0) root.appendChild(svg('text', { x: x + bw / 2, y: y(n) - 2, class: 'tick mid count', 'data-bin': i }, count(n)));

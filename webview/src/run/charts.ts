@@ -15,7 +15,11 @@ const W = 320;
 const H = 120;
 
 function chartBox(id: string, caption: string): HTMLElement {
-  return h('figure', { id, testid: id, className: 'chart-box wide', role: 'group', attrs: { 'aria-label': caption } }, h('figcaption', { text: caption }));
+  return h(
+    'figure',
+    { id, testid: id, className: 'chart-box wide', role: 'group', attrs: { 'aria-label': caption } },
+    h('figcaption', { text: caption }),
+  );
 }
 
 export function chartsSection(): HTMLElement {
@@ -67,7 +71,10 @@ function renderTraining(t: TrainingState): void {
     cls,
     points: pts.filter((p) => key in p.metrics).map((p) => ({ x: mid(p), y: p.metrics[key]! })),
   });
-  put('chart-loss', bandChart([metric('loss', 'series-a', 'loss'), metric('KL', 'series-c', 'kl')], { xLabel: 'step', markers, width: W, height: H }));
+  put(
+    'chart-loss',
+    bandChart([metric('loss', 'series-a', 'loss'), metric('KL', 'series-c', 'kl')], { xLabel: 'step', markers, width: W, height: H }),
+  );
   put(
     'chart-time',
     stackedBars(
@@ -103,7 +110,9 @@ function renderTraining(t: TrainingState): void {
   setText(fig, last ? `${last.to}` : '—');
   setText(
     byId('fig-step-ci'),
-    last ? `${count(last.groups)} group(s) in the last ${last.to > last.from ? `${last.to - last.from + 1} steps` : 'step'} · ${count(t.checkpointCount)} checkpoint(s)` : '',
+    last
+      ? `${count(last.groups)} group(s) in the last ${last.to > last.from ? `${last.to - last.from + 1} steps` : 'step'} · ${count(t.checkpointCount)} checkpoint(s)`
+      : '',
   );
 }
 

@@ -19,7 +19,11 @@ export const GROUP_COLUMNS = [
   { label: 'traces / source' },
   { label: 'with k/K', title: 'with-trace successes over valid attempts (a group: summed over its traces)' },
   { label: 'baseline', title: 'no-trace successes b over M attempts' },
-  { label: 'uplift', sort: 'reference', title: "a group: its reference's uplift (mean over reference traces), else the mean; a trace: its own" },
+  {
+    label: 'uplift',
+    sort: 'reference',
+    title: "a group: its reference's uplift (mean over reference traces), else the mean; a trace: its own",
+  },
   { label: 'Δ vs ref', sort: 'delta', title: "a group: the largest Δ among its negatives; a trace: uplift − the group's reference uplift" },
   { label: 'reward', sort: 'reward', title: 'a group: mean reward of its traces' },
   { label: 'flags', sort: 'beats', title: 'negatives above the reference, errors' },
@@ -109,7 +113,10 @@ function renderGroup(el: HTMLElement, r: Refs, g: GroupRow, expanded: boolean): 
   const key = `${g.beats}|${others.join(' ')}`;
   if (r.flags.dataset.value !== key) {
     r.flags.dataset.value = key;
-    r.flags.replaceChildren(...(badge ? [badge] : []), ...others.map((f) => h('span', { className: `flag flag-${f}`, text: f === 'hidden-text' ? '⚠ hidden characters' : f })));
+    r.flags.replaceChildren(
+      ...(badge ? [badge] : []),
+      ...others.map((f) => h('span', { className: `flag flag-${f}`, text: f === 'hidden-text' ? '⚠ hidden characters' : f })),
+    );
   }
   el.setAttribute(
     'aria-label',
@@ -143,7 +150,9 @@ function renderSample(el: HTMLElement, r: Refs, row: Row): void {
   renderFlags(r.flags, row.flags);
   el.setAttribute(
     'aria-label',
-    shown(`${row.sampleId} (${row.source}${row.label ? ` ${row.label}` : ''}): uplift ${signed(row.uplift)}, Δ vs reference ${signed(row.delta)}`),
+    shown(
+      `${row.sampleId} (${row.source}${row.label ? ` ${row.label}` : ''}): uplift ${signed(row.uplift)}, Δ vs reference ${signed(row.delta)}`,
+    ),
   );
 }
 

@@ -58,7 +58,12 @@ export function buildLayout(
         'div',
         { className: 'run-sections' },
         h('details', { id: 'charts-section', attrs: { open: true } }, h('summary', { text: 'charts' }), chartsSection()),
-        h('details', { id: 'kinds-section', testid: 'kinds-section', attrs: { open: true } }, h('summary', { text: 'per trace kind' }), kindTable()),
+        h(
+          'details',
+          { id: 'kinds-section', testid: 'kinds-section', attrs: { open: true } },
+          h('summary', { text: 'per trace kind' }),
+          kindTable(),
+        ),
       ),
     ),
     h('div', { id: 'messages', testid: 'messages', className: 'messages', attrs: { 'aria-live': 'polite' } }),

@@ -39,8 +39,16 @@ export function renderFigures(st: RunState): void {
   setFigure('fig-groups', count(f.groups), null);
   setFigure('fig-traces', count(f.traces), null);
   // The engine's summary figures (summary.json) with the index's intervals around them.
-  setFigure('fig-with', f.withTraceSuccess === null ? DASH : meanText({ ...iv.withTraceSuccess, mean: f.withTraceSuccess }, 'rate'), iv.withTraceSuccess);
-  setFigure('fig-without', f.noTraceSuccess === null ? DASH : meanText({ ...iv.noTraceSuccess, mean: f.noTraceSuccess }, 'rate'), iv.noTraceSuccess);
+  setFigure(
+    'fig-with',
+    f.withTraceSuccess === null ? DASH : meanText({ ...iv.withTraceSuccess, mean: f.withTraceSuccess }, 'rate'),
+    iv.withTraceSuccess,
+  );
+  setFigure(
+    'fig-without',
+    f.noTraceSuccess === null ? DASH : meanText({ ...iv.noTraceSuccess, mean: f.noTraceSuccess }, 'rate'),
+    iv.noTraceSuccess,
+  );
   setFigure('fig-uplift', f.meanUplift === null ? DASH : meanText({ ...iv.uplift, mean: f.meanUplift }, 'signed'), iv.uplift);
   byId('fig-uplift').dataset.sign = signClass(f.meanUplift);
   setFigure('fig-reward', f.meanReward === null ? DASH : meanText({ ...iv.reward, mean: f.meanReward }, 'plain'), iv.reward);

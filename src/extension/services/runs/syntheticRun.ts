@@ -147,3 +147,137 @@ export function syntheticGroup(i: number, opts: SyntheticOptions = {}): RolloutG
 export function eventLine(event: RunEventInput | RolloutGroup): string {
   return JSON.stringify(event) + '\n';
 }
+
+// ------------------------------------------------------------------ groups with exact figures
+
+/** One trace of an exact group: its kind and its with-trace count k of K (reward given, or k/K). */
+export interface ExactTrace {
+  source: string;
+  label?: string | null;
+  k: number;
+  K: number;
+  reward?: number | null;
+  trace?: string;
+}
+
+/**
+ * A rollout group whose figures are exactly what is asked: baseline b of
+ * M, each trace k of K (uplift = k/K − b/M), rewards given (default: the
+ * with-trace rate). For tests that assert numbers.
+ */
+export function exactGroup(
+  i: number,
+  o: { problemId?: string; task?: string; step?: number | null; baseline: [number, number]; traces: ExactTrace[] },
+): RolloutGroup {
+  const attempts = (k: number, n: number) =>
+    Array.from({ length: n }, (_, j) => ({
+      output: j < k ? 'The answer is 18.' : 'The answer is 17.',
+      verdict: { correct: j < k, extracted: j < k ? '18' : '17', status: j < k ? 'ok' : 'wrong_answer', tests_passed: null, tests_total: null, detail: null },
+      error: null,
+      finish_reason: 'stop',
+      latency_ms: 10,
+    }));
+  const tally = (k: number, n: number) => ({ successes: k, valid: n, requested: n, failed: 0, rate: n ? k / n : null });
+  const [b, M] = o.baseline;
+  const task = o.task ?? 'gsm8k';
+  const problemId = o.problemId ?? `${task}/test/${i}`;
+  const baseRate = M ? b / M : null;
+  return {
+    time: time(i + 2),
+    type: 'rollout_group',
+    step: o.step ?? null,
+    group_index: i,
+    task,
+    task_kind: 'math',
+    problem_id: problemId,
+    problem: `Problem ${i}: what is 9 + 9?`,
+    reference: '18',
+    baseline: { tally: tally(b, M), attempts: attempts(b, M), cache_key: `key-${i}`, from_cache: false },
+    samples: o.traces.map((t, s) => {
+      const rate = t.K ? t.k / t.K : null;
+      const uplift = rate !== null && baseRate !== null ? rate - baseRate : null;
+      const reward = t.reward === undefined ? rate : t.reward;
+      return {
+        sample_id: `${problemId}#${t.source === 'negative' ? 'neg' : t.source === 'positive' ? 'pos' : 's'}${s}`,
+        source: t.source,
+        label: t.label ?? null,
+        rubric_total: null,
+        trace: t.trace ?? `trace ${s} of problem ${i}: add nine and nine`,
+        with_trace: { tally: tally(t.k, t.K), attempts: attempts(t.k, t.K) },
+        uplift,
+        e2e: t.K ? (t.k > 0 ? 1 : 0) : null,
+        rm_score: null,
+        judge_score: null,
+        reward: reward === null ? null : { mode: 'exec_only', value: reward, components: { exec: reward }, formula: 'k/K' },
+        errors: [],
+      };
+    }),
+  };
+}
+
+// ------------------------------------------------------------------ training runs
+
+export interface SyntheticTrainingOptions {
+  promptsPerStep?: number;
+  /** Completions per prompt (G). */
+  generations?: number;
+  k?: number;
+  m?: number;
+  traceChars?: number;
+  outputChars?: number;
+  /** A checkpoint event every this many steps (0: none). */
+  saveSteps?: number;
+  seed?: number;
+}
+
+/**
+ * The events of one training step (numbered from 1, as the reward service
+ * writes them): its rollout groups (G planner completions per prompt), then
+ * the trainer's step_metrics, then a checkpoint when one is due.
+ */
+export function syntheticTrainingStep(step: number, o: SyntheticTrainingOptions = {}): Array<RunEventInput | RolloutGroup> {
+  const prompts = o.promptsPerStep ?? 16;
+  const G = o.generations ?? 8;
+  const r = rng((o.seed ?? 7) * 7919 + step);
+  const out: Array<RunEventInput | RolloutGroup> = [];
+  for (let p = 0; p < prompts; p++) {
+    const i = (step - 1) * prompts + p;
+    const g = syntheticGroup(i, {
+      seed: o.seed ?? 7,
+      samples: G,
+      k: o.k ?? 2,
+      m: o.m ?? 4,
+      traceChars: o.traceChars ?? 160,
+      outputChars: o.outputChars ?? 40,
+      tasks: ['gsm8k'],
+    });
+    g.step = step;
+    g.problem_id = `gsm8k/train/${i % 500}`;
+    for (const [s, sample] of g.samples.entries()) {
+      sample.sample_id = `${g.problem_id}#s${step}g${s}`;
+      sample.source = 'planner';
+      sample.label = null;
+      sample.rubric_total = null;
+    }
+    out.push(g);
+  }
+  const t = (step + 1) * 1000;
+  out.push({
+    time: time(t),
+    type: 'step_metrics',
+    step,
+    metrics: {
+      loss: 0.5 / Math.sqrt(step) + 0.05 * r(),
+      kl: 0.001 * step * r(),
+      learning_rate: 5e-6,
+      completion_length: 80 + 40 * r(),
+      time_generation_s: 10 + 5 * r(),
+      time_reward_s: 4 + 2 * r(),
+      time_update_s: 6 + 2 * r(),
+      time_step_s: 22 + 4 * r(),
+      executor_generations: prompts * G * ((o.k ?? 2) + 1),
+    },
+  });
+  if (o.saveSteps && step % o.saveSteps === 0) out.push({ time: time(t + 1), type: 'checkpoint', step, path: `checkpoints/checkpoint-${step}` });
+  return out;
+}
