@@ -62,7 +62,7 @@ const savedGroupQuery = GroupQuerySchema.safeParse(persisted?.ui?.groupQuery);
 let groupQuery: GroupQueryMsg = savedGroupQuery.success ? savedGroupQuery.data : GroupQuerySchema.parse({});
 let mode: TableMode = persisted?.ui?.mode ?? 'samples';
 let modeChosen = persisted?.ui?.mode !== undefined;
-let expanded: number[] = (persisted?.ui?.expanded ?? []).filter((g) => Number.isInteger(g) && g >= 0).slice(0, MAX_EXPANDED);
+const expanded: number[] = (persisted?.ui?.expanded ?? []).filter((g) => Number.isInteger(g) && g >= 0).slice(0, MAX_EXPANDED);
 let knownTasks: string[] = [];
 let lastQueryKey: string | null = null;
 let lastGroupQueryKey: string | null = null;
@@ -266,7 +266,9 @@ function renderState(st: RunState): void {
   renderFigures(st);
   renderCharts(st);
   renderKinds(st.kinds);
-  byId('kinds-section').hidden = st.kinds.length === 0;
+  // One kind without a reference (training rollouts, a planner eval) says nothing the figures do not.
+  byId('kinds-section').hidden = st.kinds.length === 0 || (st.kinds.length === 1 && st.kinds[0]!.delta.n === 0);
+  byId('fig-beats').parentElement!.hidden = st.reference.withReference === 0;
 
   // A run with perturbed traces opens on the group table (its reference vs negatives), unless the user chose.
   if (!modeChosen && st.kinds.some((k) => k.delta.n > 0 && k.kind !== 'reference')) {

@@ -12,7 +12,7 @@ import { byId, h, setText } from '../common/dom';
 import { count, num, signed } from '../common/format';
 
 const W = 320;
-const H = 120;
+const H = 104;
 
 function chartBox(id: string, caption: string): HTMLElement {
   return h(

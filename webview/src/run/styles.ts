@@ -10,6 +10,7 @@ const RULES = `
 .figure-ci { color: var(--tl-muted); font-size: 0.8em; font-variant-numeric: tabular-nums; }
 .charts { display: flex; gap: 12px; flex-wrap: wrap; align-items: flex-start; }
 .charts[hidden], .chart-box[hidden], [hidden] { display: none !important; }
+#train-charts { display: contents; }
 .chart-box.wide { width: auto; }
 .chart.plot { width: auto; height: auto; overflow: visible; }
 .chart .tick.end { text-anchor: end; }
@@ -36,8 +37,9 @@ const RULES = `
 .kind-table th:first-child, .kind-table td:first-child { text-align: left; }
 .kind-table th { color: var(--tl-muted); font-weight: 600; }
 .kind-table tr.beats td[data-field=beats] { color: var(--tl-neg); font-weight: 600; }
-.col-head { display: grid; gap: 8px; padding: 2px 8px; color: var(--tl-muted); font-size: 0.85em; border: 1px solid var(--tl-border); border-bottom: none; }
-.col-head > [role=columnheader] { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.col-head { display: grid; gap: 8px; padding: 2px 8px; color: var(--tl-muted); border: 1px solid var(--tl-border); border-bottom: none; }
+/* The font size on the cells, not the grid: its em-sized columns must match the rows'. */
+.col-head > [role=columnheader] { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-size: 0.85em; }
 .col-head > [data-sort] { cursor: pointer; }
 .col-head > [aria-sort=ascending]::after { content: ' ▲'; }
 .col-head > [aria-sort=descending]::after { content: ' ▼'; }
