@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -139,6 +139,100 @@ test(
     assert.equal(Math.max(...ofType(after, 'step_metrics').map((m) => m.step)), 3);
     assert.ok(ofType(after, 'rollout_group').some((g) => g.step === 3));
     assert.equal(ofType(after, 'run_ended').at(-1)!.status, 'completed');
+    fs.rmSync(tmp, { recursive: true, force: true });
+  },
+);
+
+/** Waits until `check()` holds, polling; false at the deadline. */
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return check();
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const status = path.join('/proc', String(pid), 'status');
+  return !(fs.existsSync(status) && /\nState:\s+Z/.test(fs.readFileSync(status, 'utf8')));
+}
+
+/** Pids whose command line mentions `needle` (Linux /proc). */
+function pidsMentioning(needle: string): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)
+    .filter((d) => {
+      try {
+        return fs.readFileSync(path.join('/proc', d, 'cmdline'), 'utf8').includes(needle);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+test(
+  'SLOW: kill -9 of tracelift train mid-run: trainer and executor exit with it, nothing written is lost, the run resumes',
+  { timeout: 3_000_000, skip: skip ?? (process.platform !== 'linux' ? 'reads /proc' : false) },
+  async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-train-kill-'));
+    const out = path.join(tmp, 'run');
+    const env = { ...process.env, TRACELIFT_CACHE_DIR: path.join(tmp, 'cache') };
+    const launcher = spawn(process.execPath, ['--import', 'tsx', CLI, 'train', RECIPE, '--out', out, '--max-steps', '3'], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    launcher.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    launcher.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const eventsFile = path.join(out, 'events.jsonl');
+    const stepped = await until(
+      () => fs.existsSync(eventsFile) && fs.readFileSync(eventsFile, 'utf8').includes('"step_metrics"'),
+      1_200_000,
+    );
+    assert.ok(stepped, `no step finished:\n${output.slice(-4000)}`);
+    const executorUrl = /embedded executor ready at (\S+)/.exec(output)?.[1];
+    assert.ok(executorUrl, 'the launcher started the embedded executor');
+    const trainers = pidsMentioning(`--run-dir\0${out}`);
+    assert.ok(trainers.length >= 1, 'the trainer process is found');
+
+    const before = fs.readFileSync(eventsFile, 'utf8');
+    const samplesBefore = fs.readFileSync(path.join(out, 'samples.jsonl'), 'utf8');
+    launcher.kill('SIGKILL');
+    await new Promise((r) => launcher.once('exit', r));
+
+    // Its children notice (backend/tracelift_backend/parent_guard.py) and exit; nothing is left holding the port.
+    assert.ok(await until(() => trainers.every((pid) => !processAlive(pid)), 60_000), 'the trainer outlived the killed launcher');
+    const executorDown = await until(() => pidsMentioning(`--port\0${new URL(executorUrl).port}\0`).length === 0, 60_000);
+    assert.ok(executorDown, 'the embedded executor outlived the killed launcher');
+
+    // Nothing written is lost: what was there before the kill is still there, and every file reads.
+    const after = fs.readFileSync(eventsFile, 'utf8');
+    assert.ok(after.startsWith(before), 'events.jsonl lost or changed lines');
+    assert.ok(fs.readFileSync(path.join(out, 'samples.jsonl'), 'utf8').startsWith(samplesBefore));
+    const read = readEvents(out);
+    assert.ok(read.issues.length <= 1, `only a cut last line may be unreadable: ${JSON.stringify(read.issues)}`);
+    assert.ok(
+      ofType(read.events, 'rollout_group').some((g) => g.step === 1),
+      'step 1 groups survive',
+    );
+    RunSummarySchema.parse(JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')));
+    TrainConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')));
+
+    // The crashed run resumes (from its last checkpoint, or from the first step when it had none).
+    const again = tracelift(['train', '--resume', out, '--max-steps', '1'], { TRACELIFT_CACHE_DIR: env.TRACELIFT_CACHE_DIR });
+    assert.equal(again.code, 0, `${again.stdout}\n${again.stderr.slice(-4000)}`);
+    const resumed = readEvents(out).events;
+    assert.equal(ofType(resumed, 'run_started').at(-1)!.resumed, true);
+    assert.equal(ofType(resumed, 'run_ended').at(-1)!.status, 'completed');
     fs.rmSync(tmp, { recursive: true, force: true });
   },
 );
