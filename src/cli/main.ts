@@ -14,6 +14,7 @@ import { registerTrainCommand } from './trainCommand';
 import { registerDoctorCommand } from './doctorCommand';
 import { registerGroupsCommand } from './groupsCommand';
 import { registerRmCommand } from './rmCommand';
+import { registerDataCommand } from './dataCommand';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command();
@@ -30,6 +31,7 @@ async function main(argv: string[]): Promise<void> {
   registerDoctorCommand(program);
   registerGroupsCommand(program);
   registerRmCommand(program);
+  registerDataCommand(program);
   await program.parseAsync(argv);
 }
 

@@ -312,8 +312,8 @@ export const RunStateSchema = z.object({
   reference: z.object({ beats: z.number().int(), withReference: z.number().int() }),
   /** Groups listed in the group table (superseded groups left out). */
   liveGroups: z.number().int(),
-  /** Per-step curves, for a run whose groups carry steps (null otherwise). */
-  training: TrainingStateSchema.nullable(),
+  /** True for a training run (or any run whose groups carry steps): its curves come in `training` notifications. */
+  isTraining: z.boolean(),
 });
 export type RunState = z.infer<typeof RunStateSchema>;
 
@@ -419,6 +419,8 @@ export const runViewProtocol = {
     window: WindowResultSchema,
     /** The group-table window last asked for, recomputed after the run changed. */
     groupWindow: GroupWindowResultSchema,
+    /** A training run's per-step curves (at most one a second: the charts need no more). */
+    training: TrainingStateSchema,
     status: StatusSchema,
   },
 } satisfies ViewProtocol;

@@ -17,8 +17,8 @@ import { RunIndex } from '../../src/extension/services/runs/runIndex';
 import { RunSignals } from '../../src/extension/services/runs/runSignals';
 import { addValue, emptyMean, meanInterval, t975 } from '../../src/extension/services/runs/stats';
 import { eventLine, exactGroup, syntheticStarted, syntheticTrainingStep } from '../../src/extension/services/runs/syntheticRun';
-import { runStateMessage } from '../../src/extension/views/webviews/runMessages';
-import { RunStateSchema, RunQuerySchema } from '../../src/webviewProtocol';
+import { runStateMessage, trainingMessage } from '../../src/extension/views/webviews/runMessages';
+import { RunStateSchema, RunQuerySchema, TrainingStateSchema } from '../../src/webviewProtocol';
 import type { RolloutGroup, RunEventInput } from '../../src/engine/contract';
 
 const close = (a: number | null, b: number, eps = 1e-9) => assert.ok(a !== null && Math.abs(a - b) < eps, `${a} ≈ ${b}`);
@@ -239,16 +239,18 @@ test('per-step aggregates of a training run: groups, reward per step with its in
   });
   assert.deepEqual(idx.signals.checkpoints, [{ step: 2, path: 'checkpoints/checkpoint-2' }]);
   const msg = RunStateSchema.parse(runStateMessage(idx));
-  assert.equal(msg.training?.steps.length, 3);
-  assert.equal(msg.training?.checkpointCount, 1);
+  assert.equal(msg.isTraining, true);
+  const training = TrainingStateSchema.parse(trainingMessage(idx.signals));
+  assert.equal(training.steps.length, 3);
+  assert.equal(training.checkpointCount, 1);
   assert.deepEqual(
     msg.kinds.map((k) => [k.kind, k.n]),
     [['planner', 24]],
   );
   assert.equal(msg.liveGroups, 6);
-  // An eval has no training block.
+  // An eval is no training run.
   const evalIdx = indexOf([syntheticStarted('eval'), groupA(0)]);
-  assert.equal(runStateMessage(evalIdx).training, null);
+  assert.equal(runStateMessage(evalIdx).isTraining, false);
 });
 
 test('stepBuckets pools a long run into at most 200 buckets of a power-of-two width', () => {

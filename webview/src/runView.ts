@@ -26,7 +26,7 @@ import { WebviewClient } from './common/bridge';
 import { byId, h, setText, setTitle, throttled } from './common/dom';
 import { count } from './common/format';
 import { VirtualList, type ListViewState, type WindowRequest } from './common/virtualList';
-import { renderCharts } from './run/charts';
+import { renderCharts, renderTrainingCharts } from './run/charts';
 import { checkedOf, markSorted, setValue, valueOf } from './run/controls';
 import { createGroupItem, GROUP_ROW_HEIGHT, renderGroupItem } from './run/groupRows';
 import { buildLayout, GROUP_ONLY, SAMPLE_ONLY, type TableMode } from './run/layout';
@@ -286,7 +286,7 @@ function renderState(st: RunState): void {
     sel.replaceChildren(...opts.map(([v, text]) => h('vscode-option', { attrs: { value: v } }, text)));
     setValue(sel, current);
   }
-  byId('filter-step').hidden = st.training === null;
+  byId('filter-step').hidden = !st.isTraining;
 
   if (st.status === 'missing' || st.statusMessage)
     showMessage('status', st.status === 'missing' || st.status === 'failed' ? 'error' : 'info', st.statusMessage ?? '', undefined, false);
@@ -469,6 +469,7 @@ client.on('groupWindow', (res) => {
   if (res.queryKey !== lastGroupQueryKey || mode !== 'groups') return;
   applyGroupWindow(res);
 });
+client.on('training', (t) => renderTrainingCharts(t));
 client.on('status', (s) => showMessage('host', s.level, s.message));
 showMode(mode, false);
 client.ready();

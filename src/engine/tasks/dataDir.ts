@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TaskFile, TaskModule } from './types';
 import { findRepoRoot } from '../util/repoRoot';
+import { defaultDataCacheDir } from '../data/cacheDir';
 
 export const DATA_DIR_ENV = 'TRACELIFT_DATA_DIR';
 
@@ -13,15 +14,31 @@ export class MissingDataError extends Error {
   }
 }
 
-/** Flag, then $TRACELIFT_DATA_DIR, then ../shared/data beside the repository. */
-export function resolveDataDir(flag?: string | null): string {
-  if (flag) return path.resolve(flag);
+export type DataDirOrigin = 'flag' | 'env' | 'beside-repo' | 'cache';
+
+export interface DataDirCandidate {
+  dir: string;
+  origin: DataDirOrigin;
+}
+
+/** Where data is looked for, in order: flag, $TRACELIFT_DATA_DIR, ../shared/data beside the repository, the data cache. */
+export function dataDirCandidates(flag?: string | null): DataDirCandidate[] {
+  const candidates: DataDirCandidate[] = [];
+  if (flag) candidates.push({ dir: path.resolve(flag), origin: 'flag' });
   const env = process.env[DATA_DIR_ENV];
-  if (env) return path.resolve(env);
-  const beside = path.resolve(findRepoRoot(), '..', 'shared', 'data');
-  if (fs.existsSync(beside)) return beside;
+  if (env) candidates.push({ dir: path.resolve(env), origin: 'env' });
+  candidates.push({ dir: path.resolve(findRepoRoot(), '..', 'shared', 'data'), origin: 'beside-repo' });
+  candidates.push({ dir: defaultDataCacheDir(), origin: 'cache' });
+  return candidates;
+}
+
+/** Flag, then $TRACELIFT_DATA_DIR (both taken as given), then the first of ../shared/data and the data cache that exists. */
+export function resolveDataDir(flag?: string | null): string {
+  for (const { dir, origin } of dataDirCandidates(flag)) {
+    if (origin === 'flag' || origin === 'env' || fs.existsSync(dir)) return dir;
+  }
   throw new MissingDataError(
-    `No data directory: pass --data-dir DIR or set ${DATA_DIR_ENV}. ` +
+    `No data directory: run \`tracelift data fetch\` (fills ${defaultDataCacheDir()}), pass --data-dir DIR or set ${DATA_DIR_ENV}. ` +
       'It holds the benchmark files in their published layout (gsm8k/test.jsonl, math500/test.jsonl, …).',
   );
 }
@@ -43,7 +60,8 @@ export function requireTaskFile(task: TaskModule, dataDir: string, split: string
     throw new MissingDataError(
       `Missing ${task.name} ${split} file: ${full}\n` +
         `  It comes from ${file.source}.\n` +
-        `  Put it at ${file.path} under the data directory (--data-dir or ${DATA_DIR_ENV}).`,
+        `  Put it at ${file.path} under the data directory (--data-dir or ${DATA_DIR_ENV}),\n` +
+        `  or run \`tracelift data fetch ${task.name}\`.`,
     );
   }
   return full;

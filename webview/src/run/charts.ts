@@ -116,11 +116,20 @@ function renderTraining(t: TrainingState): void {
   );
 }
 
+/** The histogram, redrawn only when its counts changed; the training panel shown for a training run. */
+let lastHistogram = '';
 export function renderCharts(st: RunState): void {
-  put('uplift-histogram', countHistogram(st.histogram.bins, st.histogram.unknown, { width: W, height: H }));
-  byId('uplift-histogram').setAttribute('aria-label', histogramLabel(st.histogram.bins, st.histogram.unknown));
-  const training = st.training;
-  byId('train-charts').hidden = !training;
-  byId('fig-step').parentElement!.hidden = !training;
-  if (training) renderTraining(training);
+  const key = `${st.histogram.bins.join(',')}|${st.histogram.unknown}`;
+  if (key !== lastHistogram) {
+    lastHistogram = key;
+    put('uplift-histogram', countHistogram(st.histogram.bins, st.histogram.unknown, { width: W, height: H }));
+    byId('uplift-histogram').setAttribute('aria-label', histogramLabel(st.histogram.bins, st.histogram.unknown));
+  }
+  byId('train-charts').hidden = !st.isTraining;
+  byId('fig-step').parentElement!.hidden = !st.isTraining;
+}
+
+/** A training run's curves (the host sends them at most once a second). */
+export function renderTrainingCharts(t: TrainingState): void {
+  renderTraining(t);
 }

@@ -71,6 +71,8 @@ export class RunSignals {
   /** Traces that beat their group's reference, and traces in groups that have one. */
   beats = 0;
   withReference = 0;
+  /** Increases whenever a step's figures, metrics or the checkpoints change. */
+  stepsVersion = 0;
 
   clear(): void {
     for (const a of [this.withRate, this.baseline, this.uplift, this.reward]) Object.assign(a, emptyMean());
@@ -80,6 +82,7 @@ export class RunSignals {
     this.checkpointCount = 0;
     this.beats = 0;
     this.withReference = 0;
+    this.stepsVersion++;
   }
 
   /** Adds a group (sign 1) or takes a superseded one back out (sign −1). */
@@ -89,6 +92,7 @@ export class RunSignals {
     addValue(this.baseline, base, sign);
     const step = g.step === null ? null : this.step(g.step);
     if (step) {
+      this.stepsVersion++;
       step.groups += sign;
       step.traces += sign * g.samples.length;
       addValue(step.baseline, base, sign);
@@ -120,10 +124,12 @@ export class RunSignals {
   setMetrics(step: number, metrics: Record<string, number>): void {
     const s = this.step(step);
     s.metrics = { ...(s.metrics ?? {}), ...metrics };
+    this.stepsVersion++;
   }
 
   addCheckpoint(step: number, path: string): void {
     this.checkpointCount++;
+    this.stepsVersion++;
     this.checkpoints.push({ step, path });
     if (this.checkpoints.length > MAX_CHECKPOINTS) this.checkpoints.shift();
   }

@@ -130,8 +130,13 @@ export function runStateMessage(idx: RunIndex): RunState {
       .map(kindMessage),
     reference: { beats: idx.signals.beats, withReference: idx.signals.withReference },
     liveGroups: idx.liveGroupCount,
-    training: trainingMessage(idx.signals, idx.runKind === 'train' || idx.aggregates.seriesByStep),
+    isTraining: isTrainingRun(idx),
   };
+}
+
+/** A training run, or any run whose groups carry steps. */
+export function isTrainingRun(idx: RunIndex): boolean {
+  return idx.runKind === 'train' || idx.aggregates.seriesByStep || idx.signals.steps.size > 0;
 }
 
 export function intervalMessage(m: MeanInterval): MeanIntervalMsg {
@@ -162,9 +167,8 @@ function stepMessage(b: StepBucket): StepPoint {
   };
 }
 
-/** The per-step curves of a training run (null for a run without steps). */
-export function trainingMessage(s: RunSignals, isTraining: boolean): TrainingState | null {
-  if (!isTraining && !s.steps.size) return null;
+/** The per-step curves of a training run. */
+export function trainingMessage(s: RunSignals): TrainingState {
   return {
     steps: s.stepBuckets().map(stepMessage),
     checkpoints: s.checkpoints.slice(-200).map((c) => ({ step: c.step, path: c.path })),

@@ -20,13 +20,24 @@ import {
 import { FlatGroupList, groupItemKey } from '../../services/runs/groupQueries';
 import type { RunSource, Disposable } from '../../services/runs/runTail';
 import { HostEndpoint } from './bridge';
-import { groupQuery, groupRowMessage, rowMessage, rowQuery, runStateMessage, searchMessage } from './runMessages';
+import {
+  groupQuery,
+  groupRowMessage,
+  isTrainingRun,
+  rowMessage,
+  rowQuery,
+  runStateMessage,
+  searchMessage,
+  trainingMessage,
+} from './runMessages';
 import { Throttle } from './throttle';
 import type { TraceText, ViewActions } from './types';
 
 export interface RunViewControllerOptions {
   /** Minimum interval between pushes to the webview (ms). */
   throttleMs?: number;
+  /** Minimum interval between pushes of a training run's curves (ms). */
+  trainingThrottleMs?: number;
   log?: (line: string) => void;
 }
 
@@ -38,6 +49,9 @@ export class RunViewController {
   readonly endpoint: HostEndpoint<RunViewProtocol>;
   private readonly sub: Disposable;
   private readonly throttle: Throttle;
+  /** Training curves go out at most once a second, and only when a step changed. */
+  private readonly trainingThrottle: Throttle;
+  private sentStepsVersion = -1;
   private ready = false;
   private visible = true;
   private dirty = false;
@@ -53,12 +67,15 @@ export class RunViewController {
   ) {
     this.endpoint = new HostEndpoint(runViewProtocol, post, opts.log);
     this.throttle = new Throttle(opts.throttleMs ?? 50, () => this.push());
+    this.trainingThrottle = new Throttle(opts.trainingThrottleMs ?? 1000, () => this.pushTraining());
     this.sub = source.onChange(() => this.changed());
 
     this.endpoint.onNotify('ready', () => {
       this.ready = true;
       this.endpoint.notify('init', { restore: { runDir: source.runDir }, title: runViewTitle(source.runDir) });
       this.endpoint.notify('runState', runStateMessage(source.index));
+      this.sentStepsVersion = -1;
+      this.pushTraining();
       if (this.lastWindow) this.endpoint.notify('window', this.computeWindow(this.lastWindow));
       if (this.lastGroupWindow) this.endpoint.notify('groupWindow', this.computeGroupWindow(this.lastGroupWindow));
     });
@@ -103,6 +120,7 @@ export class RunViewController {
     this.disposed = true;
     this.sub.dispose();
     this.throttle.dispose();
+    this.trainingThrottle.dispose();
   }
 
   private changed(): void {
@@ -120,6 +138,15 @@ export class RunViewController {
       if (result.search.state === 'scanning') this.source.kick();
     }
     if (this.lastGroupWindow) this.endpoint.notify('groupWindow', this.computeGroupWindow(this.lastGroupWindow));
+    if (this.source.index.signals.stepsVersion !== this.sentStepsVersion) this.trainingThrottle.schedule();
+  }
+
+  private pushTraining(): void {
+    if (this.disposed || !this.ready || !this.visible) return;
+    const idx = this.source.index;
+    if (!isTrainingRun(idx) || idx.signals.stepsVersion === this.sentStepsVersion) return;
+    this.sentStepsVersion = idx.signals.stepsVersion;
+    this.endpoint.notify('training', trainingMessage(idx.signals));
   }
 
   private rowOrThrow(rowId: number) {
