@@ -37,9 +37,7 @@ export interface FetchTaskDataOptions extends FetchFileOptions {
   sources?: readonly DataSource[];
 }
 
-export async function fetchTaskData(
-  opts: FetchTaskDataOptions = {},
-): Promise<{ dataDir: string; files: FetchFilesResult[] }> {
+export async function fetchTaskData(opts: FetchTaskDataOptions = {}): Promise<{ dataDir: string; files: FetchFilesResult[] }> {
   const dataDir = resolveFetchDir(opts.dataDir);
   const files = await fetchDataFiles(sourcesForTasks(opts.tasks, opts.sources), dataDir, opts);
   return { dataDir, files };
@@ -80,9 +78,7 @@ export async function dataStatus(flag?: string | null, sources: readonly DataSou
       const holder = candidates.find((c) => fs.existsSync(path.join(c.dir, source.path)));
       files.push({
         path: source.path,
-        found: holder
-          ? { ...holder, sha256Ok: (await sha256OfFile(path.join(holder.dir, source.path))) === source.sha256 }
-          : null,
+        found: holder ? { ...holder, sha256Ok: (await sha256OfFile(path.join(holder.dir, source.path))) === source.sha256 } : null,
       });
     }
     const ready = files.every((f) => f.found !== null && f.found.dir === loaderDir && f.found.sha256Ok);
