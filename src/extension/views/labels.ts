@@ -11,7 +11,7 @@ import { hasHiddenChars, safeLine } from '../../shared/safeText';
 import { HIDDEN_MARK, type HoverTable } from '../services/annotate';
 import { describeCounts, type Detection } from '../services/detect';
 import type { ProblemSamples } from '../services/runs/runIndex';
-import type { RunRow } from '../services/runs/runRows';
+import { BEATS_REFERENCE_FLAG, type RunRow } from '../services/runs/runRows';
 import { describeRun, pct, signed, type RunInfo } from '../services/runScan';
 
 export interface ItemText {
@@ -53,12 +53,30 @@ export function describeSample(s: RunRow): string {
   return parts.join(' · ');
 }
 
+/**
+ * "best +0.500", and who scored it when that was a perturbed trace: "best
+ * +0.500 by negative arithmetic_error" (a tie with a non-negative trace
+ * credits the non-negative one).
+ */
+export function describeBest(samples: RunRow[]): string {
+  let best: RunRow | null = null;
+  for (const s of samples) {
+    if (s.uplift === null) continue;
+    if (!best || s.uplift > best.uplift! || (s.uplift === best.uplift && best.source === 'negative' && s.source !== 'negative')) best = s;
+  }
+  if (!best) return '';
+  const by = best.source === 'negative' ? ` by negative${best.label ? ` ${safeLine(best.label, 30)}` : ''}` : '';
+  return `best ${signed(best.uplift)}${by}`;
+}
+
 export function describeProblem(p: ProblemSamples): string {
   const ups = p.samples.map((s) => s.uplift).filter((u): u is number => u !== null);
   const base = p.samples[0];
   const parts = [`${p.samples.length} trace${p.samples.length === 1 ? '' : 's'}`];
   if (base) parts.push(`base ${pct(base.baselineRate)}`);
-  if (ups.length) parts.push(`best ${signed(Math.max(...ups))}`);
+  if (ups.length) parts.push(describeBest(p.samples));
+  const beats = p.samples.filter((s) => s.flags.includes(BEATS_REFERENCE_FLAG)).length;
+  if (beats) parts.push(`${beats} negative${beats === 1 ? '' : 's'} > reference`);
   if (hasHiddenChars(p.problemId) || p.samples.some(sampleHasHidden)) parts.push(HIDDEN_MARK);
   return parts.join(' · ');
 }
