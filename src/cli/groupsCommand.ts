@@ -17,6 +17,7 @@ import {
   GroupMeasurer,
   LlmPerturber,
   MATH_KIND_ORDER,
+  PERTURB_PROMPTS,
   PROGRAMMATIC_MATH_KINDS,
   RubricJudge,
   summaryPath,
@@ -39,6 +40,7 @@ interface GroupsBuildFlags extends ExecutorFlags {
   perturbUrl?: string;
   perturbModel?: string;
   perturbKeyEnv?: string;
+  perturbMaxTokens?: number;
   judgeUrl?: string;
   judgeModel?: string;
   judgeKeyEnv?: string;
@@ -79,6 +81,11 @@ export function registerGroupsCommand(program: Command): void {
     .option('--perturb-url <url>', 'OpenAI-compatible endpoint writing the LLM kinds (default: the embedded executor server)')
     .option('--perturb-model <name>', 'model name at --perturb-url')
     .option('--perturb-key-env <VAR>', 'environment variable holding the perturber API key')
+    .option(
+      '--perturb-max-tokens <n>',
+      `max tokens of a perturbation reply (default: the prompt file's, ${PERTURB_PROMPTS.sampling.max_tokens})`,
+      positiveInt,
+    )
     .option('--judge-url <url>', 'OpenAI-compatible rubric judge (default: the per-kind prior rubric)')
     .option('--judge-model <name>', `judge model name (default: ${d.judgeModel})`)
     .option('--judge-key-env <VAR>', 'environment variable holding the judge API key')
@@ -153,7 +160,11 @@ async function buildAction(flags: GroupsBuildFlags): Promise<number> {
         started.push(choice);
       }
       const client = new ExecutorClient(choice.endpoint, { log, signal: cancel.signal });
-      perturber = new LlmPerturber(client, { identity: choice.identity, cacheDir: flags.cache ? path.join(cacheDir, 'perturb') : null });
+      perturber = new LlmPerturber(client, {
+        identity: choice.identity,
+        cacheDir: flags.cache ? path.join(cacheDir, 'perturb') : null,
+        maxTokens: flags.perturbMaxTokens,
+      });
     }
     const judge = flags.judgeUrl
       ? new RubricJudge(

@@ -155,7 +155,7 @@ export const GroupsBuildSummarySchema = z.object({
   seed: z.number().int(),
   kinds: z.array(z.string()),
   min_negatives: Count,
-  perturber: z.object({ model: z.string(), prompt_version: z.string() }).nullable(),
+  perturber: z.object({ model: z.string(), prompt_version: z.string(), max_tokens: Count }).nullable(),
   judge: z.object({ model: z.string(), prompt_version: z.string() }).nullable(),
   measure: z.object({ executor: z.string(), k: Count, baseline_samples: Count, prompt_version: z.string() }).nullable(),
   problems_seen: Count,

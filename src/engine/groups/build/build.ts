@@ -104,7 +104,9 @@ function freshSummary(opts: BuildGroupsOptions, kinds: readonly MathNegativeKind
     seed: opts.seed,
     kinds: [...kinds],
     min_negatives: minNegatives,
-    perturber: opts.perturber ? { model: opts.perturber.identity, prompt_version: opts.perturber.prompts.version } : null,
+    perturber: opts.perturber
+      ? { model: opts.perturber.identity, prompt_version: opts.perturber.prompts.version, max_tokens: opts.perturber.maxTokens }
+      : null,
     judge: opts.judge ? { model: opts.judge.identity, prompt_version: PERTURB_PROMPTS.version } : null,
     measure: opts.measure
       ? {

@@ -31,6 +31,7 @@ export const LLM_DROP_REASONS = {
   llm_same_as_positive: 'the reasoning is the positive unchanged',
   llm_length: 'the reasoning is under 0.3× or over 3× the length of the positive',
   llm_off_problem: "the reasoning does not keep to the problem's numbers and words",
+  llm_names_the_flaw: 'the reasoning talks about its flaw or the rewrite instead of just being flawed',
   llm_still_gold: 'the reasoning still leads to the gold answer',
 } as const;
 export type LlmDropReason = keyof typeof LLM_DROP_REASONS;
@@ -58,6 +59,9 @@ export function extractPerturbedReasoning(reply: string): string {
 }
 
 const normalize = (s: string) => s.replace(/\s+/g, ' ').trim().toLowerCase();
+/** Words of a reply that comments on the task instead of doing it (unless the problem itself uses them). */
+const META_WORDS =
+  /\b(?:flaw(?:ed)?|original reasoning|rewrit\w*|mistakes?|incorrect(?:ly)?|ignor(?:es|ed|ing) (?:the|one|exactly)|condition stated)\b/gi;
 const NUMBER = /\d+(?:[.,]\d+)*/g;
 const WORD = /[a-z]{4,}/g;
 
@@ -74,6 +78,8 @@ export function llmCandidateRejection(candidate: string, ctx: LlmPerturbContext)
   const used = new Set([...candidate.matchAll(NUMBER)].map((m) => m[0].replace(/,/g, '')));
   const shared = [...stated].filter((n) => used.has(n)).length;
   if (!onWords || shared < Math.min(2, stated.size)) return 'llm_off_problem';
+  const source = `${ctx.problem}\n${ctx.positive}`.toLowerCase();
+  if ([...candidate.matchAll(META_WORDS)].some((m) => !source.includes(m[0].toLowerCase()))) return 'llm_names_the_flaw';
   if (ctx.taskKind === 'math' && ctx.gold !== null && verifyNumeric(candidate, ctx.gold).correct) return 'llm_still_gold';
   return null;
 }
@@ -99,6 +105,8 @@ export interface LlmPerturberOptions {
   identity: string;
   /** Directory of cached replies; null: no cache. */
   cacheDir: string | null;
+  /** Overrides the prompt file's max_tokens (part of the cache key). */
+  maxTokens?: number;
   prompts?: PerturbPromptSet;
 }
 
@@ -116,10 +124,21 @@ export class LlmPerturber {
     return this.opts.identity;
   }
 
+  /** The max_tokens of every request. */
+  get maxTokens(): number {
+    return this.opts.maxTokens ?? this.prompts.sampling.max_tokens;
+  }
+
   async perturb(kind: string, ctx: LlmPerturbContext): Promise<LlmPerturbResult> {
     const messages = perturbMessages(this.prompts, kind, ctx.problem, ctx.positive);
     const seed = Math.floor(streamFor(ctx.seed, ctx.problemId, kind, 'llm')() * 2 ** 31);
-    const sampling: Sampling = { ...this.prompts.sampling, top_p: 1, seed, stop: [] };
+    const sampling: Sampling = {
+      ...this.prompts.sampling,
+      ...(this.opts.maxTokens ? { max_tokens: this.opts.maxTokens } : {}),
+      top_p: 1,
+      seed,
+      stop: [],
+    };
     const reply = await this.reply(messages, sampling);
     if (reply === null) return { ok: false, reason: 'llm_call_failed' };
     const reasoning = extractPerturbedReasoning(reply);

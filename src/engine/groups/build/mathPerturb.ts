@@ -253,8 +253,16 @@ function rejection(ctx: Context, reasoning: string, prop: Propagated | null): st
   return null;
 }
 
-function changedValuesAmbiguous(ctx: Context, prop: Propagated): boolean {
-  return [...prop.changed].some((i) => ctx.stated.some((n) => sameValue(n, ctx.sol.steps[i]!.value)));
+/**
+ * A change this builder does not make: a changed step's old value is also
+ * stated in the problem (rewriting it in free text would be ambiguous), or a
+ * quantity turns negative (−11 stamps reads as nonsense, not as a slip).
+ */
+function implausible(ctx: Context, prop: Propagated): boolean {
+  return [...prop.changed].some((i) => {
+    const old = ctx.sol.steps[i]!.value;
+    return ctx.stated.some((n) => sameValue(n, old)) || (old >= 0 && prop.values[i]! < 0);
+  });
 }
 
 function finish(ctx: Context, kind: ProgrammaticMathKind, raw: string, prop: Propagated | null, detail: MathPerturbation['detail']) {
@@ -272,7 +280,7 @@ function arithmeticError(ctx: Context): MathPerturbation | null {
     const step = ctx.sol.steps[i]!;
     for (const wrong of carelessValues(step.value, ctx.rng)) {
       const prop = propagate(ctx.sol, new Map([[i, { forced: wrong }]]));
-      if (!prop || changedValuesAmbiguous(ctx, prop)) continue;
+      if (!prop || implausible(ctx, prop)) continue;
       const done = finish(ctx, 'arithmetic_error', renderBody(ctx.sol, prop), prop, { step: i, correct: step.result, stated: wrong });
       if (done) return done;
     }
@@ -306,7 +314,7 @@ function incorrectOperation(ctx: Context): MathPerturbation | null {
       const v = evaluateTokens(tokens);
       if (v === null || (step.value >= 0 && v < 0)) continue;
       const prop = propagate(ctx.sol, new Map([[i, { tokens }]]));
-      if (!prop || changedValuesAmbiguous(ctx, prop)) continue;
+      if (!prop || implausible(ctx, prop)) continue;
       const span = restated.opSpans[allOps.indexOf(k)];
       if (!span) continue;
       const spaced = preText[span[0] - 1] === ' ' && preText[span[1]] === ' ';
@@ -334,7 +342,7 @@ function unsupportedLeap(ctx: Context): MathPerturbation | null {
     const inputs = step.tokens.flatMap((t) => (t.type === 'num' && !sameValue(t.value, step.value) ? [t.text] : []));
     for (const asserted of shuffled([...new Set(inputs)], ctx.rng)) {
       const prop = propagate(ctx.sol, new Map([[i, { forced: formatValue(Number(asserted), 3) }]]));
-      if (!prop || changedValuesAmbiguous(ctx, prop)) continue;
+      if (!prop || implausible(ctx, prop)) continue;
       const dollar = /\$\s*$/.test(preText) || step.trailing.includes('$') ? '$' : '';
       const percent = step.trailing.trimEnd().endsWith('%') ? '%' : '';
       const shown = `${dollar}${prop.results[i]!}${percent}`;
@@ -384,10 +392,11 @@ const PERTURBERS: Record<ProgrammaticMathKind, (ctx: Context) => MathPerturbatio
   premature_answer: prematureAnswer,
 };
 
+/** Why a kind found no step (each candidate step also has to keep quantities plausible: see implausible()). */
 const NO_CANDIDATE: Record<ProgrammaticMathKind, string> = {
-  arithmetic_error: 'no step on the way to the answer can take a careless result that changes the answer',
-  incorrect_operation: 'no step on the way to the answer has a restated operator whose swap changes the answer',
-  unsupported_leap: 'no step on the way to the answer has a restated computation to remove',
+  arithmetic_error: 'no step on the way to the answer takes a careless result that plausibly changes the answer',
+  incorrect_operation: 'no step on the way to the answer has a restated operator whose swap plausibly changes the answer',
+  unsupported_leap: 'no step on the way to the answer has a restated computation whose removal plausibly changes the answer',
   premature_answer: 'no earlier step has a value other than the answer',
 };
 
