@@ -1,7 +1,11 @@
-/** `tracelift bench reward`: the official scoring loop vs the engine on one GRPO-shaped batch. */
+/**
+ * `tracelift bench reward`: the official scoring loop vs the engine on one GRPO-shaped batch.
+ * `tracelift bench train`: a training step's cost (src/engine/bench/trainBench.ts).
+ */
 import { Command } from 'commander';
 import { EVAL_OPTION_DEFAULTS, resolveProtocol } from '../engine/contract';
 import { runRewardBench } from '../engine/bench/rewardBench';
+import { runTrainBench } from '../engine/bench/trainBench';
 import { resolveExecutor } from '../engine/executor/resolve';
 import { resolveDataDir } from '../engine/tasks/dataDir';
 import {
@@ -62,4 +66,51 @@ export function registerBenchCommand(program: Command): void {
       await executor.stop();
     }
   });
+  registerTrainBench(bench);
+}
+
+interface TrainBenchFlags {
+  config: string;
+  run?: string;
+  out?: string;
+  steps: number;
+  limit: number;
+  overhead: boolean;
+  overheadProblems: number;
+  python?: string;
+  allowUnsandboxed?: boolean;
+}
+
+function registerTrainBench(bench: Command): void {
+  bench
+    .command('train')
+    .description(
+      'Seconds per training step (generation / reward / update), executor generations per step vs the official 2K+1 per trace, ' +
+        "step 1 vs revisited problems (cached baselines), and the reward service's overhead over its bare executor requests. " +
+        'Trains a few steps of the recipe on a small problem window (or reads --run DIR). Prints one JSON line.',
+    )
+    .option('--config <file>', 'training recipe', 'recipes/cpu-smollm2.json')
+    .option('--run <dir>', 'read the step figures of this training run instead of training')
+    .option('--out <dir>', 'run directory of the bench run (default: a temporary one, kept)')
+    .option('--steps <n>', 'training steps', positiveInt, 4)
+    .option('--limit <n>', 'problems per task (fewer than steps x prompts_per_step: later steps revisit them)', positiveInt, 2)
+    .option('--no-overhead', "skip the reward service's overhead measurement")
+    .option('--overhead-problems <n>', 'problems in the overhead batch (G completions each)', positiveInt, 2)
+    .option('--python <path>', 'Python of the training environment (default: $TRACELIFT_PYTHON or .venv)')
+    .option('--allow-unsandboxed', 'run code verifiers without bubblewrap (trusted tasks only)')
+    .action(async (flags: TrainBenchFlags) => {
+      const result = await runTrainBench({
+        configFile: flags.run ? null : flags.config,
+        runDir: flags.run ?? null,
+        out: flags.out ?? null,
+        steps: flags.steps,
+        limit: flags.limit,
+        overhead: flags.overhead,
+        overheadProblems: flags.overheadProblems,
+        pythonPath: flags.python,
+        allowUnsandboxed: flags.allowUnsandboxed,
+        log: logToStderr,
+      });
+      process.stdout.write(JSON.stringify(result) + '\n');
+    });
 }
