@@ -183,3 +183,27 @@ def test_loaded_by_path_as_verl_does_without_backend_on_the_path(service, tmp_pa
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [3.0]
+
+
+def test_the_verl_parquet_carries_the_engine_prompts_and_problem_ids(tmp_path):
+    from datasets import Dataset
+
+    from tracelift_backend.adapters.verl_data import main
+
+    messages = [{"role": "system", "content": "Plan."}, {"role": "user", "content": "What is 2 x 9?"}]
+    lines = [{"problem_id": f"gsm8k/train/{i}", "task": "gsm8k", "prompt": messages} for i in (3, 4)]
+    (tmp_path / "train_prompts.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    assert main([str(tmp_path), str(tmp_path / "train.parquet")]) == 0
+    rows = Dataset.from_parquet(str(tmp_path / "train.parquet")).to_list()
+    assert [r["extra_info"] for r in rows] == [
+        {"problem_id": "gsm8k/train/3", "index": 0},
+        {"problem_id": "gsm8k/train/4", "index": 1},
+    ]
+    assert rows[0]["prompt"] == messages
+    assert rows[0]["data_source"] == "tracelift/gsm8k" and rows[0]["reward_model"] == {
+        "style": "rule",
+        "ground_truth": "",
+    }
+    # A run whose planner has no chat template has string prompts: verl needs messages.
+    (tmp_path / "train_prompts.jsonl").write_text(json.dumps({**lines[0], "prompt": "text"}) + "\n", encoding="utf-8")
+    assert main([str(tmp_path), str(tmp_path / "other.parquet")]) == 1
