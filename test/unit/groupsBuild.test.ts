@@ -462,3 +462,37 @@ test('an unreachable perturber: the LLM kinds are dropped as failed calls, the p
     await server.close();
   }
 });
+
+test('a cancel while a problem is being built: that problem is not written, the summary says cancelled, a resume finishes it', async () => {
+  const controller = new AbortController();
+  const server = await startFakeOpenAI({
+    answer: (prompt) => {
+      if (prompt.includes('Weng')) controller.abort();
+      return 'The weather in Paris was sunny and warm all through the long summer season of that year, they said.';
+    },
+  });
+  try {
+    const endpoint = EndpointSchema.parse({ base_url: server.url, model: 'fake', max_retries: 0 });
+    const perturber = () => new LlmPerturber(new ExecutorClient(endpoint), { identity: 'fake', cacheDir: null });
+    const out = tmpOut();
+    const opts = { split: 'train', dataDir: DATA_DIR, limit: 3, out, seed: 0, judge: null, measure: null };
+    const summary = await buildGsm8kGroups({ ...opts, perturber: perturber(), signal: controller.signal });
+    assert.equal(summary.status, 'cancelled');
+    assert.equal(summary.problems_seen, 1);
+    assert.deepEqual(
+      readGroupsFile(out).map((r) => r.problem_id),
+      ['math_gsm8k_000000'],
+    );
+    assert.equal(summary.candidates_dropped.missing_condition?.llm_off_problem, 1, 'only the committed problem is counted');
+    const resumed = await buildGsm8kGroups({ ...opts, perturber: perturber() });
+    assert.equal(resumed.status, 'completed');
+    assert.equal(resumed.problems_seen, 3);
+    assert.deepEqual(
+      readGroupsFile(out).map((r) => r.problem_id),
+      ['math_gsm8k_000000', 'math_gsm8k_000001', 'math_gsm8k_000002'],
+    );
+    assert.equal(resumed.candidates_dropped.missing_condition?.llm_off_problem, 3);
+  } finally {
+    await server.close();
+  }
+});

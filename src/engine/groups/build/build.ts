@@ -172,6 +172,12 @@ function addMeasured(stats: MeasuredKindStats, m: MeasuredUplift, positive: numb
   }
 }
 
+/** What one problem adds to the summary, merged only when the problem is committed. */
+interface ProblemTally {
+  candidates_dropped: Record<string, Record<string, number>>;
+  judge_failures: Record<string, number>;
+}
+
 interface Candidate {
   kind: MathNegativeKind;
   reasoning: string;
@@ -213,10 +219,21 @@ export async function buildGsm8kGroups(opts: BuildGroupsOptions): Promise<Groups
       }
       const problemId = gsm8kGroupId(opts.split, row);
       if (done.has(problemId)) continue;
-      const { record, dropReason } = await buildOne(row, rows[row]!, problemId, kinds, minNegatives, opts, summary);
+      const tally: ProblemTally = { candidates_dropped: {}, judge_failures: {} };
+      const { record, dropReason } = await buildOne(row, rows[row]!, problemId, kinds, minNegatives, opts, tally);
+      if (record && opts.measure) await measureInto(record, opts.measure);
+      // Cancelled calls in flight make failed candidates and measurements: such a problem is not written.
+      if (opts.signal?.aborted) {
+        summary.status = 'cancelled';
+        break;
+      }
       summary.problems_seen++;
+      for (const [kind, reasons] of Object.entries(tally.candidates_dropped)) {
+        for (const [reason, n] of Object.entries(reasons)) bump((summary.candidates_dropped[kind] ??= {}), reason, n);
+      }
+      for (const [reason, n] of Object.entries(tally.judge_failures)) bump(summary.judge_failures, reason, n);
       if (record) {
-        if (opts.measure) await measureInto(record, opts.measure, summary);
+        if (summary.measured) addRecordMeasured(summary.measured, record);
         writer.append(record);
         summary.groups_written++;
         for (const n of record.negative_bank) bump(summary.negative_kind_counts, n.negative_kind);
@@ -256,7 +273,7 @@ async function buildOne(
   kinds: readonly MathNegativeKind[],
   minNegatives: number,
   opts: BuildGroupsOptions,
-  summary: GroupsBuildSummary,
+  tally: ProblemTally,
 ): Promise<{ record: GroupRecordInput | null; dropReason: string | null }> {
   const positive = cleanGsm8kReasoning(data.answer);
   const gold = gsm8kFinalAnswer(data.answer);
@@ -264,7 +281,7 @@ async function buildOne(
   if (!data.question.trim()) return { record: null, dropReason: 'empty_problem' };
   if (!gold) return { record: null, dropReason: 'empty_action_gt' };
 
-  const dropCandidate = (kind: string, reason: string) => bump((summary.candidates_dropped[kind] ??= {}), reason);
+  const dropCandidate = (kind: string, reason: string) => bump((tally.candidates_dropped[kind] ??= {}), reason);
   const candidates: Candidate[] = [];
   for (const kind of kinds) {
     if (isProgrammatic(kind)) {
@@ -304,7 +321,7 @@ async function buildOne(
 
   const negative_bank = [];
   for (const [index, c] of kept.entries()) {
-    const rubric = await rubricFor(c, data.question, opts.judge, summary);
+    const rubric = await rubricFor(c, data.question, opts.judge, tally);
     negative_bank.push({
       reasoning: c.reasoning,
       negative_kind: c.kind,
@@ -346,22 +363,32 @@ async function buildOne(
   return { record, dropReason: null };
 }
 
-async function rubricFor(c: Candidate, problem: string, judge: RubricJudge | null, summary: GroupsBuildSummary): Promise<CandidateRubric> {
+async function rubricFor(c: Candidate, problem: string, judge: RubricJudge | null, tally: ProblemTally): Promise<CandidateRubric> {
   if (!judge) return priorRubric('math', c.kind);
   const judged = await judge.judge('math', problem, c.reasoning);
   if ('error' in judged) {
-    bump(summary.judge_failures, judged.error);
+    bump(tally.judge_failures, judged.error);
     return priorRubric('math', c.kind);
   }
   return judged;
 }
 
-async function measureInto(record: GroupRecordInput, measurer: GroupMeasurer, summary: GroupsBuildSummary): Promise<void> {
+async function measureInto(record: GroupRecordInput, measurer: GroupMeasurer): Promise<void> {
   const { positives, negatives } = await measurer.measure(record);
   record.positive_pool.forEach((p, i) => Object.assign(p, { measured: positives[i]! }));
   record.negative_bank.forEach((n, i) => Object.assign(n, { measured: negatives[i]! }));
-  const stats = summary.measured!;
-  const reference = positives[0]?.uplift ?? null;
-  for (const p of positives) addMeasured(stats.positive, p, null);
-  record.negative_bank.forEach((n, i) => addMeasured((stats.per_kind[n.negative_kind] ??= emptyStats()), negatives[i]!, reference));
+}
+
+/** A written record's measured uplifts into the summary's per-kind figures. */
+function addRecordMeasured(stats: NonNullable<GroupsBuildSummary['measured']>, record: GroupRecordInput): void {
+  const measuredOf = (c: object) => (c as { measured?: MeasuredUplift }).measured;
+  const reference = measuredOf(record.positive_pool[0] ?? {})?.uplift ?? null;
+  for (const p of record.positive_pool) {
+    const m = measuredOf(p);
+    if (m) addMeasured(stats.positive, m, null);
+  }
+  for (const n of record.negative_bank) {
+    const m = measuredOf(n);
+    if (m) addMeasured((stats.per_kind[n.negative_kind] ??= emptyStats()), m, reference);
+  }
 }
