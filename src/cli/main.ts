@@ -15,6 +15,7 @@ import { registerDoctorCommand } from './doctorCommand';
 import { registerGroupsCommand } from './groupsCommand';
 import { registerRmCommand } from './rmCommand';
 import { registerDataCommand } from './dataCommand';
+import { registerSetupCommand } from './setupCommand';
 
 async function main(argv: string[]): Promise<void> {
   const program = new Command();
@@ -32,6 +33,7 @@ async function main(argv: string[]): Promise<void> {
   registerGroupsCommand(program);
   registerRmCommand(program);
   registerDataCommand(program);
+  registerSetupCommand(program);
   await program.parseAsync(argv);
 }
 
