@@ -165,10 +165,11 @@ export function buildLayout(
       h('span', { id: 'search-status', testid: 'search-status', className: 'search-status', role: 'status' }),
       h('span', { id: 'list-hint', className: 'hint', text: '↑↓ select · Enter inspect · Space mark · / search' }),
     ),
-    columnHeader('group-columns', 'group-grid', GROUP_COLUMNS, (key) => onSort('groups', key)),
-    h('div', { id: 'group-list', testid: 'group-list', role: 'listbox', attrs: { 'aria-label': 'Groups' } }),
+    // The sample table first: it was the only one, and `[data-testid=list-empty]` still finds its message first.
     columnHeader('sample-columns', 'sample-grid', SAMPLE_COLUMNS, (key) => onSort('samples', key)),
     h('div', { id: 'list', testid: 'run-list', role: 'listbox', attrs: { 'aria-label': 'Samples' } }),
+    columnHeader('group-columns', 'group-grid', GROUP_COLUMNS, (key) => onSort('groups', key)),
+    h('div', { id: 'group-list', testid: 'group-list', role: 'listbox', attrs: { 'aria-label': 'Groups' } }),
   );
 }
 
