@@ -15,6 +15,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  goToLine,
+  hoverText,
   notifications,
   runCommand,
   screenshot,
@@ -99,10 +101,21 @@ describe('e2e training: Start, Launch, Stop in code-server', { timeout: 1_500_00
         );
         await screenshot(page, 'training-config-opened');
 
-        // A short run: the user lowers max_steps (written on disk; the editor follows the file).
+        // Edited on disk; the editor follows the file.
+        // A short, light run: the user lowers max_steps and the per-step work (shorter traces, fewer executor samples).
         copied.max_steps = 3;
-        fs.writeFileSync(config, JSON.stringify(copied, null, 2) + '\n');
+        copied.max_completion_length = 48;
+        copied.k = 1;
+        copied.baseline_samples = 2;
+        const text = JSON.stringify(copied, null, 2) + '\n';
+        fs.writeFileSync(config, text);
         await sleep(1000);
+        // The package's jsonValidation gives the copy the training config's schema: its field descriptions show on hover.
+        const line = text.split('\n').findIndex((l) => l.includes('"max_steps"')) + 1;
+        await goToLine(page, line, 6);
+        const hover = await hoverText(page, 60_000);
+        assert.match(hover, /--max-steps/, `hover over "max_steps": ${hover}`);
+        await page.keyboard.press('Escape');
 
         // 2. Launch Training on the active config: the run directory is asked (the default accepted).
         await runCommand(page, 'TraceLift: Launch Training');
