@@ -78,8 +78,11 @@ export function registerEvalCommand(program: Command): void {
     .option('--limit <n>', 'score at most n problems', positiveInt)
     .option('--offset <n>', 'skip the first n problems', nonNegativeInt, d.offset)
     .option('--traces <source>', 'trace source: "reference", "planner", or a traces/groups JSONL file', 'reference')
-    .option('--planner-url <url>', 'planner endpoint (with --traces planner)')
-    .option('--planner-model <name>', 'planner model name')
+    .option(
+      '--planner-url <url>',
+      "planner endpoint (with --traces planner); without it the executor's own server plans (the embedded default: a 135M planner, weak)",
+    )
+    .option('--planner-model <name>', 'planner model name (needed with --planner-url)')
     .option('--planner-key-env <VAR>', 'environment variable holding the planner API key')
     .option('--traces-per-problem <n>', 'planner traces per problem', positiveInt, d.tracesPerProblem)
     .option('-k, --k <n>', 'with-trace executor samples per trace', positiveInt, d.k)
@@ -111,7 +114,9 @@ export function registerEvalCommand(program: Command): void {
 function traceSourceFromFlags(flags: EvalFlags): TraceSourceRequest {
   if (flags.traces === 'reference') return { kind: 'reference' };
   if (flags.traces === 'planner') {
-    if (!flags.plannerUrl || !flags.plannerModel) throw new Error('--traces planner needs --planner-url and --planner-model.');
+    // Without --planner-url the executor's own server plans too.
+    if (!flags.plannerUrl) return { kind: 'executor_planner', tracesPerProblem: flags.tracesPerProblem };
+    if (!flags.plannerModel) throw new Error('--planner-url needs --planner-model.');
     return {
       kind: 'planner',
       url: flags.plannerUrl,

@@ -15,6 +15,7 @@ import {
   SamplingSchema,
   type ApiKind,
   type E2eChoice,
+  type Endpoint,
   type EndpointInput,
   type EvalConfig,
   type ExecStyle,
@@ -42,16 +43,30 @@ export type TraceSourceRequest =
       apiKeyEnv?: string | null;
       tracesPerProblem?: number;
     }
+  /** The executor's own server plans (the embedded default: one local server, two roles). */
+  | { kind: 'executor_planner'; tracesPerProblem?: number }
   /** A traces file or a TraceLift-Groups file; without `format` the first record decides. */
   | { kind: 'file'; path: string; format?: 'traces' | 'groups' };
 
-export function buildTraceSource(req: TraceSourceRequest): TraceSource {
+/**
+ * The config's trace source. `executor_planner` plans with `executor` (its
+ * endpoint as the run resolved it, so the config names the server that
+ * planned); before the executor is known (`executor` null: a front door
+ * checking a request early) it yields null.
+ */
+export function buildTraceSource(req: TraceSourceRequest, executor: Endpoint | null = null): TraceSource | null {
   if (req.kind === 'reference') return { kind: 'reference' };
-  if (req.kind === 'planner') {
-    if (!req.url || !req.model) throw new Error('A planner trace source needs an endpoint URL and a model name.');
+  if (req.kind === 'planner' || req.kind === 'executor_planner') {
+    if (req.kind === 'planner' && (!req.url || !req.model))
+      throw new Error('A planner trace source needs an endpoint URL and a model name.');
+    if (req.kind === 'executor_planner' && !executor) return null;
+    const endpoint =
+      req.kind === 'planner'
+        ? EndpointSchema.parse({ base_url: req.url, model: req.model, api: req.api, api_key_env: req.apiKeyEnv ?? null })
+        : EndpointSchema.parse(executor);
     return {
       kind: 'planner',
-      endpoint: EndpointSchema.parse({ base_url: req.url, model: req.model, api: req.api, api_key_env: req.apiKeyEnv ?? null }),
+      endpoint,
       sampling: SamplingSchema.parse(EVAL_OPTION_DEFAULTS.plannerSampling),
       traces_per_problem: req.tracesPerProblem ?? EVAL_OPTION_DEFAULTS.tracesPerProblem,
     };
@@ -104,6 +119,7 @@ export function requestProtocol(req: Pick<EvalConfigRequest, 'protocol' | 'e2e'>
 export function buildEvalConfig(req: EvalConfigRequest): EvalConfig {
   const task = getTask(req.task);
   const protocol = requestProtocol(req);
+  const executor = EndpointSchema.parse(req.executor.endpoint);
   return EvalConfigSchema.parse({
     task: task.name,
     split: req.split ?? task.defaultSplit,
@@ -111,8 +127,8 @@ export function buildEvalConfig(req: EvalConfigRequest): EvalConfig {
     offset: req.offset ?? EVAL_OPTION_DEFAULTS.offset,
     k: req.k ?? EVAL_OPTION_DEFAULTS.k,
     baseline_samples: req.m ?? EVAL_OPTION_DEFAULTS.baselineSamples,
-    trace_source: buildTraceSource(req.traceSource),
-    executor: req.executor.endpoint,
+    trace_source: buildTraceSource(req.traceSource, executor),
+    executor,
     executor_origin: req.executor.origin,
     executor_sampling: SamplingSchema.parse({
       temperature: req.temperature ?? EVAL_OPTION_DEFAULTS.executorTemperature,
