@@ -178,7 +178,8 @@ function numberPattern(tok: Extract<ExprToken, { type: 'num' }>): string {
  */
 function findRestatement(text: string, tokens: readonly ExprToken[]): { start: number; opSpans: [number, number][] } | null {
   const parts = tokens.map((t) =>
-    t.type === 'num' ? `\\$?${numberPattern(t)}` : t.type === 'op' ? `(${OP_CLASS[t.op]})` : `\\${t.text}?`,
+    // A number may carry up to three unit words ("5 snakes/jaguar * 6 jaguars =").
+    t.type === 'num' ? `\\$?${numberPattern(t)}(?:\\s+[A-Za-z][A-Za-z/]*){0,3}` : t.type === 'op' ? `(${OP_CLASS[t.op]})` : `\\${t.text}?`,
   );
   const re = new RegExp(`(?<![\\d.,])${parts.join('\\s*')}\\s*=\\s*\\$?\\s*$`, 'd');
   const m = re.exec(text);
@@ -189,6 +190,27 @@ function findRestatement(text: string, tokens: readonly ExprToken[]): { start: n
     if (span) opSpans.push([span[0], span[1]]);
   }
   return { start: m.index, opSpans };
+}
+
+interface StepSentence {
+  /** The text segment before the step, or null when the step follows another step directly. */
+  pre: number | null;
+  preText: string;
+  /** Where the restated expression starts in preText (its end when nothing is restated), and its operators. */
+  start: number;
+  opSpans: [number, number][];
+  /** False when the sentence states only the annotation ("She sold <<48/2=24>>24 clips"). */
+  restates: boolean;
+}
+
+/** The sentence around a step, or null when it restates the expression in a way we cannot read. */
+function stepSentence(sol: Gsm8kSolution, step: CalcStep): StepSentence | null {
+  const pre = preTextSegment(sol, step.index);
+  const preText = pre === null ? '' : (sol.segments[pre] as { text: string }).text;
+  const restated = findRestatement(preText, step.tokens);
+  if (restated) return { pre, preText, ...restated, restates: true };
+  if (/=\s*\$?\s*$/.test(preText)) return null;
+  return { pre, preText, start: preText.length, opSpans: [], restates: false };
 }
 
 /** Numbers a problem states (ambiguous to rewrite in free text). */
@@ -255,14 +277,24 @@ function rejection(ctx: Context, reasoning: string, prop: Propagated | null): st
 
 /**
  * A change this builder does not make: a changed step's old value is also
- * stated in the problem (rewriting it in free text would be ambiguous), or a
- * quantity turns negative (−11 stamps reads as nonsense, not as a slip).
+ * stated in the problem and repeated in the free text after the step
+ * (rewriting it there would be ambiguous), or a quantity turns negative
+ * (−11 stamps reads as nonsense, not as a slip).
  */
 function implausible(ctx: Context, prop: Propagated): boolean {
   return [...prop.changed].some((i) => {
     const old = ctx.sol.steps[i]!.value;
-    return ctx.stated.some((n) => sameValue(n, old)) || (old >= 0 && prop.values[i]! < 0);
+    if (old >= 0 && prop.values[i]! < 0) return true;
+    return ctx.stated.some((n) => sameValue(n, old)) && freeTextAfter(ctx.sol, i).some((n) => sameValue(n, old));
   });
+}
+
+/** Numbers in the free text after a step (what rewriteText may touch). */
+function freeTextAfter(sol: Gsm8kSolution, step: number): number[] {
+  const at = sol.segments.findIndex((s) => s.kind === 'step' && s.step === step);
+  return sol.segments
+    .slice(at + 1)
+    .flatMap((s) => (s.kind === 'text' ? [...s.text.matchAll(TEXT_NUMBER)].map((m) => Number(m[0].replace(/,/g, ''))) : []));
 }
 
 function finish(ctx: Context, kind: ProgrammaticMathKind, raw: string, prop: Propagated | null, detail: MathPerturbation['detail']) {
@@ -301,11 +333,9 @@ function incorrectOperation(ctx: Context): MathPerturbation | null {
     ctx.rng,
   )) {
     const step = ctx.sol.steps[i]!;
-    const pre = preTextSegment(ctx.sol, i);
-    if (pre === null) continue;
-    const preText = (ctx.sol.segments[pre] as { text: string }).text;
-    const restated = findRestatement(preText, step.tokens);
-    if (!restated) continue;
+    const sentence = stepSentence(ctx.sol, step);
+    if (!sentence) continue;
+    const { pre, preText } = sentence;
     const allOps = step.tokens.flatMap((t, k) => (t.type === 'op' ? [k] : []));
     for (const k of shuffled(binaryOperators(step.tokens), ctx.rng)) {
       const from = (step.tokens[k] as { op: Operator }).op;
@@ -315,11 +345,15 @@ function incorrectOperation(ctx: Context): MathPerturbation | null {
       if (v === null || (step.value >= 0 && v < 0)) continue;
       const prop = propagate(ctx.sol, new Map([[i, { tokens }]]));
       if (!prop || implausible(ctx, prop)) continue;
-      const span = restated.opSpans[allOps.indexOf(k)];
-      if (!span) continue;
-      const spaced = preText[span[0] - 1] === ' ' && preText[span[1]] === ' ';
-      const newPre = preText.slice(0, span[0]) + opSymbol(to, ctx.sol.body, spaced) + preText.slice(span[1]);
-      const raw = renderBody(ctx.sol, prop, { textOverrides: new Map([[pre, newPre]]) });
+      // The sentence's restatement shows the new operator too.
+      const textOverrides = new Map<number, string>();
+      if (sentence.restates) {
+        const span = sentence.opSpans[allOps.indexOf(k)];
+        if (!span || pre === null) continue;
+        const spaced = preText[span[0] - 1] === ' ' && preText[span[1]] === ' ';
+        textOverrides.set(pre, preText.slice(0, span[0]) + opSymbol(to, ctx.sol.body, spaced) + preText.slice(span[1]));
+      }
+      const raw = renderBody(ctx.sol, prop, { textOverrides });
       const done = finish(ctx, 'incorrect_operation', raw, prop, { step: i, from, to });
       if (done) return done;
     }
@@ -334,20 +368,19 @@ function unsupportedLeap(ctx: Context): MathPerturbation | null {
     ctx.rng,
   )) {
     const step = ctx.sol.steps[i]!;
-    const pre = preTextSegment(ctx.sol, i);
-    if (pre === null || step.trailing === null) continue;
-    const preText = (ctx.sol.segments[pre] as { text: string }).text;
-    const restated = findRestatement(preText, step.tokens);
-    if (!restated) continue;
+    const sentence = stepSentence(ctx.sol, step);
+    if (!sentence || step.trailing === null) continue;
+    const { pre, preText } = sentence;
     const inputs = step.tokens.flatMap((t) => (t.type === 'num' && !sameValue(t.value, step.value) ? [t.text] : []));
     for (const asserted of shuffled([...new Set(inputs)], ctx.rng)) {
       const prop = propagate(ctx.sol, new Map([[i, { forced: formatValue(Number(asserted), 3) }]]));
       if (!prop || implausible(ctx, prop)) continue;
-      const dollar = /\$\s*$/.test(preText) || step.trailing.includes('$') ? '$' : '';
+      // A "$" cut away with the restatement comes back before the value; one left in the sentence stays.
+      const dollar = (sentence.restates && /\$\s*$/.test(preText)) || step.trailing.includes('$') ? '$' : '';
       const percent = step.trailing.trimEnd().endsWith('%') ? '%' : '';
       const shown = `${dollar}${prop.results[i]!}${percent}`;
       const raw = renderBody(ctx.sol, prop, {
-        textOverrides: new Map([[pre, preText.slice(0, restated.start)]]),
+        textOverrides: pre === null ? new Map() : new Map([[pre, preText.slice(0, sentence.start)]]),
         stepAsText: new Map([[i, shown]]),
       });
       const done = finish(ctx, 'unsupported_leap', raw, prop, { step: i, correct: step.result, asserted: prop.results[i]! });
