@@ -14,6 +14,7 @@ import { registerTrainCommand } from './trainCommand';
 import { registerDoctorCommand } from './doctorCommand';
 import { registerGroupsCommand } from './groupsCommand';
 import { registerRmCommand } from './rmCommand';
+import { registerSuiteCommand } from './suiteCommand';
 import { registerDataCommand } from './dataCommand';
 import { registerSetupCommand } from './setupCommand';
 
@@ -32,6 +33,7 @@ async function main(argv: string[]): Promise<void> {
   registerDoctorCommand(program);
   registerGroupsCommand(program);
   registerRmCommand(program);
+  registerSuiteCommand(program);
   registerDataCommand(program);
   registerSetupCommand(program);
   await program.parseAsync(argv);
