@@ -78,7 +78,12 @@ function cell(field: string, text: string, title?: string): HTMLElement {
   return h('td', { text, title, dataset: { field } });
 }
 
+/** Rebuilt only when a figure changed (a relayout of the table on every push is wasted work on a live run). */
+let lastKinds = '';
 export function renderKinds(kinds: KindRow[]): void {
+  const key = JSON.stringify(kinds);
+  if (key === lastKinds) return;
+  lastKinds = key;
   const body = byId('kind-rows');
   body.replaceChildren(
     ...kinds.map((k) =>
