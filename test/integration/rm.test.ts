@@ -69,10 +69,14 @@ test(
     const groups = path.join(tmp, 'groups.jsonl');
     fs.writeFileSync(groups, fs.readFileSync(FIXTURE, 'utf8') + syntheticGroups(6));
     const out = path.join(tmp, 'run');
+    // The embedded default with one group per optimizer step: 2 steps train on 2 groups (a CPU step is costly).
+    const recipe = path.join(tmp, 'rm-recipe.json');
+    const defaults = JSON.parse(fs.readFileSync(path.join(ROOT, 'recipes', 'rm', 'cpu-smollm2.json'), 'utf8')) as Record<string, unknown>;
+    fs.writeFileSync(recipe, JSON.stringify({ ...defaults, $schema: undefined, gradient_accumulation_steps: 1, max_length: 256 }));
 
     const train = spawnSync(
       process.execPath,
-      ['--import', 'tsx', CLI, 'rm', 'train', '--groups', groups, '--out', out, '--max-steps', '2'],
+      ['--import', 'tsx', CLI, 'rm', 'train', '--recipe', recipe, '--groups', groups, '--out', out, '--max-steps', '2'],
       {
         cwd: ROOT,
         encoding: 'utf8',
@@ -84,6 +88,7 @@ test(
 
     const config = RmTrainConfigSchema.parse(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')));
     assert.equal(config.base.model, 'embedded');
+    assert.equal(config.gradient_accumulation_steps, 1);
     assert.deepEqual(config.groups, [groups]);
     const { events, issues } = readEvents(out);
     assert.deepEqual(issues, []);
