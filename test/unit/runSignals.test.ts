@@ -62,9 +62,9 @@ test('meanInterval: mean, sample sd, standard error and the Student-t 95 % inter
   close(m.mean, 0.5);
   close(m.sd, 0.5);
   close(m.se, 0.5 / Math.sqrt(3));
-  // t(0.975, 2) = 4.303
-  close(m.lo, 0.5 - 4.303 * (0.5 / Math.sqrt(3)));
-  close(m.hi, 0.5 + 4.303 * (0.5 / Math.sqrt(3)));
+  // t(0.975, 2) = 4.30265…
+  close(m.lo, 0.5 - 4.302653 * (0.5 / Math.sqrt(3)), 1e-5);
+  close(m.hi, 0.5 + 4.302653 * (0.5 / Math.sqrt(3)), 1e-5);
   // Taking a value back restores the figures of the other two.
   addValue(a, 1, -1);
   const two = meanInterval(a);
@@ -77,9 +77,9 @@ test('meanInterval: mean, sample sd, standard error and the Student-t 95 % inter
   addValue(one, NaN);
   assert.deepEqual(meanInterval(one), { n: 1, mean: 0.3, sd: null, se: null, lo: null, hi: null });
   assert.deepEqual(meanInterval(emptyMean()), { n: 0, mean: null, sd: null, se: null, lo: null, hi: null });
-  assert.equal(t975(1), 12.706);
-  assert.equal(t975(30), 2.042);
-  assert.equal(t975(1000), 1.96);
+  close(t975(1), 12.7062, 1e-4);
+  close(t975(30), 2.0423, 1e-4);
+  close(t975(1000), 1.9623, 1e-4);
 });
 
 test('groupSignal: reference uplift, Δ per trace, negatives that beat the reference', () => {
@@ -119,7 +119,7 @@ test('per-kind aggregates: n, mean uplift / Δ / reward with their intervals, be
   const refUp = meanInterval(ref.uplift);
   close(refUp.mean, 0.25);
   close(refUp.se, 0.25); // values 0 and 0.5: sd √0.125, se sd/√2 = 0.25
-  close(refUp.hi, 0.25 + 12.706 * 0.25);
+  close(refUp.hi, 0.25 + 12.7062 * 0.25, 1e-4);
   const arith = kinds.arithmetic_error!;
   close(meanInterval(arith.uplift).mean, 0.375);
   close(meanInterval(arith.delta).mean, 0.125); // +0.5 and −0.25

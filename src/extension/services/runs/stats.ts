@@ -3,9 +3,10 @@
  * are small, so a mean without its spread says little). A MeanAcc keeps n,
  * Σx and Σx² so values can be added, taken back (a superseded group) and
  * pooled (steps merged into one chart bucket). Intervals are Student-t 95 %
- * intervals of the mean, treating the values as independent draws. No
- * `vscode` import.
+ * intervals of the mean, treating the values as independent draws (the
+ * quantile is the engine's, engine/analysis/stats.ts). No `vscode` import.
  */
+import { studentTQuantile } from '../../../engine/analysis/stats';
 
 export interface MeanAcc {
   n: number;
@@ -40,20 +41,18 @@ export interface MeanInterval {
   hi: number | null;
 }
 
-/** Two-sided 95 % Student-t critical values t(0.975, df) for df = 1…30. */
-const T975 = [
-  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093,
-  2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
-];
+const t975Cache = new Map<number, number>();
 
-/** t(0.975, df): the table up to 30, then the standard values for 40, 60, 120 and the normal 1.960 beyond. */
+/** t(0.975, df), the engine's exact Student-t quantile (engine/analysis/stats.ts), remembered per df (a push asks for hundreds). */
 export function t975(df: number): number {
   if (!(df >= 1)) return NaN;
-  if (df <= 30) return T975[Math.floor(df) - 1]!;
-  if (df <= 40) return 2.021;
-  if (df <= 60) return 2.0;
-  if (df <= 120) return 1.98;
-  return 1.96;
+  let t = t975Cache.get(df);
+  if (t === undefined) {
+    t = studentTQuantile(0.975, df);
+    if (t975Cache.size > 10_000) t975Cache.clear();
+    t975Cache.set(df, t);
+  }
+  return t;
 }
 
 export function meanInterval(a: MeanAcc): MeanInterval {
