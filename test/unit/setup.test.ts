@@ -5,7 +5,7 @@
  * run that stops at the system check (no environment left behind) or is
  * cancelled.
  */
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,8 +17,15 @@ import { findRepoRoot } from '../../src/engine/util/repoRoot';
 
 const BACKEND = path.join(findRepoRoot(), 'backend');
 
+const made: string[] = [];
+after(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
 function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'tracelift-setup-unit-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tracelift-setup-unit-'));
+  made.push(dir);
+  return dir;
 }
 
 /** A PATH holding only links to the named tools (from the real PATH), so others count as missing. */
