@@ -170,3 +170,17 @@ def test_a_bad_groups_file_fails_the_run_with_the_reason(tiny_base, tmp_path):
     events = read_events(run_dir).events
     assert events[-1]["type"] == "run_ended" and events[-1]["status"] == "failed"
     assert "bad.jsonl:1" in events[-1]["message"]
+
+
+@pytest.mark.parametrize("name", ["cpu-smollm2.json", "qwen25-7b-math.json", "qwen25-7b-code.json"])
+def test_rm_recipes_are_valid_configs(name):
+    from tracelift_backend.rm.train import load_rm_config
+
+    config = load_rm_config(FIXTURE.parents[2] / "recipes" / "rm" / name)
+    if name.startswith("qwen"):
+        assert config["base"]["model"] == "Qwen/Qwen2.5-7B-Instruct"
+        assert (config["learning_rate"], config["epochs"], config["gradient_accumulation_steps"]) == (1e-4, 3, 16)
+        assert config["lora"]["r"] == 32 and config["lora"]["alpha"] == 64 and config["bf16"] is True
+        assert config["task_name"] == name.removeprefix("qwen25-7b-").removesuffix(".json")
+    else:
+        assert config["base"]["model"] == "embedded" and config["device"] == "cpu"
