@@ -15,6 +15,7 @@ import { registerDoctorCommand } from './doctorCommand';
 import { registerGroupsCommand } from './groupsCommand';
 import { registerRmCommand } from './rmCommand';
 import { registerSuiteCommand } from './suiteCommand';
+import { registerAblateCommand } from './ablateCommand';
 import { registerDataCommand } from './dataCommand';
 import { registerSetupCommand } from './setupCommand';
 
@@ -34,6 +35,7 @@ async function main(argv: string[]): Promise<void> {
   registerGroupsCommand(program);
   registerRmCommand(program);
   registerSuiteCommand(program);
+  registerAblateCommand(program);
   registerDataCommand(program);
   registerSetupCommand(program);
   await program.parseAsync(argv);
