@@ -35,7 +35,7 @@ interface GroupsBuildFlags extends ExecutorFlags {
   offset: number;
   out: string;
   seed: number;
-  kinds: MathNegativeKind[];
+  kinds?: MathNegativeKind[];
   minNegatives: number;
   perturbUrl?: string;
   perturbModel?: string;
@@ -76,7 +76,7 @@ export function registerGroupsCommand(program: Command): void {
     .option('--offset <n>', 'skip the first n problems', nonNegativeInt, 0)
     .requiredOption('--out <file>', 'groups JSONL file to write (resumed when it exists); the summary goes to <file>.summary.json')
     .option('--seed <n>', 'seed of every perturbation choice', nonNegativeInt, 0)
-    .option('--kinds <list>', `negative kinds, comma-separated (default: all: ${MATH_KIND_ORDER.join(', ')})`, kindList, MATH_KIND_ORDER)
+    .option('--kinds <list>', `negative kinds, comma-separated (default: all: ${MATH_KIND_ORDER.join(', ')})`, kindList)
     .option('--min-negatives <n>', 'drop a problem with fewer negatives (official: 4)', nonNegativeInt, DEFAULT_MIN_NEGATIVES)
     .option('--perturb-url <url>', 'OpenAI-compatible endpoint writing the LLM kinds (default: the embedded executor server)')
     .option('--perturb-model <name>', 'model name at --perturb-url')
@@ -112,7 +112,8 @@ async function buildAction(flags: GroupsBuildFlags): Promise<number> {
   if (flags.perturbUrl && !flags.perturbModel) throw new Error('--perturb-url needs --perturb-model.');
   const dataDir = resolveDataDir(flags.dataDir);
   const cacheDir = flags.cacheDir ?? defaultCacheDir();
-  const needsLlm = flags.kinds.some((k) => !(PROGRAMMATIC_MATH_KINDS as readonly string[]).includes(k));
+  const kinds = flags.kinds ?? MATH_KIND_ORDER;
+  const needsLlm = kinds.some((k) => !(PROGRAMMATIC_MATH_KINDS as readonly string[]).includes(k));
   const cancel = cancelOnSignals(log);
   const started: ExecutorChoice[] = [];
   let run: RunComponents | null = null;
@@ -186,7 +187,7 @@ async function buildAction(flags: GroupsBuildFlags): Promise<number> {
       limit: flags.limit ?? null,
       out: flags.out,
       seed: flags.seed,
-      kinds: flags.kinds,
+      kinds,
       minNegatives: flags.minNegatives,
       perturber,
       judge,
