@@ -16,6 +16,7 @@ import { registerGroupsCommand } from './groupsCommand';
 import { registerRmCommand } from './rmCommand';
 import { registerSuiteCommand } from './suiteCommand';
 import { registerAblateCommand } from './ablateCommand';
+import { registerReportCommand } from './reportCommand';
 import { registerDataCommand } from './dataCommand';
 import { registerSetupCommand } from './setupCommand';
 
@@ -36,6 +37,7 @@ async function main(argv: string[]): Promise<void> {
   registerRmCommand(program);
   registerSuiteCommand(program);
   registerAblateCommand(program);
+  registerReportCommand(program);
   registerDataCommand(program);
   registerSetupCommand(program);
   await program.parseAsync(argv);

@@ -25,8 +25,8 @@ export function toCsv(header: string[], rows: Array<Array<string | number | null
 }
 
 /** The ablation of a run in Markdown (a section of report.md as well). */
-export function ablationMarkdown(result: AblationResult, heading = '##'): string {
-  const lines = [`${heading} Reward ablations`, ''];
+export function ablationMarkdown(result: AblationResult, title = '## Reward ablations'): string {
+  const lines = [title, ''];
   lines.push(
     `Every reward mode on the same ${result.traces.length} recorded trace(s) with the engine's reward function; ` +
       `no executor call. The run scored with ${result.recordedMode ?? 'an unrecorded mode'}.`,
@@ -75,7 +75,7 @@ export function ablationMarkdown(result: AblationResult, heading = '##'): string
 export function writeAblationReport(run: LoadedRun, outDir: string): AblationResult {
   const result = ablate(run.groups, rewardSettingsOf(run.config));
   fs.mkdirSync(outDir, { recursive: true });
-  const md = [`# Reward ablations: ${run.name}`, '', `Run: ${run.dir}`, '', ablationMarkdown(result, '##')].join('\n');
+  const md = [`# Reward ablations: ${run.name}`, '', `Run: ${run.dir}`, '', ablationMarkdown(result)].join('\n');
   fs.writeFileSync(path.join(outDir, ABLATION_FILES.markdown), md);
   fs.writeFileSync(path.join(outDir, ABLATION_FILES.json), JSON.stringify({ run: run.dir, ...result }, null, 2) + '\n');
   fs.writeFileSync(
