@@ -184,3 +184,13 @@ def test_rm_recipes_are_valid_configs(name):
         assert config["task_name"] == name.removeprefix("qwen25-7b-").removesuffix(".json")
     else:
         assert config["base"]["model"] == "embedded" and config["device"] == "cpu"
+
+
+def test_learning_rate_logged_is_the_one_each_step_used(tiny_base, tmp_path):
+    groups = write_jsonl(tmp_path / "groups.jsonl", synthetic_groups(4))
+    run_dir = tmp_path / "run"
+    # 4 steps, 2 of warmup (ceil(0.5 · 4)): 0, 0.5·lr, lr, then linear decay to 0 at step 4: 0.5·lr.
+    config = run_config(tmp_path, tiny_base, [groups], epochs=4, groups_per_batch=4, dev_fraction=0, warmup_ratio=0.5)
+    assert main(["--config", str(config), "--run-dir", str(run_dir)]) == 0
+    rates = [e["metrics"]["learning_rate"] for e in read_events(run_dir).events if e["type"] == "step_metrics"]
+    assert rates == pytest.approx([0.0, 2.5e-3, 5e-3, 2.5e-3])

@@ -180,6 +180,7 @@ def _train(
     log(f"{total} steps ({steps_per_epoch} per epoch), {sum(p.numel() for p in trainable):,} trainable parameters")
 
     step = 0
+    epoch_done = 0.0
     status: str = "completed"
     for epoch in range(config["epochs"]):
         order = list(train)
@@ -196,6 +197,7 @@ def _train(
                 for k, v in parts.floats().items():
                     sums[k] = sums.get(k, 0.0) + v / len(chunk)
             grad_norm = torch.nn.utils.clip_grad_norm_(trainable, config["max_grad_norm"])
+            step_lr = scheduler.get_last_lr()[0]  # the rate this step used (the scheduler moves on below)
             optimizer.step()
             scheduler.step()
             optimizer.zero_grad(set_to_none=True)
@@ -203,19 +205,20 @@ def _train(
             if step % config["logging_steps"] == 0 or step == total:
                 figures = {
                     **sums,
-                    "learning_rate": scheduler.get_last_lr()[0],
+                    "learning_rate": step_lr,
                     "grad_norm": float(grad_norm),
                     "epoch": epoch + (first + len(chunk)) / len(batches),
                     "time_step_s": time.perf_counter() - started,
                 }
                 events.metrics(step, figures)
                 log(f"step {step}/{total}  loss {sums['loss']:.4f}  posneg {sums['loss_posneg']:.4f}")
+            epoch_done = epoch + (first + len(chunk)) / len(batches)
             if stop.requested or step >= total:
                 break
         if stop.requested:
             status = "cancelled"
         last = step >= total or stop.requested or epoch == config["epochs"] - 1
-        _epoch_end(model, tokenizer, dev_items, config, events, run_dir, step, epoch + 1, final=last)
+        _epoch_end(model, tokenizer, dev_items, config, events, run_dir, step, epoch_done, final=last)
         if last:
             break
     message = f"stopped by {stop.requested} after step {step}" if stop.requested else None
@@ -254,14 +257,14 @@ def _epoch_end(
     events: RunEvents,
     run_dir: Path,
     step: int,
-    epoch: int,
+    epoch: float,
     final: bool,
 ) -> None:
     if dev_items:
         metrics = evaluate(model, tokenizer, dev_items, config["max_length"], config["eval_batch_size"])
-        events.metrics(step, {**metrics, "epoch": float(epoch)})
+        events.metrics(step, {**metrics, "epoch": epoch})
         shown = {k: round(v, 4) for k, v in metrics.items() if "/" not in k}
-        log(f"epoch {epoch} dev: {shown}")
+        log(f"epoch {epoch:.2f} dev: {shown}")
     folder = Path(MODEL_DIR) if final else Path(CHECKPOINTS_DIR) / f"checkpoint-{step}"
     save_reward_model(model, tokenizer, run_dir / folder)
     events.emit({"type": "checkpoint", "step": step, "path": folder.as_posix()})
