@@ -292,8 +292,18 @@ export async function runTrainBench(o: TrainBenchOptions): Promise<TrainBenchRes
         if (e.type === 'step_metrics') o.log(`step ${e.step}: ${JSON.stringify(e.metrics)}`);
       },
     });
-    const result = await run.done;
-    if (result.status !== 'completed') throw new Error(`the bench's training run ${result.status}: ${result.message ?? ''}`);
+    // Ctrl-C: the trainer finishes its step and checkpoints (as `tracelift train`); the bench stops there.
+    const onSignal = () => run.stop();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const result = await run.done.finally(() => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    });
+    if (result.status !== 'completed')
+      throw new Error(
+        `the bench's training run ${result.status}: ${result.message ?? ''} (its figures so far: tracelift bench train --run ${runDir})`,
+      );
   }
   const figures = trainRunFigures(runDir);
   const overhead = o.overhead
