@@ -131,3 +131,13 @@ def test_planner_sources(tmp_path):
     peft = lora_config({"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]})
     assert (peft.r, peft.lora_alpha, set(peft.target_modules)) == (8, 16, {"q_proj", "v_proj"})
     assert lora_config(None) is None
+
+
+def test_the_embedded_planner_follows_the_engine_model_setting(tmp_path, monkeypatch):
+    # An installed extension has no models/ beside the code: TRACELIFT_EMBEDDED_MODEL says where it is.
+    model = tmp_path / "elsewhere" / "SmolLM2.gguf"
+    model.parent.mkdir()
+    model.write_bytes(b"GGUF")
+    monkeypatch.setenv("TRACELIFT_EMBEDDED_MODEL", str(model))
+    source = planner_source({"model": "embedded", "gguf_file": None}, repo_root=tmp_path / "no-repo")
+    assert (source.name_or_path, source.gguf_file) == (str(model.parent), model.name)

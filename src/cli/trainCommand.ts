@@ -68,8 +68,9 @@ async function trainAction(config: string | undefined, flags: TrainFlags): Promi
   });
   total = run.config.max_steps;
   const onSignal = () => run.stop();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // SIGHUP: the terminal of the editor's training task was closed; stop as gracefully as a Ctrl-C.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const signal of signals) process.on(signal, onSignal);
   try {
     const result = await run.done;
     const s = result.summary;
@@ -83,8 +84,7 @@ async function trainAction(config: string | undefined, flags: TrainFlags): Promi
     log((err as Error).message);
     return TRAIN_EXIT_CODES.failed;
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
+    for (const signal of signals) process.removeListener(signal, onSignal);
   }
 }
 

@@ -280,7 +280,17 @@ export function ensureVsix(): string {
     return file;
   }
   if (packed) return packed;
-  const inputs = ['src', 'webview', 'media', 'backend/tracelift_backend', 'package.json', 'esbuild.mjs', '.vscodeignore', 'README.md'];
+  const inputs = [
+    'src',
+    'webview',
+    'media',
+    'backend/tracelift_backend',
+    'recipes',
+    'package.json',
+    'esbuild.mjs',
+    '.vscodeignore',
+    'README.md',
+  ];
   const newestInput = Math.max(...inputs.map((p) => newestMtime(path.join(ROOT, p))));
   const vsixTime = fs.existsSync(VSIX) ? fs.statSync(VSIX).mtimeMs : 0;
   if (process.env.TRACELIFT_E2E_REPACK === '1' || vsixTime <= newestInput) {

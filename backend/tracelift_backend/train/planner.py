@@ -4,6 +4,7 @@ downloaded), and the LoRA adapter settings."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, P
 EMBEDDED_PLANNER = "embedded"
 #: The embedded executor's model (scripts/setup.sh), relative to the repository root.
 EMBEDDED_GGUF = Path("models") / "SmolLM2-135M-Instruct.Q4_1.gguf"
+EMBEDDED_MODEL_ENV = "TRACELIFT_EMBEDDED_MODEL"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -38,7 +40,8 @@ def planner_source(planner: dict[str, Any], repo_root: Path = REPO_ROOT) -> Plan
     or inside the model directory (a local model)."""
     model, gguf = planner["model"], planner.get("gguf_file")
     if model == EMBEDDED_PLANNER:
-        path = Path(gguf) if gguf else EMBEDDED_GGUF
+        # An installed extension has no models/ beside the code: it says where the model is.
+        path = Path(gguf) if gguf else Path(os.environ.get(EMBEDDED_MODEL_ENV) or EMBEDDED_GGUF)
         path = path if path.is_absolute() else repo_root / path
         if not path.is_file():
             raise FileNotFoundError(f"embedded planner GGUF not found: {path} (scripts/setup.sh fetches it)")

@@ -6,3 +6,4 @@ export * from './events';
 export * from './codeTests';
 export * from './protocol';
 export * from './train';
+export * from './rm';

@@ -18,7 +18,7 @@ export interface RunInfo {
   dir: string;
   name: string;
   runId: string | null;
-  kind: 'eval' | 'train' | null;
+  kind: 'eval' | 'train' | 'rm_train' | null;
   status: RunStatus;
   /** Not ended and its event log was written recently (or an eval of this window is running it). */
   live: boolean;
@@ -76,7 +76,7 @@ export function scanRun(dir: string, opts: { now?: number; liveWindowMs?: number
     dir,
     name: path.basename(dir),
     runId: started?.run_id ?? summary?.run_id ?? null,
-    kind: runKind === 'eval' || runKind === 'train' ? runKind : null,
+    kind: runKind === 'eval' || runKind === 'train' || runKind === 'rm_train' ? runKind : null,
     status,
     live,
     task: typeof config?.task === 'string' ? config.task : (summary?.tasks[0]?.task ?? null),
