@@ -30,6 +30,7 @@ interface SuiteFlags extends ExecutorFlags, ProtocolFlags {
   planner2Model?: string;
   planner2KeyEnv?: string;
   tracesPerProblem: number;
+  plannerMaxTokens?: number;
   k: number;
   m: number;
   dataDir?: string;
@@ -88,6 +89,7 @@ export function registerSuiteCommand(program: Command): void {
     .option('--planner2-model <name>', 'second planner model name')
     .option('--planner2-key-env <VAR>', 'environment variable holding the second planner’s API key')
     .option('--traces-per-problem <n>', 'planner traces per problem', positiveInt, d.tracesPerProblem)
+    .option('--planner-max-tokens <n>', `planner token budget per trace (default: ${d.plannerSampling.max_tokens})`, positiveInt)
     .option('-k, --k <n>', 'with-trace executor samples per trace', positiveInt, d.k)
     .option('-m, --m <n>', 'no-trace baseline samples per problem (cached)', positiveInt, d.baselineSamples)
     .option('--data-dir <dir>', 'benchmark data directory (default: $TRACELIFT_DATA_DIR)')
@@ -112,6 +114,7 @@ async function suiteAction(flags: SuiteFlags): Promise<number> {
       limit: flags.limit ?? null,
       planners,
       tracesPerProblem: flags.tracesPerProblem,
+      plannerMaxTokens: flags.plannerMaxTokens,
       executor: executorRequestFromFlags(flags),
       config: {
         k: flags.k,

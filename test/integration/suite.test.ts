@@ -141,6 +141,8 @@ test(
         // Short programs and answers: the point is the plumbing, not the 135M model's skill.
         '--max-tokens',
         '256',
+        '--planner-max-tokens',
+        '128',
         '--cache-dir',
         path.join(outDir, 'cache'),
       ],

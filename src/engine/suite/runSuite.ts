@@ -49,6 +49,8 @@ export interface SuiteOptions {
   limit: number | null;
   planners: SuitePlannerRequest[];
   tracesPerProblem?: number;
+  /** The planner's token budget per trace; default: an eval's (EVAL_OPTION_DEFAULTS.plannerSampling). */
+  plannerMaxTokens?: number;
   executor: Omit<ExecutorRequest, 'log'>;
   /** Everything of an eval's config the suite does not set itself. */
   config: Omit<EvalConfigRequest, 'task' | 'split' | 'limit' | 'offset' | 'traceSource' | 'executor'>;
@@ -110,8 +112,14 @@ export function suiteTracesFile(outDir: string, task: string, planner: string): 
   return path.join(outDir, 'traces', fileName(planner), `${fileName(task)}.jsonl`);
 }
 
-function plannerManifest(req: SuitePlannerRequest, executor: ExecutorChoice, promptVersion: string, perProblem: number): PlannerManifest {
-  const sampling = SamplingSchema.parse(EVAL_OPTION_DEFAULTS.plannerSampling);
+function plannerManifest(
+  req: SuitePlannerRequest,
+  executor: ExecutorChoice,
+  promptVersion: string,
+  perProblem: number,
+  maxTokens: number | undefined,
+): PlannerManifest {
+  const sampling = SamplingSchema.parse({ ...EVAL_OPTION_DEFAULTS.plannerSampling, ...(maxTokens ? { max_tokens: maxTokens } : {}) });
   if (req.url) {
     if (!req.model) throw new Error(`planner ${req.name}: an endpoint needs a model name`);
     return {
@@ -173,7 +181,7 @@ export async function runSuite(opts: SuiteOptions): Promise<SuiteResult> {
   let cancelled = false;
   /** The run in flight, recorded as failed when its eval throws. */
   let failedRun: SuiteRun | null = null;
-  const planners = opts.planners.map((p) => plannerManifest(p, executor, prompts.version, perProblem));
+  const planners = opts.planners.map((p) => plannerManifest(p, executor, prompts.version, perProblem, opts.plannerMaxTokens));
   try {
     for (const task of tasks) {
       let problems: Problem[];
