@@ -143,6 +143,9 @@ test(
         '256',
         '--planner-max-tokens',
         '128',
+        // The embedded server answers one request at a time: queued requests would spend their timeout waiting.
+        '--concurrency',
+        '1',
         '--cache-dir',
         path.join(outDir, 'cache'),
       ],
