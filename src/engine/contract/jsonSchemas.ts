@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ProblemSchema } from './problems';
-import { GroupRecordSchema, TraceRecordSchema } from './groups';
+import { GroupRecordSchema, GroupsBuildSummarySchema, TraceRecordSchema } from './groups';
 import { EvalConfigSchema } from './config';
 import { RunEventSchema, RunSummarySchema, TraceSampleRowSchema } from './events';
 import { CodeTestsSchema } from './codeTests';
@@ -24,6 +24,7 @@ export const CONTRACT_SCHEMAS = {
   code_tests: CodeTestsSchema,
   train_config: TrainConfigSchema,
   rm_train_config: RmTrainConfigSchema,
+  groups_build_summary: GroupsBuildSummarySchema,
 } as const;
 
 export function contractJsonSchemas(): Record<string, unknown> {

@@ -19,8 +19,10 @@ export function gsm8kFinalAnswer(answer: string): string {
 }
 
 /**
- * Reference trace as the official builder makes it: the worked solution
- * without the "#### N" line and without the <<a*b=c>> calculator annotations.
+ * The reference trace evals use: the worked solution without the "#### N" line
+ * and without the <<a*b=c>> calculator annotations. (The groups builder's
+ * positive keeps an annotation's inner text, as the official builder does:
+ * cleanGsm8kReasoning in engine/groups/build.)
  */
 export function gsm8kReferenceTrace(answer: string): string {
   return answer
