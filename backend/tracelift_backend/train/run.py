@@ -93,8 +93,12 @@ def resume_checkpoint(output_dir: str, steps: int) -> str | None:
         return None
     started_with = json.loads((Path(last) / TRAINER_STATE_NAME).read_text(encoding="utf-8")).get("max_steps")
     if started_with and started_with < steps:
-        # The optimizer and scheduler come back as saved: a linear decay reaches 0 at the old length.
-        log(f"note: this run started with {started_with} steps; its learning-rate schedule ends there")
+        # Measured with transformers 5.24 (docs/training.md): the decay is rebuilt for the new
+        # length and only the step count is restored, so the rate jumps up here.
+        log(
+            f"note: this run started with {started_with} steps; the learning-rate schedule is stretched "
+            f"to {steps} steps, so the rate jumps up at the resume point"
+        )
     return last
 
 
