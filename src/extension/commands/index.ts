@@ -248,7 +248,18 @@ async function diffSampleVsReference(deps: CommandDeps, arg: unknown): Promise<v
 }
 
 function sampleMeta(r: TraceSampleRow): Record<string, string | number | null> {
-  return { sample_id: r.sample_id, uplift: r.uplift, reward: r.reward?.value ?? null, label: r.label };
+  return {
+    sample_id: r.sample_id,
+    source: r.source,
+    label: r.label,
+    uplift: r.uplift,
+    reward: r.reward?.value ?? null,
+    k: r.with_trace_successes,
+    K: r.with_trace_valid,
+    // The row keeps the baseline as a rate over its valid samples: back to a count for b/M.
+    baseline_successes: r.baseline_rate === null ? null : Math.round(r.baseline_rate * r.baseline_valid),
+    baseline_valid: r.baseline_valid,
+  };
 }
 
 /** A sample's whole row (with its trace), re-read from its group; null when the run changed under the index. */

@@ -55,7 +55,19 @@ export class InspectorController {
       );
       const other = group.samples.find((s) => s.sample_id === sampleId);
       if (!other) throw new Error(`no sample ${sampleId} in this group`);
-      const meta = (s: typeof other) => ({ label: s.label, uplift: s.uplift, reward: s.reward?.value ?? null, line: data.line });
+      // What the diff view needs to show each side's measurement (k/K, the group's baseline b/M).
+      const meta = (s: typeof other) => ({
+        label: s.label,
+        source: s.source,
+        sample_id: s.sample_id,
+        uplift: s.uplift,
+        reward: s.reward?.value ?? null,
+        k: s.with_trace.tally.successes,
+        K: s.with_trace.tally.valid,
+        baseline_successes: group.baseline.tally.successes,
+        baseline_valid: group.baseline.tally.valid,
+        line: data.line,
+      });
       actions.openTraceDiff(
         { title: `${data.problemId} · ${data.sample.sample_id}`, text: data.sample.trace, meta: meta(data.sample) },
         { title: `${data.problemId} · ${other.sample_id}`, text: other.trace, meta: meta(other) },

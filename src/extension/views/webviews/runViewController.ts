@@ -164,7 +164,19 @@ export class RunViewController {
     return {
       title: `${row.problemId} · ${row.sampleId}`,
       text: sample.trace,
-      meta: { task: row.task, label: row.label, uplift: row.uplift, reward: row.reward, k: row.k, K: row.K, line: row.line },
+      meta: {
+        task: row.task,
+        label: row.label,
+        source: row.source,
+        sample_id: row.sampleId,
+        uplift: row.uplift,
+        reward: row.reward,
+        k: row.k,
+        K: row.K,
+        baseline_successes: row.baselineSuccesses,
+        baseline_valid: row.baselineValid,
+        line: row.line,
+      },
     };
   }
 
