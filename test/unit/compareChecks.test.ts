@@ -170,16 +170,16 @@ test('the compare state carries the banner and the deltas paired over shared pro
     near(s.mean!, 2 / 9);
     near(s.sd!, Math.sqrt(1 / 27));
     near(s.se!, 1 / 9);
-    near(s.lo!, 2 / 9 - 4.303 / 9);
-    near(s.hi!, 2 / 9 + 4.303 / 9);
+    near(s.lo!, 2 / 9 - T975_DF2 / 9);
+    near(s.hi!, 2 / 9 + T975_DF2 / 9);
 
     // Uplift: B's baseline is 1/4 higher, so the differences are 1/3 − 1/4, 1/3 − 1/4, −1/4.
     const u = st.paired!.uplift;
     assert.equal(u.n, 3);
     near(u.mean!, 2 / 9 - 1 / 4);
     near(u.se!, 1 / 9);
-    near(u.lo!, 2 / 9 - 1 / 4 - 4.303 / 9);
-    near(u.hi!, 2 / 9 - 1 / 4 + 4.303 / 9);
+    near(u.lo!, 2 / 9 - 1 / 4 - T975_DF2 / 9);
+    near(u.hi!, 2 / 9 - 1 / 4 + T975_DF2 / 9);
     assert.ok(u.lo! < 0 && u.hi! > 0, 'three problems cannot tell these runs apart');
     near(st.meanDeltaUplift!, u.mean!);
   } finally {
@@ -188,6 +188,9 @@ test('the compare state carries the banner and the deltas paired over shared pro
     tb.dispose();
   }
 });
+
+/** Student's t 97.5 % quantile for 2 degrees of freedom, in closed form: t = (2p − 1)·√(2 / (4p(1 − p))). */
+const T975_DF2 = 0.95 * Math.sqrt(2 / (4 * 0.975 * 0.025));
 
 function near(actual: number, expected: number): void {
   assert.ok(Math.abs(actual - expected) < 1e-9, `${actual} ≠ ${expected}`);
