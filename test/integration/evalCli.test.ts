@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -140,6 +141,9 @@ test('code eval: a traces file on HumanEval runs programs in the sandbox with th
     path.join(tmp, 'cache'),
   ]);
   assert.equal(r.code, 0, r.stderr);
+  // The traces file is recorded by content too (the editor finds measurements by it after a move).
+  const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { trace_source: { path: string; sha256?: string } };
+  assert.equal(config.trace_source.sha256, createHash('sha256').update(fs.readFileSync(traces)).digest('hex'));
   const { events } = readEvents(out);
   const groups = events.filter((e) => e.type === 'rollout_group');
   assert.deepEqual(groups.map((g) => g.type === 'rollout_group' && g.problem_id).sort(), ['HumanEval/0', 'HumanEval/2']);

@@ -169,3 +169,26 @@ test('an origin that is not an origin is ignored', () => {
   fs.writeFileSync(path.join(dir, ORIGIN_FILE), '{ not json');
   assert.equal(readOrigin(dir), null);
 });
+
+test('a run whose config recorded its groups file hash is found by content after a move, and not for another file at its path', async () => {
+  const ws = tmp();
+  const groups = path.join(ws, 'a', 'groups.jsonl');
+  fs.mkdirSync(path.dirname(groups), { recursive: true });
+  fs.copyFileSync(FIXTURE, groups);
+  const runDir = path.join(ws, 'runs', 'eval-1');
+  fs.mkdirSync(runDir, { recursive: true });
+  const sha = createHash('sha256').update(fs.readFileSync(groups)).digest('hex');
+  // A Run Eval over the whole file: no origin file, the config names the file and its hash.
+  const run: MeasuredRunRef = { dir: runDir, name: 'eval-1', traceFile: groups, traceFileSha256: sha, updatedMs: 1 };
+  const measured = new MeasuredUplift({
+    runs: () => [run],
+    problemsWithId: (dir, pid) => (dir === runDir && pid === PROBLEM ? [{ samples: rows({ pos0: 0.25, neg0: 0.5 }) }] : []),
+  });
+  assert.equal((await measured.lookup(groups, PROBLEM)).get(`${PROBLEM}#pos0`)?.uplift, 0.25);
+  const moved = path.join(ws, 'b', 'moved.jsonl');
+  fs.mkdirSync(path.dirname(moved), { recursive: true });
+  fs.renameSync(groups, moved);
+  assert.equal((await measured.lookup(moved, PROBLEM)).get(`${PROBLEM}#neg0`)?.uplift, 0.5, 'found by content at its new path');
+  fs.writeFileSync(groups, fixtureLines[1] + '\n');
+  assert.equal((await measured.lookup(groups, PROBLEM)).size, 0, 'another file at the recorded path is not the measured one');
+});

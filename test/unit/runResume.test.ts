@@ -338,3 +338,23 @@ test("the extension's run index applies the supersede rule: figures, histogram a
   const bins = idx.aggregates.histogram.reduce((x, y) => x + y, 0) + idx.aggregates.histogramUnknown;
   assert.equal(bins, 4, 'the superseded group left the histogram');
 });
+
+test("a traces file's hash: a resume over the edited file is refused; runs written before the hash was recorded resume", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-hash-'));
+  const traces = path.join(dir, 'groups.jsonl');
+  fs.copyFileSync(path.resolve(__dirname, '../fixtures/groups.gsm8k.jsonl'), traces);
+  const withHash = (sha256?: string) => {
+    const c = cfg({ traceSource: { kind: 'file', path: traces, format: 'groups' } });
+    if (c.trace_source.kind === 'file' && sha256) c.trace_source.sha256 = sha256;
+    return c;
+  };
+  const a = 'a'.repeat(64);
+  const b = 'b'.repeat(64);
+  assert.deepEqual(configDifferences(withHash(a), withHash(a)), []);
+  assert.deepEqual(
+    configDifferences(withHash(a), withHash(b)).map((d) => d.field),
+    ['trace_source.sha256'],
+  );
+  assert.deepEqual(configDifferences(withHash(), withHash(b)), [], 'an older run (no hash recorded) still resumes');
+  fs.rmSync(dir, { recursive: true, force: true });
+});

@@ -169,7 +169,17 @@ export const TraceSourceSchema = z.discriminatedUnion('kind', [
     traces_per_problem: z.number().int().positive().default(EVAL_OPTION_DEFAULTS.tracesPerProblem),
   }),
   /** A traces file (TraceRecord lines) or a TraceLift-Groups file. */
-  z.object({ kind: z.literal('file'), path: z.string(), format: z.enum(['traces', 'groups']) }),
+  z.object({
+    kind: z.literal('file'),
+    path: z.string(),
+    format: z.enum(['traces', 'groups']),
+    /**
+     * SHA-256 of the file's bytes when the run started (absent in runs written
+     * before it was recorded): measurements follow the file's content, not its
+     * path, and a resume over an edited file is refused.
+     */
+    sha256: z.string().optional(),
+  }),
 ]);
 export type TraceSource = z.infer<typeof TraceSourceSchema>;
 

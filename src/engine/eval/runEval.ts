@@ -33,6 +33,7 @@ import type { OutputVerifier } from '../verify';
 import { ConfigMismatchError, configDifferences, freshRunDir, readStoredConfig } from '../run/configDiff';
 import type { ExitGuard } from '../run/exitGuard';
 import { CONFIG_FILE, EVENTS_FILE, readEvents, RunWriter } from '../run/runDir';
+import { sha256OfFile } from '../data/fetch';
 import { SummaryBuilder } from '../run/summary';
 import { latestGroups, noValidOutcome } from '../run/supersede';
 import { buildRunComponents, type RunComponents } from './runComponents';
@@ -97,6 +98,9 @@ export async function runEval(opts: RunEvalOptions): Promise<EvalResult> {
           log,
         });
   const { config, prompts, scorer } = run;
+  // The traces file's content identifies what was measured (the editor finds measurements by it).
+  if (config.trace_source.kind === 'file' && !config.trace_source.sha256 && fs.existsSync(config.trace_source.path))
+    config.trace_source.sha256 = await sha256OfFile(config.trace_source.path);
 
   // Everything that can be checked is checked before a file is written or a call is made.
   const missing = missingRewardEndpoint(config.reward);

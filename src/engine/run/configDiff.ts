@@ -35,6 +35,15 @@ function ignored(pathParts: string[], before: EvalConfig, after: EvalConfig): bo
   if (inEndpoint && pathParts.length === (head === 'executor' ? 2 : 3) && ENDPOINT_PACING.has(leaf)) return true;
   if (head === 'executor' && leaf === 'base_url' && before.executor_origin === 'embedded' && after.executor_origin === 'embedded')
     return true;
+  // Runs written before the trace file's hash was recorded resume as before.
+  if (
+    head === 'trace_source' &&
+    leaf === 'sha256' &&
+    pathParts.length === 2 &&
+    before.trace_source.kind === 'file' &&
+    !before.trace_source.sha256
+  )
+    return true;
   return false;
 }
 

@@ -13,8 +13,9 @@
  * once the file at that path is hashed and its record still matches the
  * run's `group.jsonl`, the hash is written into the origin (migrated), so the
  * next move keeps it. Runs that read a whole groups file as their trace
- * source (Run Eval) are matched by the path in their config: the engine
- * records no hash of its trace source. No `vscode` import.
+ * source (Run Eval, the CLI) are matched by the SHA-256 the engine records in
+ * their config (`trace_source.sha256`); runs written before it did, by path.
+ * No `vscode` import.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -127,6 +128,8 @@ export interface MeasuredRunRef {
   name: string;
   /** The traces / groups file its config names, when it read one. */
   traceFile: string | null;
+  /** Its content hash, when the config recorded one (then the path is not needed). */
+  traceFileSha256?: string | null;
   updatedMs: number;
 }
 
@@ -246,6 +249,7 @@ export class MeasuredUplift {
         if (sha !== null) this.migrate(r.dir, o, sha);
         return true;
       }
+      if (r.traceFileSha256) return sha !== null && r.traceFileSha256 === sha;
       return r.traceFile !== null && path.resolve(r.traceFile) === file;
     };
     return this.deps.runs().filter(matches);

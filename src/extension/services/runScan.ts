@@ -28,6 +28,8 @@ export interface RunInfo {
   traceSource: string | null;
   /** Absolute path of the traces / groups file the run read, when it read one. */
   traceFile: string | null;
+  /** SHA-256 of that file's bytes when the run started (runs since it was recorded). */
+  traceFileSha256: string | null;
   summary: RunSummary | null;
   /** Problems the config asked for (limit), when it says. */
   limit: number | null;
@@ -40,13 +42,16 @@ export interface RunInfo {
 /** A run that has not ended and whose log was written within this window counts as live. */
 export const LIVE_WINDOW_MS = 5 * 60_000;
 
-function describeTraceSource(source: unknown): { text: string | null; file: string | null } {
-  const s = source as { kind?: string; path?: string; format?: string; endpoint?: { model?: string } } | undefined;
-  if (!s?.kind) return { text: null, file: null };
-  if (s.kind === 'reference') return { text: 'reference', file: null };
-  if (s.kind === 'planner') return { text: `planner ${s.endpoint?.model ?? ''}`.trim(), file: null };
-  if (s.kind === 'file' && s.path) return { text: `${s.format ?? 'traces'}: ${path.basename(s.path)}`, file: s.path };
-  return { text: s.kind, file: null };
+function describeTraceSource(source: unknown): { text: string | null; file: string | null; sha256: string | null } {
+  const s = source as { kind?: string; path?: string; format?: string; sha256?: unknown; endpoint?: { model?: string } } | undefined;
+  if (!s?.kind) return { text: null, file: null, sha256: null };
+  if (s.kind === 'reference') return { text: 'reference', file: null, sha256: null };
+  if (s.kind === 'planner') return { text: `planner ${s.endpoint?.model ?? ''}`.trim(), file: null, sha256: null };
+  if (s.kind === 'file' && s.path) {
+    const sha256 = typeof s.sha256 === 'string' && /^[0-9a-f]{64}$/.test(s.sha256) ? s.sha256 : null;
+    return { text: `${s.format ?? 'traces'}: ${path.basename(s.path)}`, file: s.path, sha256 };
+  }
+  return { text: s.kind, file: null, sha256: null };
 }
 
 /** What a run directory holds and whether it is live. `activeDirs` are runs this process is writing. */
@@ -83,6 +88,7 @@ export function scanRun(dir: string, opts: { now?: number; liveWindowMs?: number
     split: typeof config?.split === 'string' ? config.split : null,
     traceSource: source.text,
     traceFile: source.file,
+    traceFileSha256: source.sha256,
     summary,
     limit: typeof config?.limit === 'number' ? config.limit : null,
     updatedMs,
