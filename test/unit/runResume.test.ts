@@ -358,3 +358,26 @@ test("a traces file's hash: a resume over the edited file is refused; runs writt
   assert.deepEqual(configDifferences(withHash(), withHash(b)), [], 'an older run (no hash recorded) still resumes');
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('the embedded server planning for itself: its random port is not a difference for the planner either', () => {
+  const embedded = (port: number) => ({
+    endpoint: EndpointSchema.parse({ base_url: `http://127.0.0.1:${port}/v1`, model: 'smol' }),
+    origin: 'embedded' as const,
+  });
+  const planning = (port: number, plannerPort = port) => {
+    const c = cfg({ executor: embedded(port) });
+    c.trace_source = {
+      kind: 'planner',
+      endpoint: EndpointSchema.parse({ base_url: `http://127.0.0.1:${plannerPort}/v1`, model: 'smol' }),
+      sampling: c.executor_sampling,
+      traces_per_problem: 1,
+    };
+    return c;
+  };
+  assert.deepEqual(configDifferences(planning(1), planning(2)), []);
+  // A separate planner server on another port is another planner.
+  assert.deepEqual(
+    configDifferences(planning(1), planning(2, 3)).map((d) => d.field),
+    ['trace_source.endpoint.base_url'],
+  );
+});

@@ -35,6 +35,11 @@ function ignored(pathParts: string[], before: EvalConfig, after: EvalConfig): bo
   if (inEndpoint && pathParts.length === (head === 'executor' ? 2 : 3) && ENDPOINT_PACING.has(leaf)) return true;
   if (head === 'executor' && leaf === 'base_url' && before.executor_origin === 'embedded' && after.executor_origin === 'embedded')
     return true;
+  // The embedded server planning too (--traces planner without a URL): the planner's URL is the executor's random port.
+  const plansOnExecutor = (c: EvalConfig) =>
+    c.executor_origin === 'embedded' && c.trace_source.kind === 'planner' && c.trace_source.endpoint.base_url === c.executor.base_url;
+  if (head === 'trace_source' && pathParts[1] === 'endpoint' && leaf === 'base_url' && plansOnExecutor(before) && plansOnExecutor(after))
+    return true;
   // Runs written before the trace file's hash was recorded resume as before.
   if (
     head === 'trace_source' &&
