@@ -12,16 +12,10 @@
  * group whose rewards are all equal teaches nothing).
  */
 import { z } from 'zod';
-import { REWARD_MODES, type ExecutorAttempt, type RewardMode, type RolloutGroup, type TraceSample } from '../contract';
+import { REWARD_MODES, type RewardMode, type RolloutGroup, type TraceSample } from '../contract';
 import { validAttempts } from '../uplift/baselineCache';
-import {
-  computeReward,
-  missingSignals,
-  type ExecVerdictSummary,
-  type RewardInput,
-  type RewardOptions,
-  type RewardSignal,
-} from '../reward/rewards';
+import { execSummary } from '../uplift/scorer';
+import { computeReward, missingSignals, type RewardInput, type RewardOptions, type RewardSignal } from '../reward/rewards';
 import { kendallTauB, mean, spearman, variance } from './stats';
 
 export const ALL_REWARD_MODES = Object.keys(REWARD_MODES) as RewardMode[];
@@ -60,19 +54,6 @@ export function rewardSettingsOf(config: Record<string, unknown> | null): RunRew
       ...(w?.math_reason !== undefined ? { mathReasonWeight: w.math_reason } : {}),
       ...(w?.code_rm !== undefined ? { codeRmWeight: w.code_rm } : {}),
     },
-  };
-}
-
-/** A code verdict as the reward function reads it (the scorer's reading of the e2e program). */
-function execSummary(attempt: ExecutorAttempt): ExecVerdictSummary {
-  const v = attempt.verdict!;
-  return {
-    passed: v.correct,
-    status: v.status ?? (v.correct ? 'passed' : 'failed'),
-    testsPassed: v.tests_passed ?? (v.correct ? 1 : 0),
-    testsTotal: v.tests_total ?? 1,
-    firstFailure: v.first_failure ?? null,
-    failureMessage: v.detail,
   };
 }
 

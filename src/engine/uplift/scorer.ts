@@ -334,7 +334,8 @@ export class GroupScorer {
   }
 }
 
-function execSummary(attempt: ExecutorAttempt): ExecVerdictSummary {
+/** A code verdict as the reward function reads it (also used to re-score recorded rollouts: analysis/ablation.ts). */
+export function execSummary(attempt: ExecutorAttempt): ExecVerdictSummary {
   const v = attempt.verdict!;
   return {
     passed: v.correct,
