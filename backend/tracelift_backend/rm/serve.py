@@ -31,6 +31,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
+from ..parent_guard import guard_from_env
 from .model import ItemScore, ScoreItem
 
 #: The environment variable the bearer token is read from (never from argv: other users see argv).
@@ -253,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         "--token-env", default=TOKEN_ENV, help=f"variable holding the bearer token (default {TOKEN_ENV})"
     )
     ns = parser.parse_args(argv)
+    guard_from_env()  # started by the engine: end with it, even after a kill -9
     if min(ns.batch_size, ns.max_queue) < 1 or ns.max_wait_ms < 0:
         parser.error("--batch-size and --max-queue must be at least 1, --max-wait-ms at least 0")
     # Imported here: torch and transformers take seconds; --help does not need them.

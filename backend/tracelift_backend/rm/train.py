@@ -28,6 +28,7 @@ import torch
 from transformers import get_linear_schedule_with_warmup
 
 from ..contract import ContractError, append_event, schema, validate
+from ..parent_guard import guard_from_env
 from ..train.config import with_defaults
 from ..train.stop import GracefulStop
 from .data import (
@@ -287,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-steps", type=positive_int, default=None, help="optimizer steps (overrides the config)")
     parser.add_argument("--engine-version", default="python", help="recorded in run_started")
     ns = parser.parse_args(argv)
+    guard_from_env()  # started by the engine: end with it, even after a kill -9
     try:
         config = load_rm_config(ns.config)
     except (ContractError, FileNotFoundError) as e:

@@ -41,6 +41,8 @@ function pythonEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     ...extra,
     PYTHONPATH: [backendDir(), process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
     PYTHONUNBUFFERED: '1',
+    // Detached children: they exit by themselves if this process is killed without unwinding (parent_guard.py).
+    TRACELIFT_PARENT_PID: String(process.pid),
   };
 }
 
