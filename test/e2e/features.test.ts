@@ -325,11 +325,14 @@ describe('e2e features: TraceLift in code-server', { timeout: 900_000 }, () => {
       // One pair per negative, plus one for the second positive: reference vs each perturbation.
       const kinds = (await frame.locator('[data-testid="negative-kind"]').allTextContents()).map((t) => t.trim());
       assert.deepEqual(kinds, ['calculation_error', 'incomplete_reasoning', 'irrelevant', 'positive']);
+      // The left side is the reference: its title, then a "reference" badge.
       const leftTitles = (await frame.locator('[data-testid="diff-left-title"]').allTextContents()).map((t) => t.trim());
       assert.ok(
-        leftTitles.every((t) => t === 'math_gsm8k_000000 · reference (positive_pool[0])'),
+        leftTitles.every((t) => t === 'math_gsm8k_000000 · reference (positive_pool[0]) reference'),
         `left titles: ${JSON.stringify(leftTitles)}`,
       );
+      assert.equal(await frame.locator('[data-testid="diff-left-title"] [data-testid="reference-badge"]').count(), 4);
+      assert.equal(await frame.locator('[data-testid="diff-right-title"] [data-testid="reference-badge"]').count(), 0);
       const rightTitles = (await frame.locator('[data-testid="diff-right-title"]').allTextContents()).map((t) => t.trim());
       assert.equal(rightTitles[0], 'math_gsm8k_000000 · negative_bank[0] (calculation_error)');
       // The first pair highlights the changed numbers (19 for 16, 6 for 3).
