@@ -94,6 +94,12 @@ export const TraceSampleSchema = z.object({
   uplift: z.number().min(-1).max(1).nullable(),
   e2e: z.number().min(0).max(1).nullable(),
   rm_score: z.number().nullable().default(null),
+  /**
+   * The RM's expected label (0–4) per rubric dimension, when the RM server
+   * reports them (TraceLift's `rm serve` does: response key `dimensions`).
+   * Absent or null for RMs that return only a score, and in older runs.
+   */
+  rm_dimensions: z.record(z.string(), z.number().min(0).max(4)).nullable().optional(),
   judge_score: z.number().nullable().default(null),
   reward: RewardBreakdownSchema.nullable(),
   errors: z.array(z.string()).default([]),
