@@ -17,6 +17,7 @@ import {
 import { defaultRunDirName, type TraceSourceRequest } from '../engine/eval/buildConfig';
 import { assembleRun } from '../engine/eval/runComponents';
 import { missingRewardEndpoint, runEval } from '../engine/eval/runEval';
+import { rmModelRef } from '../engine/rm/rmModel';
 import { checkUrlFlag } from './errors';
 import { CANCELLED_EXIT_CODE, cancelOnSignals, type CancelOnSignals } from './signals';
 import { resolveDataDir } from '../engine/tasks/dataDir';
@@ -56,6 +57,7 @@ interface EvalFlags extends ExecutorFlags, ProtocolFlags {
   execStyle: ExecStyle;
   e2e?: E2eChoice;
   rmUrl?: string;
+  rmModel?: string;
   judgeUrl?: string;
   judgeModel?: string;
   allowUnsandboxed?: boolean;
@@ -101,6 +103,10 @@ export function registerEvalCommand(program: Command): void {
       ),
     )
     .option('--rm-url <url>', 'Reason RM scoring endpoint (official protocol, e.g. http://127.0.0.1:8001/score)')
+    .option(
+      '--rm-model <dir>',
+      'a Reason RM trained with `tracelift rm train` (its run or model directory), served by the engine for this run',
+    )
     .option('--judge-url <url>', 'LLM-as-judge endpoint (OpenAI-compatible)')
     .option('--judge-model <name>', `judge model name (default: ${d.judgeModel})`)
     .option('--allow-unsandboxed', 'code tasks: run programs without bubblewrap (warns on every run)')
@@ -137,9 +143,11 @@ async function evalAction(flags: EvalFlags): Promise<number> {
   checkUrlFlag('--planner-url', flags.plannerUrl);
   checkUrlFlag('--rm-url', flags.rmUrl);
   checkUrlFlag('--judge-url', flags.judgeUrl);
+  if (flags.rmUrl && flags.rmModel) throw new Error('give --rm-url or --rm-model, not both');
   const missing = missingRewardEndpoint({
-    mode: flags.rewardMode ?? defaultRewardMode({ rmUrl: flags.rmUrl, judgeUrl: flags.judgeUrl }),
+    mode: flags.rewardMode ?? defaultRewardMode({ rmUrl: flags.rmUrl, rmModel: flags.rmModel, judgeUrl: flags.judgeUrl }),
     rm_url: flags.rmUrl ?? null,
+    rm_model: flags.rmModel ?? null,
     judge: flags.judgeUrl ?? null,
   });
   if (missing) throw new Error(missing);
@@ -171,6 +179,8 @@ async function assembleAndRun(flags: EvalFlags, taskName: string, outDir: string
       execStyle: flags.execStyle,
       e2e: flags.e2e,
       rmUrl: flags.rmUrl,
+      // Resolved (run dir → model/) and hashed before any server starts; a bad directory fails here.
+      rmModel: flags.rmModel ? rmModelRef(flags.rmModel) : null,
       judgeUrl: flags.judgeUrl,
       judgeModel: flags.judgeModel,
       dataDir: resolveDataDir(flags.dataDir),

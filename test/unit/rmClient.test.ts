@@ -2,7 +2,14 @@ import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parseRmResponse, RmClientError, scoreTraces, type RmItem } from '../../src/engine/reward/rmClient';
+import {
+  parseRmDimensions,
+  parseRmResponse,
+  RmClientError,
+  scoreTraces,
+  scoreTracesDetailed,
+  type RmItem,
+} from '../../src/engine/reward/rmClient';
 
 /**
  * A tiny Reason RM server implementing the official protocol. The score of an
@@ -254,5 +261,58 @@ describe('parseRmResponse', () => {
     assert.throws(() => parseRmResponse([{ nope: 1 }], 1), /field \[0\]: object has none of the score fields/);
     assert.throws(() => parseRmResponse([true], 1), /field \[0\]: expected a number/);
     assert.throws(() => parseRmResponse('0.5', 1), /expected a list of scores/);
+  });
+});
+
+describe('per-item rubric dimensions (TraceLift rm serve)', () => {
+  const dims = (x: number) => ({ problem_understanding: x, step_coherence: 4 - x });
+
+  test('parseRmDimensions: absent or null → one null per item', () => {
+    assert.deepEqual(parseRmDimensions({ scores: [0.1, 0.2] }, 2), [null, null]);
+    assert.deepEqual(parseRmDimensions([0.1, 0.2], 2), [null, null]);
+    assert.deepEqual(parseRmDimensions({ scores: [0.1], dimensions: null }, 1), [null]);
+  });
+
+  test('parseRmDimensions: one object per item, in order', () => {
+    assert.deepEqual(parseRmDimensions({ scores: [0.1, 0.2], dimensions: [dims(1), dims(3)] }, 2), [dims(1), dims(3)]);
+  });
+
+  test('parseRmDimensions: a label out of [0, 4], a wrong count or a non-list is refused, the field named', () => {
+    assert.throws(
+      () => parseRmDimensions({ scores: [0.1], dimensions: [{ step_coherence: 5 }] }, 1),
+      /field dimensions\[0\]\.step_coherence/,
+    );
+    assert.throws(() => parseRmDimensions({ scores: [0.1, 0.2], dimensions: [dims(1)] }, 2), /1 dimension entries for 2 items/);
+    assert.throws(() => parseRmDimensions({ scores: [0.1], dimensions: 'high' }, 1), /field dimensions/);
+  });
+
+  test('scoreTracesDetailed keeps each score with its dimensions across batches', async () => {
+    const dimServer = http.createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(raw) as { items: { reasoning: string }[] };
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            scores: body.items.map((it) => scoreOf(it.reasoning)),
+            dimensions: body.items.map((it) => dims(it.reasoning.length / 10)),
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => dimServer.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(dimServer.address() as AddressInfo).port}/score`;
+      const scored = await scoreTracesDetailed(url, items(3), { ...fast, batchSize: 2 });
+      assert.deepEqual(
+        scored,
+        [1, 2, 3].map((i) => ({ score: i / 10, dimensions: dims(i) })),
+      );
+      // The plain call gives the same scores, without dimensions.
+      assert.deepEqual(await scoreTraces(url, items(3), { ...fast, batchSize: 2 }), [0.1, 0.2, 0.3]);
+    } finally {
+      await new Promise<void>((resolve) => dimServer.close(() => resolve()));
+    }
   });
 });

@@ -114,8 +114,8 @@ export const REWARD_MODE_DEFAULT_RULE = 'tracelift with an RM endpoint, llm_judg
 export const AUTO_REWARD_MODE = 'auto';
 
 /** The reward mode when none is chosen: see REWARD_MODE_DEFAULT_RULE. */
-export function defaultRewardMode(endpoints: { rmUrl?: string | null; judgeUrl?: string | null }): RewardMode {
-  return endpoints.rmUrl ? 'tracelift' : endpoints.judgeUrl ? 'llm_judge' : 'exec_only';
+export function defaultRewardMode(endpoints: { rmUrl?: string | null; rmModel?: string | null; judgeUrl?: string | null }): RewardMode {
+  return endpoints.rmUrl || endpoints.rmModel ? 'tracelift' : endpoints.judgeUrl ? 'llm_judge' : 'exec_only';
 }
 
 /** Code execution reward shaping (docs/official-protocol.md §4.2). */
@@ -155,6 +155,20 @@ export const RewardConfigSchema = z.object({
   e2e: E2eModeSchema.default(EVAL_OPTION_DEFAULTS.e2e),
   /** Reason RM scoring endpoint (official protocol). */
   rm_url: z.string().url().nullable().default(null),
+  /**
+   * A Reason RM trained here (`tracelift rm train`) that the engine serves for
+   * the run on a loopback port of its own (`--rm-model DIR`); rm_url stays null
+   * then, since that port changes from run to run. `id` is a content hash of
+   * the RM's files, filled in when the run starts (src/engine/rm/rmModel.ts).
+   */
+  rm_model: z
+    .object({
+      dir: z.string().min(1).describe('the RM directory (holds rm_config.json), or an `rm train` run directory'),
+      id: z.string().nullable().default(null).describe("content hash of the RM's files; null: computed when the run starts"),
+    })
+    .strict()
+    .nullable()
+    .default(null),
   /** LLM used as judge for the llm_judge mode. */
   judge: EndpointSchema.nullable().default(null),
 });

@@ -143,11 +143,11 @@ export const TrainConfigSchema = z
   .strict()
   .superRefine((config, ctx) => {
     const needs = REWARD_MODE_ENDPOINT[config.reward.mode];
-    if (needs === 'rm' && !config.reward.rm_url) {
+    if (needs === 'rm' && !config.reward.rm_url && !config.reward.rm_model) {
       ctx.addIssue({
         code: 'custom',
         path: ['reward', 'rm_url'],
-        message: `reward mode "${config.reward.mode}" needs a Reason RM endpoint`,
+        message: `reward mode "${config.reward.mode}" needs a Reason RM: rm_url (an endpoint) or rm_model (a directory the engine serves)`,
       });
     }
     if (needs === 'judge' && !config.reward.judge) {

@@ -26,6 +26,7 @@ import {
 } from '../contract';
 import { looksLikeGroupsFile } from '../groups/detect';
 import { PROMPT_SETS } from '../prompts/templates';
+import type { RmModelRef } from '../rm/rmModel';
 import { getTask } from '../tasks/registry';
 
 /** `<task>-<ISO time with : and . replaced>`: the default run directory name. */
@@ -97,6 +98,8 @@ export interface EvalConfigRequest {
   /** A preset and knob overrides (default: the tracelift preset, no overrides). */
   protocol?: ProtocolInput;
   rmUrl?: string | null;
+  /** A Reason RM trained here, served by the engine for the run (resolved with its content id: rm/rmModel.ts). */
+  rmModel?: RmModelRef | null;
   judgeUrl?: string | null;
   judgeModel?: string | null;
   /** Environment variable holding the judge endpoint's API key. */
@@ -136,10 +139,11 @@ export function buildEvalConfig(req: EvalConfigRequest): EvalConfig {
       top_p: req.topP ?? protocol.top_p,
     }),
     reward: {
-      mode: req.rewardMode ?? defaultRewardMode({ rmUrl: req.rmUrl, judgeUrl: req.judgeUrl }),
+      mode: req.rewardMode ?? defaultRewardMode({ rmUrl: req.rmUrl, rmModel: req.rmModel?.dir, judgeUrl: req.judgeUrl }),
       exec_style: req.execStyle ?? EVAL_OPTION_DEFAULTS.execStyle,
       e2e: req.e2e === 'first' || req.e2e === 'mean' ? req.e2e : EVAL_OPTION_DEFAULTS.e2e,
       rm_url: req.rmUrl ?? null,
+      rm_model: req.rmModel ?? null,
       judge: req.judgeUrl
         ? EndpointSchema.parse({
             base_url: req.judgeUrl,

@@ -15,6 +15,8 @@ import { getTask } from '../tasks/registry';
 import { LlmJudge } from '../reward/judge';
 import { BaselineCache } from '../uplift/baselineCache';
 import { GroupScorer, type ScorerOptions } from '../uplift/scorer';
+import { rmModelId, serveRunRm, type ServedRm } from '../rm/rmModel';
+import type { RmServer } from '../rm/rmProcess';
 import { EngineVerifier, type EngineVerifierOptions, type OutputVerifier } from '../verify';
 import { buildEvalConfig, buildTraceSource, requestProtocol, type EvalConfigRequest } from './buildConfig';
 
@@ -30,8 +32,8 @@ export interface RunComponentsOptions {
   prompts?: PromptSet;
   /** Extra executor client options (request recording, cancellation…). */
   clientOptions?: Omit<ExecutorClientOptions, 'log' | 'renderCompletion'>;
-  /** Scorer knobs the config does not carry (reward weights). */
-  scorerOptions?: Pick<ScorerOptions, 'rewardOptions'>;
+  /** Scorer knobs the config does not carry (reward weights; the URL and token of an RM the engine serves). */
+  scorerOptions?: Pick<ScorerOptions, 'rewardOptions' | 'rmEndpoint'>;
   log?: (line: string) => void;
 }
 
@@ -104,6 +106,8 @@ export function buildRunComponents(config: EvalConfig, opts: RunComponentsOption
 
 export interface AssembledRun extends RunComponents {
   executor: ExecutorChoice;
+  /** The Reason RM server started for the run (config.reward.rm_model), stopped by close(). */
+  rmServer: RmServer | null;
 }
 
 export interface AssembleRunRequest extends Omit<RunComponentsOptions, 'executorIdentity'> {
@@ -123,23 +127,37 @@ export async function assembleRun(req: AssembleRunRequest): Promise<AssembledRun
   buildTraceSource(configRequest.traceSource); // a missing traces file fails before a server starts
   // The protocol's executor API when the request names none; a bad knob fails before a server starts.
   const api = executorRequest.api ?? requestProtocol(configRequest).executor_api;
+  if (configRequest.rmUrl && configRequest.rmModel) throw new Error('give an RM endpoint (--rm-url) or an RM model (--rm-model), not both');
   const executor = await resolveExecutor({ ...executorRequest, api, log: options.log });
+  let rm: ServedRm | null = null;
   try {
     const config = buildEvalConfig({ ...configRequest, executor });
-    const parts = buildRunComponents(config, { ...options, executorIdentity: executor.identity });
+    if (config.reward.rm_model) {
+      rm = await serveRunRm(
+        { dir: config.reward.rm_model.dir, id: config.reward.rm_model.id ?? rmModelId(config.reward.rm_model.dir) },
+        { pythonPath: options.verifierOptions?.pythonPath, log: options.log },
+      );
+    }
+    const parts = buildRunComponents(config, {
+      ...options,
+      scorerOptions: { ...options.scorerOptions, rmEndpoint: rm?.endpoint ?? null },
+      executorIdentity: executor.identity,
+    });
+    const server = rm?.server ?? null;
     return {
       ...parts,
       executor,
+      rmServer: server,
       close: async () => {
         try {
           await parts.close();
         } finally {
-          await executor.stop();
+          await Promise.all([executor.stop(), server?.stop()]);
         }
       },
     };
   } catch (err) {
-    await executor.stop();
+    await Promise.all([executor.stop(), rm?.server.stop()]);
     throw err;
   }
 }

@@ -272,10 +272,15 @@ function readEventsSafe(writer: RunWriter) {
  * What a reward mode needs besides the executor and is missing, in words
  * naming the flag (and setting) to add; null when nothing is missing.
  */
-export function missingRewardEndpoint(reward: { mode: RewardConfig['mode']; rm_url: string | null; judge: unknown }): string | null {
+export function missingRewardEndpoint(reward: {
+  mode: RewardConfig['mode'];
+  rm_url: string | null;
+  rm_model?: unknown;
+  judge: unknown;
+}): string | null {
   const needs = REWARD_MODE_ENDPOINT[reward.mode];
-  if (needs === 'rm' && !reward.rm_url)
-    return `reward mode ${reward.mode} needs a Reason RM endpoint: add --rm-url URL (VS Code: tracelift.rmUrl), or choose --reward-mode exec_only`;
+  if (needs === 'rm' && !reward.rm_url && !reward.rm_model)
+    return `reward mode ${reward.mode} needs a Reason RM endpoint: add --rm-url URL (VS Code: tracelift.rmUrl) or --rm-model DIR (an RM trained with \`tracelift rm train\`), or choose --reward-mode exec_only`;
   if (needs === 'judge' && !reward.judge)
     return `reward mode ${reward.mode} needs a judge endpoint: add --judge-url URL (VS Code: tracelift.judge.url), or choose --reward-mode exec_only`;
   return null;

@@ -13,6 +13,10 @@
  * `total_score`, `score`, `reward`, `total`, `value` holds the number. There
  * must be exactly one score per item.
  *
+ * TraceLift's own server (`tracelift rm serve`) adds `dimensions`: one object
+ * per item with the expected label (0–4) of each rubric dimension. It is
+ * optional; when present it must hold one entry per item.
+ *
  * Beyond the official client (which sends one item per request, never
  * retries and substitutes 0.5 on any failure): items are batched, 5xx / 408 /
  * 429 / network errors / timeouts are retried with exponential backoff, the
@@ -203,6 +207,37 @@ export function parseRmResponse(body: unknown, expected: number): number[] {
   return parsed.data;
 }
 
+/** One item's rubric dimensions as the server reports them: name → expected label in [0, 4]. */
+export type RmDimensions = Record<string, number>;
+
+const DimensionsListSchema = z.array(z.record(z.string(), z.number().min(0).max(4)).nullable());
+
+/**
+ * The optional per-item `dimensions` of a response object: null per item when
+ * the server sends none; throws naming the field when it sends a malformed list.
+ */
+export function parseRmDimensions(body: unknown, expected: number): (RmDimensions | null)[] {
+  if (!isRecord(body) || !('dimensions' in body) || body.dimensions === null) return new Array<null>(expected).fill(null);
+  const parsed = DimensionsListSchema.safeParse(body.dimensions);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RmClientError(
+      `malformed RM response: field ${formatPath(['dimensions', ...(issue?.path ?? [])])}: ${issue?.message ?? 'invalid'}`,
+      { retryable: false },
+    );
+  }
+  if (parsed.data.length !== expected) {
+    throw new RmClientError(`malformed RM response: ${parsed.data.length} dimension entries for ${expected} items`, { retryable: false });
+  }
+  return parsed.data;
+}
+
+/** A score with the dimensions the server reported for it (null when it reports none). */
+export interface RmScore {
+  score: number;
+  dimensions: RmDimensions | null;
+}
+
 // ---------------------------------------------------------------------------
 // Transport
 // ---------------------------------------------------------------------------
@@ -240,7 +275,7 @@ async function postOnce(
   url: string,
   body: RmRequestBody,
   opts: Required<Pick<ScoreTracesOptions, 'timeoutMs'>> & ScoreTracesOptions,
-): Promise<{ scores: number[] } | { error: RmClientError; retryAfter: number | null }> {
+): Promise<{ scores: RmScore[] } | { error: RmClientError; retryAfter: number | null }> {
   const doFetch = opts.fetch ?? fetch;
   const timeout = AbortSignal.timeout(opts.timeoutMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
@@ -281,10 +316,12 @@ async function postOnce(
       cause: err,
     });
   }
-  return { scores: parseRmResponse(json, body.items.length) };
+  const scores = parseRmResponse(json, body.items.length);
+  const dimensions = parseRmDimensions(json, body.items.length);
+  return { scores: scores.map((score, i) => ({ score, dimensions: dimensions[i] ?? null })) };
 }
 
-async function postWithRetries(url: string, body: RmRequestBody, opts: ScoreTracesOptions & { timeoutMs: number }): Promise<number[]> {
+async function postWithRetries(url: string, body: RmRequestBody, opts: ScoreTracesOptions & { timeoutMs: number }): Promise<RmScore[]> {
   const retries = opts.retries ?? 3;
   const base = opts.backoffMs ?? 500;
   const cap = opts.maxBackoffMs ?? 10_000;
@@ -318,6 +355,15 @@ function positiveInt(name: string, x: number): number {
  * retries, RangeError/Error on invalid items or options.
  */
 export async function scoreTraces(endpointUrl: string, items: readonly RmItem[], options: ScoreTracesOptions = {}): Promise<number[]> {
+  return (await scoreTracesDetailed(endpointUrl, items, options)).map((s) => s.score);
+}
+
+/** scoreTraces, keeping each item's rubric dimensions when the server reports them. */
+export async function scoreTracesDetailed(
+  endpointUrl: string,
+  items: readonly RmItem[],
+  options: ScoreTracesOptions = {},
+): Promise<RmScore[]> {
   let url: URL;
   try {
     url = new URL(endpointUrl);
@@ -342,7 +388,7 @@ export async function scoreTraces(endpointUrl: string, items: readonly RmItem[],
 
   const chunks: RmItem[][] = [];
   for (let i = 0; i < items.length; i += batchSize) chunks.push(items.slice(i, i + batchSize));
-  const results: number[][] = new Array<number[]>(chunks.length);
+  const results: RmScore[][] = new Array<RmScore[]>(chunks.length);
   let next = 0;
   let failed = false;
   const worker = async () => {

@@ -36,7 +36,8 @@ import { executorMessages, type PromptSet } from '../prompts/templates';
 import { wouldTruncate } from '../prompts/truncate';
 import type { OutputVerifier } from '../verify';
 import { computeReward, missingSignals, type ExecVerdictSummary, type RewardOptions, type TestFailure } from '../reward/rewards';
-import { scoreTraces } from '../reward/rmClient';
+import { scoreTracesDetailed, type RmDimensions } from '../reward/rmClient';
+import type { RmEndpoint } from '../rm/rmModel';
 import type { LlmJudge } from '../reward/judge';
 import { baselineKey, validAttempts, type BaselineCache } from './baselineCache';
 
@@ -59,6 +60,11 @@ export interface ScorerOptions {
   k: number;
   baselineSamples: number;
   reward: RewardConfig;
+  /**
+   * Where the RM is reached when the engine serves it (reward.rm_model): the
+   * per-process URL and token the config does not record. Default: reward.rm_url.
+   */
+  rmEndpoint?: RmEndpoint | null;
   rewardOptions?: RewardOptions;
   judge?: LlmJudge | null;
   log?: (line: string) => void;
@@ -142,7 +148,7 @@ export class GroupScorer {
     t: TraceInput,
     attempts: ExecutorAttempt[],
     baseline: Baseline,
-    rm: { score: number | null; error: string | null },
+    rm: { score: number | null; dimensions: RmDimensions | null; error: string | null },
     judge: { score: number | null; error: string | null },
     /** This trace's own no-trace attempts (per-trace baseline), or null for the problem's baseline. */
     noTraceAttempts: ExecutorAttempt[] | null,
@@ -216,6 +222,7 @@ export class GroupScorer {
       uplift,
       e2e,
       rm_score: rm.score,
+      ...(rm.dimensions ? { rm_dimensions: rm.dimensions } : {}),
       judge_score: judge.score,
       reward,
       errors,
@@ -312,17 +319,22 @@ export class GroupScorer {
     }
   }
 
-  private async rmScores(problem: Problem, traces: TraceInput[]): Promise<{ score: number | null; error: string | null }[]> {
-    const url = this.opts.reward.rm_url;
-    if (!url) return traces.map(() => ({ score: null, error: null }));
+  private async rmScores(
+    problem: Problem,
+    traces: TraceInput[],
+  ): Promise<{ score: number | null; dimensions: RmDimensions | null; error: string | null }[]> {
+    const endpoint = this.opts.rmEndpoint ?? (this.opts.reward.rm_url ? { url: this.opts.reward.rm_url, apiKey: null } : null);
+    if (!endpoint) return traces.map(() => ({ score: null, dimensions: null, error: null }));
     try {
-      const scores = await scoreTraces(
-        url,
+      const scores = await scoreTracesDetailed(
+        endpoint.url,
         traces.map((t) => ({ problem: problem.problem, reasoning: t.trace, taskName: problem.kind, taskType: problem.task })),
+        { apiKey: endpoint.apiKey },
       );
-      return scores.map((score) => ({ score, error: null }));
+      return scores.map((s) => ({ score: s.score, dimensions: s.dimensions, error: null }));
     } catch (err) {
-      return traces.map(() => ({ score: null, error: `RM scoring failed: ${(err as Error).message}` }));
+      // Never an invented score: the sample says the RM failed and its reward is not computed.
+      return traces.map(() => ({ score: null, dimensions: null, error: `RM scoring failed: ${(err as Error).message}` }));
     }
   }
 
