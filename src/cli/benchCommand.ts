@@ -1,10 +1,12 @@
 /**
  * `tracelift bench reward`: the official scoring loop vs the engine on one GRPO-shaped batch.
  * `tracelift bench train`: a training step's cost (src/engine/bench/trainBench.ts).
+ * `tracelift bench rm`: the RM server's batching vs one item per forward pass (src/engine/bench/rmBench.ts).
  */
 import { Command } from 'commander';
 import { EVAL_OPTION_DEFAULTS, resolveProtocol } from '../engine/contract';
 import { runRewardBench } from '../engine/bench/rewardBench';
+import { runRmBench } from '../engine/bench/rmBench';
 import { runTrainBench } from '../engine/bench/trainBench';
 import { resolveExecutor } from '../engine/executor/resolve';
 import { resolveDataDir } from '../engine/tasks/dataDir';
@@ -67,6 +69,47 @@ export function registerBenchCommand(program: Command): void {
     }
   });
   registerTrainBench(bench);
+  registerRmBench(bench);
+}
+
+interface RmBenchFlags {
+  model: string;
+  traces: number;
+  clients: number;
+  maxBatch: number;
+  maxLength: number;
+  dataDir?: string;
+  python?: string;
+}
+
+function registerRmBench(bench: Command): void {
+  bench
+    .command('rm')
+    .description(
+      'Items/s scoring GSM8K reference traces one item per request against a server that scores one item per forward pass ' +
+        "(the official clients' pattern) vs the same requests from concurrent clients batched by the server; " +
+        'per-request latency p50/p95. Prints one JSON line.',
+    )
+    .requiredOption('--model <dir>', 'a Reason RM (its directory, or the `rm train` run directory)')
+    .option('--traces <n>', 'traces to score', positiveInt, 256)
+    .option('--clients <n>', 'concurrent clients in the batched measurement', positiveInt, 8)
+    .option('--max-batch <n>', "the batching server's max batch", positiveInt, 16)
+    .option('--max-length <n>', 'RM token limit per item', positiveInt, 512)
+    .option('--data-dir <dir>', 'benchmark data directory')
+    .option('--python <path>', 'Python of the training environment (default: $TRACELIFT_PYTHON or .venv)')
+    .action(async (flags: RmBenchFlags) => {
+      const result = await runRmBench({
+        modelDir: flags.model,
+        dataDir: resolveDataDir(flags.dataDir),
+        traces: flags.traces,
+        clients: flags.clients,
+        maxBatch: flags.maxBatch,
+        maxLength: flags.maxLength,
+        pythonPath: flags.python,
+        log: logToStderr,
+      });
+      process.stdout.write(JSON.stringify(result) + '\n');
+    });
 }
 
 interface TrainBenchFlags {

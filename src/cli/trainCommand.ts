@@ -1,10 +1,10 @@
 /** `tracelift train`: GRPO training of a planner on the engine's reward (src/engine/train/launcher.ts). */
 import * as path from 'node:path';
 import { Command } from 'commander';
-import type { RunEvent } from '../engine/contract';
+import { REWARD_MODES, type RewardMode, type RunEvent } from '../engine/contract';
 import { defaultRunDirName } from '../engine/eval/buildConfig';
 import { launchTraining, REWARD_TOKEN_ENV, TRAIN_EXIT_CODES } from '../engine/train/launcher';
-import { logToStderr, positiveInt } from './options';
+import { choiceOption, logToStderr, positiveInt } from './options';
 
 interface TrainFlags {
   out?: string;
@@ -14,6 +14,8 @@ interface TrainFlags {
   trainerCommand?: string;
   servicePort?: number;
   allowUnsandboxed?: boolean;
+  rmModel?: string;
+  rewardMode?: RewardMode;
 }
 
 export function registerTrainCommand(program: Command): void {
@@ -35,6 +37,11 @@ export function registerTrainCommand(program: Command): void {
     )
     .option('--service-port <n>', `reward service port (default: a free one); its token is $${REWARD_TOKEN_ENV} when set`, positiveInt)
     .option('--allow-unsandboxed', 'run code verifiers without bubblewrap (trusted tasks only)')
+    .option(
+      '--rm-model <dir>',
+      "a Reason RM trained with `tracelift rm train`, served by the engine for the run (overrides the config's reward.rm_model)",
+    )
+    .addOption(choiceOption('--reward-mode <mode>', "reward (overrides the config's reward.mode)", REWARD_MODES))
     .action(async (config: string | undefined, flags: TrainFlags) => {
       process.exitCode = await trainAction(config, flags);
     });
@@ -52,6 +59,8 @@ async function trainAction(config: string | undefined, flags: TrainFlags): Promi
     runDir,
     configFile: config ?? null,
     maxSteps: flags.maxSteps,
+    rmModel: flags.rmModel,
+    rewardMode: flags.rewardMode,
     pythonPath: flags.python,
     trainerCommand: flags.trainerCommand?.trim().split(/\s+/),
     servicePort: flags.servicePort,

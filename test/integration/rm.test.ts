@@ -156,5 +156,98 @@ test(
       serve.kill('SIGTERM');
     }
     assert.equal(await exited, 0, output.slice(-2000));
+
+    await evalWithRmModel(tmp, out);
   },
 );
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function rmServerPids(modelDir: string): number[] {
+  const r = spawnSync('pgrep', ['-f', `tracelift_backend.rm.serve --model ${modelDir}`], { encoding: 'utf8' });
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((pid) => pid !== process.pid);
+}
+
+/**
+ * `tracelift eval --rm-model RUN_DIR`: the engine serves the trained RM for
+ * the run; samples carry its score and dimensions; the config names the RM by
+ * directory and content hash. Its server is killed mid-run: the samples scored
+ * after that say the RM failed and get no reward (nothing invented), and no
+ * server is left behind.
+ */
+async function evalWithRmModel(tmp: string, rmRunDir: string): Promise<void> {
+  const modelDir = path.join(rmRunDir, 'model');
+  const runDir = path.join(tmp, 'eval');
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      CLI,
+      'eval',
+      '--task',
+      'gsm8k',
+      '--split',
+      'test',
+      '--limit',
+      '8',
+      '-k',
+      '2',
+      '-m',
+      '1',
+      '--rm-model',
+      rmRunDir,
+      '--out',
+      runDir,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let log = '';
+  child.stdout.on('data', (c: Buffer) => (log += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (log += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  // Kill the RM server once the first group is written.
+  const deadline = Date.now() + 600_000;
+  const groupsWritten = () => readEvents(runDir).events.filter((e) => e.type === 'rollout_group').length;
+  while (groupsWritten() < 1) {
+    assert.ok(Date.now() < deadline && child.exitCode === null, `eval did not score a group:\n${log.slice(-3000)}`);
+    await sleep(100);
+  }
+  const pids = rmServerPids(modelDir);
+  assert.ok(pids.length >= 1, `the engine started an RM server on ${modelDir}`);
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  assert.equal(await exited, 0, log.slice(-3000));
+  assert.deepEqual(rmServerPids(modelDir), [], 'no RM server left after the run');
+
+  const config = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')) as {
+    reward: { mode: string; rm_url: string | null; rm_model: { dir: string; id: string } };
+  };
+  assert.equal(config.reward.mode, 'tracelift');
+  assert.equal(config.reward.rm_url, null, 'the per-run port is not recorded');
+  assert.equal(config.reward.rm_model.dir, modelDir);
+  assert.match(config.reward.rm_model.id, /^sha256:[0-9a-f]{64}$/);
+
+  const samples = readEvents(runDir)
+    .events.filter((e) => e.type === 'rollout_group')
+    .flatMap((g) => (g.type === 'rollout_group' ? g.samples : []));
+  assert.equal(samples.length, 8);
+  const scored = samples.filter((s) => s.rm_score !== null);
+  const failed = samples.filter((s) => s.rm_score === null);
+  assert.ok(scored.length >= 1, 'the first group was scored by the served RM');
+  for (const s of scored) {
+    assert.ok(s.rm_score! >= 0 && s.rm_score! <= 1);
+    assert.deepEqual(Object.keys(s.rm_dimensions ?? {}), MATH_DIMS);
+  }
+  assert.ok(failed.length >= 1, 'groups scored after the kill have no RM score');
+  for (const s of failed) {
+    assert.ok(
+      s.errors.some((e) => /RM scoring failed/.test(e)),
+      `the sample says the RM failed: ${s.errors.join('; ')}`,
+    );
+    assert.equal(s.reward, null, 'no reward without its RM term');
+  }
+}

@@ -15,10 +15,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RunEvent, RunSummary, TaskKind } from '../contract';
+import type { RewardMode, RunEvent, RunSummary, TaskKind } from '../contract';
 import { ENGINE_VERSION } from '../eval/runEval';
 import { buildRunComponents, type RunComponents } from '../eval/runComponents';
 import { resolveExecutor, type ExecutorChoice } from '../executor/resolve';
+import { serveRunRm, type ServedRm } from '../rm/rmModel';
 import { CONFIG_FILE, EVENTS_FILE, RunWriter } from '../run/runDir';
 import { SummaryBuilder } from '../run/summary';
 import type { GroupScorer } from '../uplift/scorer';
@@ -54,6 +55,10 @@ export interface TrainLaunchRequest {
   configFile?: string | null;
   /** Overrides the config's max_steps (and is recorded in config.json). */
   maxSteps?: number | null;
+  /** A Reason RM trained here, served by the engine for the run (overrides the config's reward.rm_model). */
+  rmModel?: string | null;
+  /** Overrides the config's reward.mode (a new run only). */
+  rewardMode?: RewardMode | null;
   pythonPath?: string | null;
   /** The trainer command before its arguments (default: <python> -m tracelift_backend.train). */
   trainerCommand?: string[];
@@ -103,7 +108,9 @@ export async function launchTraining(req: TrainLaunchRequest): Promise<TrainingR
   if (!resume && hasEvents(runDir)) {
     throw new Error(`${runDir} already holds a run: resume it with \`tracelift train --resume ${req.runDir}\`, or pick another --out`);
   }
-  const config = resolveTrainConfig(raw, { maxSteps: req.maxSteps });
+  if (resume && (req.rmModel || req.rewardMode))
+    throw new Error('--rm-model and --reward-mode start a new run; a resumed run keeps its reward');
+  const config = resolveTrainConfig(raw, { maxSteps: req.maxSteps, rmModel: req.rmModel, rewardMode: req.rewardMode });
   const python = resolvePython(req.pythonPath);
   await requireGpuIfAsked(config.device, python);
   const problems = loadTrainingProblems(config);
@@ -134,11 +141,12 @@ export async function launchTraining(req: TrainLaunchRequest): Promise<TrainingR
   let executor: ExecutorChoice | null = null;
   const components: RunComponents[] = [];
   let service: RewardService | null = null;
+  let rm: ServedRm | null = null;
   const release = async () => {
     cancelScoring.abort();
     await service?.close();
     for (const c of components.reverse()) await c.close();
-    await executor?.stop();
+    await Promise.all([executor?.stop(), rm?.server.stop()]);
   };
   const endRun = (status: TrainResult['status'], message: string | null): RunSummary => {
     const final = service ? service.summary(status) : summary.build(runId, status);
@@ -156,6 +164,8 @@ export async function launchTraining(req: TrainLaunchRequest): Promise<TrainingR
   let child: ChildProcess;
   try {
     executor = await startExecutor(config, req.pythonPath ?? undefined, log);
+    const rmModel = config.reward.rm_model;
+    if (rmModel) rm = await serveRunRm({ dir: rmModel.dir, id: rmModel.id! }, { pythonPath: python, log });
     const scorers: Partial<Record<TaskKind, GroupScorer>> = {};
     for (const kind of taskKinds(config).keys()) {
       const parts = buildRunComponents(scorerEvalConfig(config, kind, executor), {
@@ -164,6 +174,7 @@ export async function launchTraining(req: TrainLaunchRequest): Promise<TrainingR
         verifierOptions: { pythonPath: python, allowUnsandboxed: req.allowUnsandboxed },
         clientOptions: { signal: cancelScoring.signal },
         scorerOptions: {
+          rmEndpoint: rm?.endpoint ?? null,
           rewardOptions: {
             mathE2eWeight: config.reward.weights.math_e2e,
             mathReasonWeight: config.reward.weights.math_reason,

@@ -9,15 +9,18 @@ import * as fs from 'node:fs';
 import {
   defaultCacheDir,
   EvalConfigSchema,
+  REWARD_MODE_ENDPOINT,
   resolveProtocol,
   TrainConfigSchema,
   type Endpoint,
   type EvalConfig,
   type Protocol,
+  type RewardMode,
   type TaskKind,
   type TrainConfig,
 } from '../contract';
 import { PROMPT_SETS } from '../prompts/templates';
+import { rmModelRef, type RmModelRef } from '../rm/rmModel';
 import { resolveDataDir } from '../tasks/dataDir';
 import { getTask } from '../tasks/registry';
 import { describeZodError } from '../util/jsonl';
@@ -50,7 +53,18 @@ export function parseTrainConfig(raw: unknown, where = 'training config'): Train
 }
 
 /** Fills in what depends on the protocol and the machine; checks the tasks exist. */
-export function resolveTrainConfig(config: TrainConfig, overrides: { maxSteps?: number | null } = {}): ResolvedTrainConfig {
+export function resolveTrainConfig(
+  config: TrainConfig,
+  overrides: { maxSteps?: number | null; rmModel?: string | null; rewardMode?: RewardMode | null } = {},
+): ResolvedTrainConfig {
+  const mode = overrides.rewardMode ?? config.reward.mode;
+  const rmModel = resolveRmModel(config.reward.rm_model, overrides.rmModel);
+  const needs = REWARD_MODE_ENDPOINT[mode];
+  if (needs === 'rm' && !config.reward.rm_url && !rmModel) {
+    throw new TrainConfigError(`field "reward.mode": "${mode}" needs a Reason RM: reward.rm_url, reward.rm_model or --rm-model DIR`);
+  }
+  if (needs === 'judge' && !config.reward.judge) throw new TrainConfigError(`field "reward.mode": "${mode}" needs reward.judge`);
+  if (config.reward.rm_url && rmModel) throw new TrainConfigError('field "reward": give rm_url or rm_model, not both');
   let protocol: Protocol;
   try {
     protocol = resolveProtocol(config.protocol);
@@ -78,6 +92,7 @@ export function resolveTrainConfig(config: TrainConfig, overrides: { maxSteps?: 
   const { $schema: _schemaLink, ...rest } = config;
   return {
     ...rest,
+    reward: { ...config.reward, mode, rm_model: rmModel },
     max_steps: overrides.maxSteps ?? config.max_steps,
     protocol,
     prompt_version: promptVersion,
@@ -85,6 +100,23 @@ export function resolveTrainConfig(config: TrainConfig, overrides: { maxSteps?: 
     data_dir: resolveDataDir(config.data_dir),
     cache_dir: config.cache_dir ?? defaultCacheDir(),
   };
+}
+
+/**
+ * The RM the engine serves for the run: its directory made absolute (a run
+ * directory stands for its model/) and its content id computed — or, on a
+ * resume, the recorded id kept, so a changed RM is refused when it is served.
+ */
+function resolveRmModel(rm: TrainConfig['reward']['rm_model'], override: string | null | undefined): RmModelRef | null {
+  if (override) rm = { dir: override, id: null };
+  if (!rm) return null;
+  let ref: RmModelRef;
+  try {
+    ref = rmModelRef(rm.dir);
+  } catch (err) {
+    throw new TrainConfigError(`field "reward.rm_model.dir": ${(err as Error).message.replace(/^--rm-model /, '')}`);
+  }
+  return rm.id ? { dir: ref.dir, id: rm.id } : ref;
 }
 
 /** The task kinds a config trains on, each with the first task of that kind. */
@@ -127,6 +159,7 @@ export function scorerEvalConfig(
       exec_style: config.reward.exec_style,
       e2e: config.reward.e2e,
       rm_url: config.reward.rm_url,
+      rm_model: config.reward.rm_model,
       judge: config.reward.judge,
     },
     prompt_version: config.prompt_version,
