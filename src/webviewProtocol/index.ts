@@ -120,7 +120,7 @@ export const RunFilterSchema = z.object({
 });
 export type RunFilter = z.infer<typeof RunFilterSchema>;
 /** delta: Δ vs the group's reference. */
-export const SortKeySchema = z.enum(['arrival', 'uplift', 'reward', 'baseline', 'withRate', 'delta']);
+export const SortKeySchema = z.enum(['arrival', 'uplift', 'reward', 'rm', 'baseline', 'withRate', 'delta']);
 export const RunSortSchema = z.object({
   key: SortKeySchema.default('arrival'),
   dir: z.enum(['asc', 'desc']).default('desc'),

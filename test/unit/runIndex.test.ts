@@ -249,11 +249,13 @@ function naive(idx: RunIndex, q: RunQuery, match?: (trace: string) => boolean, t
       ? r.uplift
       : key === 'reward'
         ? r.reward
-        : key === 'baseline'
-          ? r.baselineRate
-          : key === 'withRate'
-            ? r.withRate
-            : r.rowId;
+        : key === 'rm'
+          ? r.rm
+          : key === 'baseline'
+            ? r.baselineRate
+            : key === 'withRate'
+              ? r.withRate
+              : r.rowId;
   const asc = q.sort.dir === 'asc';
   kept.sort((a, b) => {
     const va = val(a);
@@ -276,7 +278,7 @@ test('filtered, sorted range queries agree with a naive filter+sort, also when r
   const idx = new RunIndex('/nowhere');
   idx.ingest(Buffer.from(groups.slice(0, 60).map(eventLine).join('')), 0);
   const queries: RunQuery[] = [];
-  for (const key of ['arrival', 'uplift', 'reward', 'baseline', 'withRate'] as const)
+  for (const key of ['arrival', 'uplift', 'reward', 'rm', 'baseline', 'withRate'] as const)
     for (const dir of ['asc', 'desc'] as const)
       for (const filter of [
         {},

@@ -101,6 +101,43 @@ function attemptView(a: ExecutorAttempt, i: number, kind: 'with' | 'without', di
   return c;
 }
 
+/**
+ * The Reason RM's rubric for this trace: each dimension's expected label
+ * (0–4), the derived part of the score (their mean / 4) and, for a trace from
+ * a groups file, the gold rubric total beside the RM's score.
+ */
+function rmDimensionsView(dims: Record<string, number>, score: number | null, goldTotal: number | null): HTMLElement {
+  const entries = Object.entries(dims);
+  const derived = entries.length ? entries.reduce((a, [, v]) => a + v, 0) / entries.length / 4 : null;
+  return h(
+    'div',
+    { className: 'rm-dimensions' },
+    h(
+      'table',
+      { className: 'components', testid: 'rm-dimensions' },
+      h('thead', {}, h('tr', {}, h('th', { text: 'RM rubric dimension' }), h('th', { text: 'expected label (0–4)' }))),
+      h(
+        'tbody',
+        {},
+        ...entries.map(([name, v]) =>
+          h(
+            'tr',
+            { attrs: { 'data-dimension': name } },
+            h('td', { text: name.replace(/_/g, ' ') }),
+            h('td', {}, h('meter', { attrs: { min: '0', max: '4', value: String(v) } }), ` ${num(v, 2)}`),
+          ),
+        ),
+      ),
+    ),
+    h(
+      'p',
+      { className: 'note', testid: 'rm-derived' },
+      `derived = mean label / 4 = ${num(derived, 3)}; score = 0.5 · derived + 0.5 · σ(total head) = ${num(score, 3)}` +
+        (goldTotal !== null ? ` · gold rubric total ${num(goldTotal, 2)}` : ''),
+    ),
+  );
+}
+
 function render(d: InspectorData): void {
   const s = d.sample;
   const w = s.with_trace.tally;
@@ -129,6 +166,7 @@ function render(d: InspectorData): void {
       ['judge score', num(s.judge_score)],
     ]),
   );
+  if (s.rm_dimensions) arith.push(rmDimensionsView(s.rm_dimensions, s.rm_score, s.rubric_total));
   if (r) {
     arith.push(
       h('p', { className: 'formula', testid: 'reward-arith' }, `reward (${r.mode}) = ${r.formula} = ${num(r.value, 4)}`),

@@ -121,6 +121,7 @@ export function buildLayout(
           ['uplift', 'Uplift'],
           ['delta', 'Δ vs reference'],
           ['reward', 'Reward'],
+          ['rm', 'RM score'],
           ['baseline', 'Baseline rate'],
           ['withRate', 'With-trace rate'],
         ],

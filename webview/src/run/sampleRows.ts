@@ -19,7 +19,11 @@ export const SAMPLE_COLUMNS = [
   { label: 'baseline b/M', sort: 'baseline', title: 'no-trace successes b over M attempts' },
   { label: 'uplift', sort: 'uplift', title: 'k/K − b/M' },
   { label: 'Δ vs ref', sort: 'delta', title: "uplift − the group's reference uplift" },
-  { label: 'reward', sort: 'reward' },
+  {
+    label: 'reward · RM',
+    sort: 'reward',
+    title: 'reward, and the Reason RM score when the run has one (colour: RM < 0.4 / < 0.7 / ≥ 0.7)',
+  },
 ];
 
 const FLAG_TEXT: Record<string, [string, string | undefined]> = {
@@ -55,6 +59,12 @@ interface RowRefs {
   preview: HTMLElement;
 }
 const refs = new WeakMap<HTMLElement, RowRefs>();
+
+/** The RM-score band a reward cell is coloured by ('' without an RM score). */
+export function rmBand(rm: number | null): string {
+  if (rm === null) return '';
+  return rm < 0.4 ? 'low' : rm < 0.7 ? 'mid' : 'high';
+}
 
 export function createSampleRow(): HTMLElement {
   const r: RowRefs = {
@@ -92,7 +102,9 @@ export function renderSampleRow(el: HTMLElement, row: Row): void {
   r.uplift.dataset.sign = signClass(row.uplift);
   setText(r.delta, row.delta === null ? '' : `Δ ${signed(row.delta)}`);
   r.delta.dataset.sign = signClass(row.delta);
-  setText(r.reward, `reward ${num(row.reward)}`);
+  setText(r.reward, row.rm === null ? `reward ${num(row.reward)}` : `reward ${num(row.reward)} · RM ${num(row.rm)}`);
+  // Coloured by the Reason RM's score when there is one (low / mid / high), so RM-scored runs read at a glance.
+  r.reward.dataset.rm = rmBand(row.rm);
   setText(r.preview, row.preview);
   el.setAttribute(
     'aria-label',

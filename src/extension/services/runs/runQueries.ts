@@ -13,7 +13,7 @@ import { ERROR_MASK, FLAGS, type RunRows } from './runRows';
 import type { SearchEntry } from './runSearch';
 
 export type UpliftSign = 'any' | 'positive' | 'negative' | 'zero' | 'unknown';
-export type RowSortKey = 'arrival' | 'uplift' | 'reward' | 'baseline' | 'withRate' | 'delta';
+export type RowSortKey = 'arrival' | 'uplift' | 'reward' | 'rm' | 'baseline' | 'withRate' | 'delta';
 
 export interface RowFilter {
   /** Task name, or null for all tasks. */
@@ -192,6 +192,8 @@ export class RunQueries {
         return (i) => r.rUplift.get(i);
       case 'reward':
         return (i) => r.rReward.get(i);
+      case 'rm':
+        return (i) => r.rRm.get(i);
       case 'withRate':
         return (i) => r.rWithRate.get(i);
       case 'delta':
