@@ -26,6 +26,8 @@ import { TrainingTasks } from './services/trainingTasks';
 import { TrainingStatusBar } from './views/trainingStatusBar';
 import { registerTrainingCommands } from './commands/training';
 import { registerCheckEnvironmentCommand } from './commands/checkEnvironment';
+import { registerRmCommands } from './commands/rm';
+import { RM_TASK_TYPE } from './services/trainingTasks';
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('TraceLift');
@@ -70,6 +72,10 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(trainingTasks, trainingStatus);
   registerTrainingCommands(context, { log, output, webviews, runs: explorer.runs, tasks: trainingTasks, status: trainingStatus });
   registerCheckEnvironmentCommand(context, { log, keys });
+  // The Reason RM: training runs and servers as tasks of their own type.
+  const rmTasks = new TrainingTasks(RM_TASK_TYPE);
+  context.subscriptions.push(rmTasks);
+  registerRmCommands(context, { log, webviews, runs: explorer.runs, dataFiles: explorer.dataFiles, tasks: rmTasks });
   log(`TraceLift ${ENGINE_VERSION} activated${vscode.workspace.isTrusted ? '' : ' (restricted mode: evals need a trusted workspace)'}`);
 }
 

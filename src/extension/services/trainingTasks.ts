@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 export const TRAIN_TASK_TYPE = 'tracelift-train';
 
 interface TrainTaskDefinition extends vscode.TaskDefinition {
-  type: typeof TRAIN_TASK_TYPE;
+  type: string;
   runDir: string;
 }
 
@@ -31,9 +31,12 @@ interface Tracked extends TrainingTask {
   resolveEnded: (code: number | undefined) => void;
 }
 
-function runDirOfTask(task: vscode.Task): string | null {
+/** The Reason RM's tasks (`tracelift rm train`, `tracelift rm serve`): a TrainingTasks of their own. */
+export const RM_TASK_TYPE = 'tracelift-rm';
+
+function runDirOfTask(task: vscode.Task, type: string): string | null {
   const d = task.definition as Partial<TrainTaskDefinition>;
-  return d.type === TRAIN_TASK_TYPE && typeof d.runDir === 'string' ? path.resolve(d.runDir) : null;
+  return d.type === type && typeof d.runDir === 'string' ? path.resolve(d.runDir) : null;
 }
 
 export class TrainingTasks implements vscode.Disposable {
@@ -45,24 +48,25 @@ export class TrainingTasks implements vscode.Disposable {
   readonly onDidEnd = this.endedEmitter.event;
   private readonly subs: vscode.Disposable[];
 
-  constructor() {
-    // Training tasks still running from before a window reload: known, but their process id is not.
+  /** `type`: the task type these tasks carry (package.json `taskDefinitions`); one instance per type. */
+  constructor(private readonly type: string = TRAIN_TASK_TYPE) {
+    // Tasks still running from before a window reload: known, but their process id is not.
     for (const execution of vscode.tasks.taskExecutions) {
-      const dir = runDirOfTask(execution.task);
+      const dir = runDirOfTask(execution.task, type);
       if (dir) this.track(dir, execution.task.name, execution);
     }
     this.subs = [
       vscode.tasks.onDidStartTaskProcess((e) => {
-        const dir = runDirOfTask(e.execution.task);
+        const dir = runDirOfTask(e.execution.task, type);
         if (!dir) return;
         const t = this.tasks.get(dir) ?? this.track(dir, e.execution.task.name, e.execution);
         t.execution = e.execution;
         t.pid = e.processId;
         this.emitter.fire();
       }),
-      vscode.tasks.onDidEndTaskProcess((e) => this.ended(runDirOfTask(e.execution.task), e.exitCode)),
+      vscode.tasks.onDidEndTaskProcess((e) => this.ended(runDirOfTask(e.execution.task, type), e.exitCode)),
       // A task whose process never started (bad executable) ends without a process event.
-      vscode.tasks.onDidEndTask((e) => this.ended(runDirOfTask(e.execution.task), undefined)),
+      vscode.tasks.onDidEndTask((e) => this.ended(runDirOfTask(e.execution.task, type), undefined)),
     ];
   }
 
@@ -95,7 +99,7 @@ export class TrainingTasks implements vscode.Disposable {
   }): Promise<TrainingTask> {
     const runDir = path.resolve(opts.runDir);
     if (this.tasks.has(runDir)) throw new Error(`a training task of this window is already running ${runDir}`);
-    const definition: TrainTaskDefinition = { type: TRAIN_TASK_TYPE, runDir };
+    const definition: TrainTaskDefinition = { type: this.type, runDir };
     const folder = opts.cwd ? vscode.workspace.getWorkspaceFolder(vscode.Uri.file(opts.cwd)) : undefined;
     const task = new vscode.Task(
       definition,

@@ -57,7 +57,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsNode>, vsco
         item.id = `run:${r.dir}`;
         const [icon, color] = r.live ? STATUS_ICONS.running : STATUS_ICONS[r.status];
         item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
-        item.contextValue = r.live ? 'tracelift.run.live' : 'tracelift.run';
+        item.contextValue = r.live ? 'tracelift.run.live' : r.kind === 'rm_train' ? 'tracelift.run.rm' : 'tracelift.run';
         item.resourceUri = vscode.Uri.file(r.dir);
         return item;
       }
