@@ -1,9 +1,13 @@
-/** `tracelift rm train|serve`: the Reason RM (docs/reason-rm.md; src/engine/rm/rmProcess.ts). */
+/** `tracelift rm train|serve|score-groups`: the Reason RM (docs/reason-rm.md; src/engine/rm/). */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command } from 'commander';
 import { defaultRunDirName } from '../engine/eval/buildConfig';
+import { expandGroup, streamGroupRecords } from '../engine/groups';
+import { groupRanking, readRmGroupScores, scoreGroupsFile } from '../engine/rm/groupScores';
 import { launchRmTraining, RM_MODEL_DIR, RM_TOKEN_ENV, startRmServer } from '../engine/rm/rmProcess';
+import { rmModelRef, serveRunRm } from '../engine/rm/rmModel';
+import { checkUrlFlag } from './errors';
 import { logToStderr, nonNegativeNumber, positiveInt } from './options';
 
 interface RmTrainFlags {
@@ -13,6 +17,13 @@ interface RmTrainFlags {
   base?: string;
   epochs?: number;
   maxSteps?: number;
+  python?: string;
+}
+
+interface RmScoreGroupsFlags {
+  rmUrl?: string;
+  rmModel?: string;
+  outDir: string;
   python?: string;
 }
 
@@ -57,6 +68,19 @@ export function registerRmCommand(program: Command): void {
     .option('--python <path>', 'Python of the training environment (default: $TRACELIFT_PYTHON or .venv)')
     .action(async (flags: RmServeFlags) => {
       process.exitCode = await serveAction(flags);
+    });
+  rm.command('score-groups')
+    .description(
+      'Score every trace of a groups file with a Reason RM; appends one line per trace (score, dimensions, gold total) to ' +
+        '<out-dir>/<file>-<sha256>.rm-scores.jsonl (resumable); prints how often the RM ranks the reference first',
+    )
+    .argument('<groups>', 'TraceLift-Groups file')
+    .option('--rm-url <url>', 'Reason RM scoring endpoint (official protocol)')
+    .option('--rm-model <dir>', 'a Reason RM trained here, served for the command')
+    .option('--out-dir <dir>', 'where the scores file goes', path.join('.tracelift', 'rm-scores'))
+    .option('--python <path>', 'Python of the training environment (default: $TRACELIFT_PYTHON or .venv)')
+    .action(async (groups: string, flags: RmScoreGroupsFlags) => {
+      process.exitCode = await scoreGroupsAction(groups, flags);
     });
 }
 
@@ -117,4 +141,58 @@ function modelDirOf(dir: string): string {
   return !fs.existsSync(path.join(dir, 'rm_config.json')) && fs.existsSync(path.join(dir, RM_MODEL_DIR, 'rm_config.json'))
     ? path.join(dir, RM_MODEL_DIR)
     : dir;
+}
+
+async function scoreGroupsAction(groupsFile: string, flags: RmScoreGroupsFlags): Promise<number> {
+  if (!flags.rmUrl === !flags.rmModel) throw new Error('give --rm-url URL or --rm-model DIR (one of them)');
+  if (!fs.existsSync(groupsFile)) throw new Error(`groups file not found: ${groupsFile}`);
+  checkUrlFlag('--rm-url', flags.rmUrl);
+  const ref = flags.rmModel ? rmModelRef(flags.rmModel) : null;
+  const served = ref ? await serveRunRm(ref, { pythonPath: flags.python, log: logToStderr }) : null;
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await scoreGroupsFile({
+      groupsFile,
+      scoresDir: flags.outDir,
+      endpoint: served?.endpoint ?? { url: flags.rmUrl!, apiKey: process.env[RM_TOKEN_ENV] || null },
+      rmName: ref ? `${ref.dir} ${ref.id}` : flags.rmUrl!,
+      signal: controller.signal,
+      onProgress: (p) => process.stderr.write(`progress ${p.scored}/${p.total} traces\n`),
+    });
+    const scores = readRmGroupScores(result.scoresFile, result.sha256);
+    const byProblem = new Map<string, Map<string, number>>();
+    for (const s of scores) {
+      const m = byProblem.get(s.problem_id) ?? new Map<string, number>();
+      m.set(s.trace_id, s.score);
+      byProblem.set(s.problem_id, m);
+    }
+    let groups = 0;
+    let first = 0;
+    let pairs = 0;
+    let pairWins = 0;
+    for await (const { record } of streamGroupRecords(groupsFile)) {
+      const traces = expandGroup(record);
+      const r = groupRanking(byProblem.get(record.problem_id) ?? new Map(), traces);
+      if (r.positiveFirst === null) continue;
+      groups += 1;
+      if (r.positiveFirst) first += 1;
+      const negs = traces.filter((t) => t.role === 'negative').length;
+      pairs += negs;
+      pairWins += Math.round(r.pairAccuracy! * negs);
+    }
+    process.stdout.write(
+      `rm score-groups${controller.signal.aborted ? ' (cancelled)' : ''}: ${result.scored} traces scored, ${result.skipped} already scored — ${result.scoresFile}\n` +
+        (groups
+          ? `  reference ranked first in ${first}/${groups} groups (${((100 * first) / groups).toFixed(1)}%), pair accuracy ${((100 * pairWins) / pairs).toFixed(1)}% of ${pairs} pairs\n`
+          : ''),
+    );
+    return controller.signal.aborted ? 130 : 0;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    await served?.server.stop();
+  }
 }

@@ -11,7 +11,7 @@ import { EvalConfigSchema } from './config';
 import { RunEventSchema, RunSummarySchema, TraceSampleRowSchema } from './events';
 import { CodeTestsSchema } from './codeTests';
 import { TrainConfigSchema } from './train';
-import { RmTrainConfigSchema } from './rm';
+import { RmGroupScoreSchema, RmTrainConfigSchema } from './rm';
 
 export const CONTRACT_SCHEMAS = {
   problem: ProblemSchema,
@@ -24,6 +24,7 @@ export const CONTRACT_SCHEMAS = {
   code_tests: CodeTestsSchema,
   train_config: TrainConfigSchema,
   rm_train_config: RmTrainConfigSchema,
+  rm_group_score: RmGroupScoreSchema,
   groups_build_summary: GroupsBuildSummarySchema,
 } as const;
 

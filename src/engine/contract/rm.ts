@@ -86,3 +86,27 @@ export const RmTrainConfigSchema = z
   .strict();
 export type RmTrainConfig = z.infer<typeof RmTrainConfigSchema>;
 export type RmTrainConfigInput = z.input<typeof RmTrainConfigSchema>;
+
+/**
+ * One trace of a groups file scored by a Reason RM (`rm score-groups`, the
+ * editor's Score Groups File with RM…): a line of an append-only JSONL file
+ * beside the run directories, keyed by the groups file's SHA-256 so that an
+ * edited file is never annotated with another version's scores.
+ */
+export const RmGroupScoreSchema = z
+  .object({
+    groups_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    problem_id: z.string(),
+    /** `<problem_id>#pos<i>` / `#neg<i>` (src/engine/groups/expand.ts). */
+    trace_id: z.string(),
+    score: z.number(),
+    /** Expected label (0–4) per rubric dimension, when the RM server reports them. */
+    dimensions: z.record(z.string(), z.number().min(0).max(4)).nullable(),
+    /** The gold rubric total of the trace in the groups file, copied for comparison (null: none). */
+    gold_total: z.number().nullable(),
+    /** Which RM: its scoring URL, or the model directory and content id when the engine served it. */
+    rm: z.string(),
+    time: z.string(),
+  })
+  .strict();
+export type RmGroupScore = z.infer<typeof RmGroupScoreSchema>;

@@ -1,0 +1,110 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { expandGroup, readGroupsFile } from '../../src/engine/groups';
+import { groupRanking, readRmGroupScores, scoreGroupsFile, sha256OfFile } from '../../src/engine/rm/groupScores';
+
+const FIXTURE = path.join(__dirname, '..', 'fixtures', 'groups.gsm8k.jsonl');
+
+/** An RM server whose score is the trace's length / 1000 and whose one dimension is 4 × that; counts the items it scored. */
+async function lengthRm(): Promise<{ url: string; scored: () => number; close: () => Promise<void> }> {
+  let scored = 0;
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(raw) as { items: { reasoning: string }[] };
+      scored += body.items.length;
+      const scores = body.items.map((it) => Math.min(1, it.reasoning.length / 1000));
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ scores, dimensions: scores.map((s) => ({ step_coherence: 4 * s })) }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/score`,
+    scored: () => scored,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+test('every trace of a groups file is scored once, with its gold total; a rerun scores nothing; an edited file is scored anew', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-rmgs-'));
+  const groups = path.join(dir, 'groups.jsonl');
+  fs.copyFileSync(FIXTURE, groups);
+  const records = readGroupsFile(groups);
+  const traces = records.flatMap((r) => expandGroup(r));
+  const rm = await lengthRm();
+  try {
+    const first = await scoreGroupsFile({
+      groupsFile: groups,
+      scoresDir: path.join(dir, 'scores'),
+      endpoint: { url: rm.url, apiKey: null },
+      rmName: 'len',
+      batchSize: 3,
+    });
+    assert.equal(first.total, traces.length);
+    assert.equal(first.scored, traces.length);
+    assert.equal(first.sha256, sha256OfFile(groups));
+    const lines = readRmGroupScores(first.scoresFile, first.sha256);
+    assert.deepEqual(lines.map((l) => l.trace_id).sort(), traces.map((t) => t.id).sort());
+    for (const l of lines) {
+      const t = traces.find((x) => x.id === l.trace_id)!;
+      assert.equal(l.score, Math.min(1, t.text.length / 1000));
+      assert.deepEqual(l.dimensions, { step_coherence: 4 * l.score });
+      assert.equal(l.gold_total, t.rubricTotal);
+    }
+
+    // A crash cut the last line: it is skipped, the rerun scores only what is missing.
+    fs.appendFileSync(first.scoresFile, '{"groups_sha256":"');
+    const again = await scoreGroupsFile({
+      groupsFile: groups,
+      scoresDir: path.join(dir, 'scores'),
+      endpoint: { url: rm.url, apiKey: null },
+      rmName: 'len',
+    });
+    assert.equal(again.scored, 0);
+    assert.equal(again.skipped, traces.length);
+    assert.equal(rm.scored(), traces.length, 'no trace sent twice');
+
+    // Another RM name scores everything again, into the same file.
+    const other = await scoreGroupsFile({
+      groupsFile: groups,
+      scoresDir: path.join(dir, 'scores'),
+      endpoint: { url: rm.url, apiKey: null },
+      rmName: 'other',
+    });
+    assert.equal(other.scored, traces.length);
+
+    // The file edited: another SHA-256, another scores file; the old scores are not read for it.
+    fs.appendFileSync(groups, fs.readFileSync(FIXTURE, 'utf8').split('\n')[0]!.replace('math_gsm8k_000000', 'math_gsm8k_copy') + '\n');
+    const edited = await scoreGroupsFile({
+      groupsFile: groups,
+      scoresDir: path.join(dir, 'scores'),
+      endpoint: { url: rm.url, apiKey: null },
+      rmName: 'len',
+    });
+    assert.notEqual(edited.scoresFile, first.scoresFile);
+    assert.equal(edited.scored, edited.total);
+    assert.deepEqual(readRmGroupScores(first.scoresFile, edited.sha256), []);
+  } finally {
+    await rm.close();
+  }
+});
+
+test('group ranking: the reference above every negative, and the share of pairs it wins', () => {
+  const [record] = readGroupsFile(FIXTURE);
+  const traces = expandGroup(record!);
+  const ref = traces.find((t) => t.isReference)!;
+  const negs = traces.filter((t) => t.role === 'negative');
+  const scores = new Map<string, number>([[ref.id, 0.6], ...negs.map((n, i): [string, number] => [n.id, i === 0 ? 0.9 : 0.1])]);
+  assert.deepEqual(groupRanking(scores, traces), { positiveFirst: false, pairAccuracy: (negs.length - 1) / negs.length });
+  scores.set(negs[0]!.id, 0.2);
+  assert.deepEqual(groupRanking(scores, traces), { positiveFirst: true, pairAccuracy: 1 });
+  scores.delete(negs[1]!.id);
+  assert.deepEqual(groupRanking(scores, traces), { positiveFirst: null, pairAccuracy: null }, 'an unscored negative: no verdict');
+});
