@@ -28,6 +28,7 @@ import { registerTrainingCommands } from './commands/training';
 import { registerCheckEnvironmentCommand } from './commands/checkEnvironment';
 import { registerRmCommands } from './commands/rm';
 import { RM_TASK_TYPE } from './services/trainingTasks';
+import { RmGroupScoreIndex } from './services/rmGroupScores';
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('TraceLift');
@@ -52,8 +53,9 @@ export function activate(context: vscode.ExtensionContext): void {
   const webviews = loadWebviews(context, output, stores);
   const explorer = registerExplorer(context, active, log, stores);
   const statusBar = new LiveRunsStatusBar(explorer.runs, active);
-  const annotations = new AnnotationProvider(explorer.runs);
-  context.subscriptions.push(statusBar, annotations);
+  const rmScores = new RmGroupScoreIndex();
+  const annotations = new AnnotationProvider(explorer.runs, rmScores);
+  context.subscriptions.push(statusBar, annotations, rmScores);
   const keys = new ApiKeys(context.secrets);
   registerCommands(context, {
     log,
@@ -75,7 +77,7 @@ export function activate(context: vscode.ExtensionContext): void {
   // The Reason RM: training runs and servers as tasks of their own type.
   const rmTasks = new TrainingTasks(RM_TASK_TYPE);
   context.subscriptions.push(rmTasks);
-  registerRmCommands(context, { log, webviews, runs: explorer.runs, dataFiles: explorer.dataFiles, tasks: rmTasks });
+  registerRmCommands(context, { log, webviews, runs: explorer.runs, dataFiles: explorer.dataFiles, tasks: rmTasks, rmScores });
   log(`TraceLift ${ENGINE_VERSION} activated${vscode.workspace.isTrusted ? '' : ' (restricted mode: evals need a trusted workspace)'}`);
 }
 

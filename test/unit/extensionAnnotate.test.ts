@@ -59,6 +59,31 @@ test('measured uplift shows on the groups record once a run scored it', () => {
   assert.equal(a.tone, 'good');
 });
 
+test('RM scores of a groups record show as RM/gold per trace, and whether the RM ranks the reference first', () => {
+  const line = GROUPS.split('\n')[0]!;
+  const id = JSON.parse(line).problem_id as string;
+  const s = (score: number) => ({ score, gold: null, rm: 'http://rm/score' });
+  const scores = new Map([
+    [`${id}#pos0`, s(0.8)],
+    [`${id}#neg0`, s(0.3)],
+    [`${id}#neg1`, s(0.2)],
+    [`${id}#neg2`, s(0.1)],
+  ]);
+  const a = annotateLine(line, ctx('groups', { rmScored: (p) => (p === id ? scores : undefined) }))!;
+  assert.match(a.text!, /RM\/gold 0\.80\/1\.00 \| 0\.30\/0\.35 0\.20\/0\.30 0\.10\/0\.00$/);
+  assert.match(a.summary!, /RM ranks ref first$/);
+  assert.ok(a.hover!.rows.some(([k, v]) => k === 'negative 0: calculation_error' && /RM 0\.300 vs gold 0\.35/.test(v)));
+  // A negative the RM scores at or above the reference is counted; an unscored one leaves no verdict.
+  scores.set(`${id}#neg2`, s(0.9));
+  assert.match(annotateLine(line, ctx('groups', { rmScored: () => scores }))!.summary!, /RM: 1 neg ≥ ref$/);
+  scores.delete(`${id}#neg2`);
+  const partial = annotateLine(line, ctx('groups', { rmScored: () => scores }))!;
+  assert.match(partial.text!, /0\.20\/0\.30 –$/);
+  assert.doesNotMatch(partial.summary!, /RM/);
+  // Without scores nothing RM is shown.
+  assert.doesNotMatch(annotateLine(line, ctx('groups'))!.text!, /RM/);
+});
+
 test('a samples row: uplift, reward, k/K vs baseline, label, rubric; Inspect lens', () => {
   const [pos, neg] = sampleRows(rolloutGroup('gsm8k/test/3'));
   const a = annotateLine(JSON.stringify(pos), ctx('samples'))!;

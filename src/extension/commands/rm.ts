@@ -15,9 +15,12 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { looksLikeGroupsFile } from '../../engine/groups';
+import { scoreGroupsFile } from '../../engine/rm/groupScores';
 import { safeLine } from '../../shared/safeText';
 import type { DataFileIndex } from '../services/dataFiles';
 import type { RunsModel } from '../services/runsModel';
+import type { RmGroupScoreIndex } from '../services/rmGroupScores';
 import { readSettings } from '../services/settings';
 import { trainEnv } from '../services/trainingLaunch';
 import type { TrainingTasks } from '../services/trainingTasks';
@@ -30,7 +33,11 @@ export interface RmCommandDeps {
   dataFiles: DataFileIndex;
   /** Tasks of type tracelift-rm: RM training runs keyed by run directory, servers by model directory. */
   tasks: TrainingTasks;
+  rmScores: RmGroupScoreIndex;
 }
+
+/** Scoring URLs of the RM servers this window started, by model directory. */
+const servedUrls = new Map<string, string>();
 
 type Item<T> = vscode.QuickPickItem & { value: T };
 
@@ -238,6 +245,8 @@ async function startRmServer(context: vscode.ExtensionContext, deps: RmCommandDe
     return;
   }
   const scoreUrl = `${baseUrl}/score`;
+  servedUrls.set(modelDir, scoreUrl);
+  void deps.tasks.get(modelDir)?.ended.then(() => servedUrls.delete(modelDir));
   const USE = 'Use for Evals in This Workspace';
   const choice = await vscode.window.showInformationMessage(`TraceLift: Reason RM server ready at ${scoreUrl}`, USE, 'Copy URL');
   if (choice === USE) {
@@ -265,11 +274,98 @@ async function stopRmServer(deps: RmCommandDeps): Promise<void> {
   if (!deps.tasks.stop(target)) target.execution?.terminate();
 }
 
+// ------------------------------------------------------------------ score a groups file
+
+function groupsFileOf(arg: unknown): string | null {
+  if (arg instanceof vscode.Uri) return arg.fsPath;
+  if (arg && typeof arg === 'object' && 'entry' in arg) return (arg as { entry: { fsPath: string } }).entry.fsPath;
+  const doc = vscode.window.activeTextEditor?.document;
+  return doc?.uri.scheme === 'file' && looksLikeGroupsFile(doc.uri.fsPath) ? doc.uri.fsPath : null;
+}
+
+async function pickRmEndpoint(): Promise<string | undefined> {
+  const configured = readSettings().rmUrl;
+  const items: Item<string>[] = [
+    ...[...servedUrls].map(([dir, url]) => ({
+      label: url,
+      description: 'RM server of this window',
+      detail: safeLine(dir, 200),
+      value: url,
+    })),
+    ...(configured ? [{ label: safeLine(configured, 200), description: 'tracelift.rmUrl', value: configured }] : []),
+    { label: '$(edit) Enter a scoring URL…', value: '' },
+  ];
+  const chosen =
+    items.length === 1 ? items[0] : await vscode.window.showQuickPick(items, { title: 'TraceLift: Score Groups File with RM — which RM?' });
+  if (!chosen) return undefined;
+  if (chosen.value) return chosen.value;
+  return vscode.window.showInputBox({
+    title: 'TraceLift: Reason RM scoring URL (official /score protocol)',
+    placeHolder: 'http://127.0.0.1:8001/score',
+    validateInput: (v) => {
+      try {
+        const u = new URL(v);
+        return u.protocol === 'http:' || u.protocol === 'https:' ? null : 'an http(s) URL';
+      } catch {
+        return 'not a URL';
+      }
+    },
+  });
+}
+
+async function scoreGroupsWithRm(deps: RmCommandDeps, arg?: unknown): Promise<void> {
+  let file = groupsFileOf(arg);
+  if (!file) {
+    const found = deps.dataFiles.entries(['groups']);
+    const picked = await vscode.window.showQuickPick<Item<string>>(
+      found.map((e) => ({ label: safeLine(e.rel, 120), value: e.fsPath })),
+      { title: 'TraceLift: Score Groups File with RM — which groups file?' },
+    );
+    file = picked?.value ?? null;
+  }
+  if (!file) return;
+  const url = await pickRmEndpoint();
+  if (!url) return;
+  const groupsFile = file;
+  const controller = new AbortController();
+  try {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `TraceLift: RM scoring ${path.basename(groupsFile)}`, cancellable: true },
+      (progress, token) => {
+        token.onCancellationRequested(() => controller.abort());
+        let last = 0;
+        return scoreGroupsFile({
+          groupsFile,
+          scoresDir: deps.rmScores.scoresDir(groupsFile),
+          endpoint: { url, apiKey: null },
+          rmName: url,
+          signal: controller.signal,
+          onProgress: ({ scored, total }) => {
+            const pct = total ? (100 * scored) / total : 100;
+            progress.report({ message: `${scored}/${total} traces`, increment: pct - last });
+            last = pct;
+          },
+        });
+      },
+    );
+    deps.rmScores.invalidate();
+    await vscode.window.showTextDocument(vscode.Uri.file(groupsFile), { preview: false });
+    void vscode.window.showInformationMessage(
+      `TraceLift: ${controller.signal.aborted ? 'stopped — ' : ''}${result.scored} traces scored (${result.skipped} already were); each record now shows RM vs gold totals.`,
+    );
+  } catch (err) {
+    deps.rmScores.invalidate(); // what was scored before the failure is kept and shown
+    if (controller.signal.aborted) return;
+    void vscode.window.showErrorMessage(`TraceLift: RM scoring failed: ${safeLine((err as Error).message, 400)}`);
+  }
+}
+
 export function registerRmCommands(context: vscode.ExtensionContext, deps: RmCommandDeps): void {
   context.subscriptions.push(
     vscode.commands.registerCommand('tracelift.trainRm', (arg?: unknown) => trainRm(context, deps, arg)),
     vscode.commands.registerCommand('tracelift.startRmServer', (arg?: unknown) => startRmServer(context, deps, arg)),
     vscode.commands.registerCommand('tracelift.stopRmServer', () => stopRmServer(deps)),
+    vscode.commands.registerCommand('tracelift.scoreGroupsWithRm', (arg?: unknown) => scoreGroupsWithRm(deps, arg)),
     deps.tasks.onDidEnd((e) => {
       deps.runs.refresh();
       if (e.name.startsWith('rm train')) {

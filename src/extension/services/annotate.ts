@@ -68,6 +68,8 @@ export interface AnnotateContext {
   unterminatedTail: boolean;
   /** Measured results for a groups record's traces, by sample id (`<problem_id>#pos0`, `#neg1`…). */
   measured?: (problemId: string) => ReadonlyMap<string, Measured> | undefined;
+  /** A Reason RM's scores of a groups record's traces, by trace id (`tracelift rm score-groups`). */
+  rmScored?: (problemId: string) => ReadonlyMap<string, { score: number; gold: number | null; rm: string }> | undefined;
 }
 
 /**
@@ -165,6 +167,21 @@ function annotateGroup(g: GroupRecord, ctx: AnnotateContext): LineAnnotation {
     summary = `ref ${signed(ref, 2)} · best neg ${signed(bestNeg, 2)}${ref !== null && bestNeg !== null && bestNeg > ref ? ' · ⚠ neg beats ref' : ''}`;
     tone = toneOf(ref);
   }
+  const rmScores = ctx.rmScored?.(g.problem_id);
+  if (rmScores?.size) {
+    // Predicted (RM) vs gold rubric total, per trace: "RM 0.62/0.75 | 0.40/0.35 …".
+    const pg = (t: GroupTrace) => {
+      const s = rmScores.get(t.id);
+      return s ? `${s.score.toFixed(2)}/${t.rubricTotal === null ? '–' : t.rubricTotal.toFixed(2)}` : '–';
+    };
+    parts.push(`RM/gold ${pos.map(pg).join(' ')} | ${neg.map(pg).join(' ')}`);
+    const refScore = rmScores.get(groupTraceId(g.problem_id, 'positive', 0))?.score;
+    const negScores = neg.map((t) => rmScores.get(t.id)?.score).filter((s): s is number => typeof s === 'number');
+    if (refScore !== undefined && negScores.length === neg.length && neg.length) {
+      const above = negScores.filter((s) => s >= refScore).length;
+      summary += above ? ` · RM: ${above} neg ≥ ref` : ' · RM ranks ref first';
+    }
+  }
   const hidden =
     anyHidden(g.problem_id, g.problem, g.source, g.task_type, g.reference_solution) ||
     traces.some((t) => anyHidden(t.text, t.negativeKind, ...Object.keys(t.rubric ?? {})));
@@ -176,8 +193,10 @@ function annotateGroup(g: GroupRecord, ctx: AnnotateContext): LineAnnotation {
   for (const t of traces) {
     const m = measured?.get(t.id);
     const meas = m ? ` — uplift ${signed(m.uplift)}, reward ${fx(m.reward, 3)} (run ${m.run})` : '';
+    const r = rmScores?.get(t.id);
+    const rmText = r ? ` — RM ${r.score.toFixed(3)} vs gold ${fx(t.rubricTotal, 2)}` : '';
     const name = t.negativeKind === null ? `${t.role} ${t.index}` : `${t.role} ${t.index}: ${t.negativeKind}`;
-    rows.push([name, `${rubricBreakdown(t.rubric ?? undefined)}${meas}`]);
+    rows.push([name, `${rubricBreakdown(t.rubric ?? undefined)}${meas}${rmText}`]);
   }
   return {
     text: capText(hidden ? [HIDDEN_MARK, ...parts] : parts),

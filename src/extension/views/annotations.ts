@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunsModel } from '../services/runsModel';
+import type { RmGroupScoreIndex } from '../services/rmGroupScores';
 import { readSettings } from '../services/settings';
 import { annotateLine, annotationKindFor, lensSpecs, type AnnotatedKind, type LineAnnotation, type Tone } from '../services/annotate';
 import { hoverMarkdown } from './markdown';
@@ -69,7 +70,10 @@ export class AnnotationProvider implements vscode.HoverProvider, vscode.CodeLens
   /** Large groups files whose fallback was offered this session. */
   private readonly offered = new Set<string>();
 
-  constructor(private readonly runs: RunsModel) {
+  constructor(
+    private readonly runs: RunsModel,
+    private readonly rmScores: RmGroupScoreIndex | null = null,
+  ) {
     this.decorationTypes = Object.fromEntries(
       (Object.keys(TONE_COLORS) as Tone[]).map((tone) => [
         tone,
@@ -105,11 +109,15 @@ export class AnnotationProvider implements vscode.HoverProvider, vscode.CodeLens
         this.renderVisible();
       }),
       // New measurements change what groups records show.
-      runs.onDidChange(() => {
-        for (const [key, st] of this.states) if (st.kind === 'groups') this.states.delete(key);
-        this.renderVisible();
-      }),
+      runs.onDidChange(() => this.refreshGroups()),
+      // So do new RM scores (Score Groups File with RM…).
+      ...(rmScores ? [rmScores.onDidChange(() => this.refreshGroups())] : []),
     );
+    this.renderVisible();
+  }
+
+  private refreshGroups(): void {
+    for (const [key, st] of this.states) if (st.kind === 'groups') this.states.delete(key);
     this.renderVisible();
   }
 
@@ -155,6 +163,10 @@ export class AnnotationProvider implements vscode.HoverProvider, vscode.CodeLens
       line,
       unterminatedTail: last && text.trim().length > 0,
       measured: st.kind === 'groups' && doc.uri.scheme === 'file' ? (pid) => this.runs.measured(doc.uri.fsPath, pid) : undefined,
+      rmScored:
+        st.kind === 'groups' && doc.uri.scheme === 'file' && this.rmScores
+          ? (pid) => this.rmScores!.lookup(doc.uri.fsPath, pid)
+          : undefined,
     });
     st.lines.set(line, a);
     return a;
