@@ -1,0 +1,182 @@
+/**
+ * The Reason RM in a REAL VS Code (code-server): one session, steps in order.
+ *
+ *  1. the inspector shows the RM's five rubric dimensions of a sample scored
+ *     with an RM (a copy of the fixture run whose samples carry rm_score and
+ *     rm_dimensions, as `eval --rm-model` writes them);
+ *  2. "Score Groups File with RM…" on the open groups file against an RM
+ *     server (a small official-protocol server in this test process) →
+ *     progress, then every record's annotation shows RM vs gold totals.
+ *
+ * Screenshots: test-results/screenshots/rm-*.png (failure-rm-*.png on failure).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  notifications,
+  openFile,
+  runCommand,
+  screenshot,
+  screenshotOnFailure,
+  startWorkbench,
+  traceliftSettings,
+  waitFor,
+  webviewFrame,
+  type Workbench,
+} from './harness';
+import { afterDecorations, clickCodeLens, closeAllEditors, codeLensRows, frameText, typeAnswer } from './views';
+
+const ROOT = path.resolve(__dirname, '../..');
+const FIXTURE_WORKSPACE = path.join(ROOT, 'test', 'fixtures', 'workspace');
+const RUN = 'gsm8k-reference-3';
+const SCORED_RUN = 'gsm8k-rm-scored';
+const MATH_DIMS = ['problem_understanding', 'solution_strategy', 'step_coherence', 'calculation_correctness', 'answer_support'];
+
+/** The dimensions a sample gets: distinct per sample so the view cannot show another's. */
+const dimsFor = (i: number) => Object.fromEntries(MATH_DIMS.map((d, j) => [d, Number(((i + j) % 5).toFixed(1))]));
+
+/** The fixture workspace plus a copy of its run whose samples carry RM scores and dimensions. */
+function workspaceWithRmRun(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-rm-ws-'));
+  fs.cpSync(FIXTURE_WORKSPACE, dir, { recursive: true });
+  const src = path.join(dir, '.tracelift', 'runs', RUN);
+  const dst = path.join(dir, '.tracelift', 'runs', SCORED_RUN);
+  fs.cpSync(src, dst, { recursive: true });
+  let n = 0;
+  const events = fs
+    .readFileSync(path.join(dst, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const e = JSON.parse(line) as { type: string; samples?: Record<string, unknown>[] };
+      if (e.type === 'rollout_group') for (const s of e.samples!) Object.assign(s, { rm_score: 0.6, rm_dimensions: dimsFor(n++) });
+      return JSON.stringify(e);
+    });
+  fs.writeFileSync(path.join(dst, 'events.jsonl'), events.join('\n') + '\n');
+  n = 0;
+  const samples = fs
+    .readFileSync(path.join(dst, 'samples.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.stringify({ ...JSON.parse(line), rm_score: 0.6, rm_dimensions: dimsFor(n++) }));
+  fs.writeFileSync(path.join(dst, 'samples.jsonl'), samples.join('\n') + '\n');
+  return dir;
+}
+
+/** An official-protocol RM: score = min(1, length / 200), with dimensions; counts the items it scored. */
+async function startLengthRm(): Promise<{ url: string; scored: () => number; close: () => Promise<void> }> {
+  let scored = 0;
+  const server = http.createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const body = JSON.parse(raw) as { items: { reasoning: string }[] };
+      scored += body.items.length;
+      const scores = body.items.map((it) => Math.min(1, it.reasoning.length / 200));
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ scores, dimensions: scores.map((s) => Object.fromEntries(MATH_DIMS.map((d) => [d, 4 * s]))) }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/score`,
+    scored: () => scored,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('e2e: the Reason RM in code-server', { timeout: 900_000 }, () => {
+  let wb: Workbench | undefined;
+  let rm: Awaited<ReturnType<typeof startLengthRm>> | undefined;
+  const workspace = workspaceWithRmRun();
+
+  before(
+    async () => {
+      rm = await startLengthRm();
+      wb = await startWorkbench({ name: 'rm', workspace, settings: traceliftSettings() });
+    },
+    { timeout: 360_000 },
+  );
+
+  after(
+    async () => {
+      await wb?.close();
+      await rm?.close();
+      fs.rmSync(workspace, { recursive: true, force: true });
+    },
+    { timeout: 60_000 },
+  );
+
+  test('1. the inspector shows the RM rubric dimensions of an RM-scored sample', { timeout: 180_000 }, async () => {
+    const { page } = wb!;
+    await screenshotOnFailure(page, 'rm-inspector', async () => {
+      await closeAllEditors(page);
+      await openFile(page, `.tracelift/runs/${SCORED_RUN}/samples.jsonl`);
+      await waitFor(
+        async () => ((await codeLensRows(page)).some((r) => r.text.includes('Inspect')) ? true : undefined),
+        60_000,
+        'an "Inspect" CodeLens on samples.jsonl',
+      );
+      await clickCodeLens(page, 'Inspect', 1);
+      const frame = await webviewFrame(page, /Inspect: gsm8k\/test\/1#reference/);
+      await frame.locator('[data-testid="rm-dimensions"]').waitFor({ state: 'attached', timeout: 60_000 });
+      const rows = (await frame.locator('[data-testid="rm-dimensions"] tbody tr').allInnerTexts()).map((t) =>
+        t.replace(/\s+/g, ' ').trim(),
+      );
+      const expected = dimsFor(1);
+      assert.deepEqual(
+        rows,
+        MATH_DIMS.map((d) => `${d.replace(/_/g, ' ')} ${expected[d]!.toFixed(2)}`),
+      );
+      const mean = Object.values(expected).reduce((a, b) => a + b, 0) / 5 / 4;
+      assert.match(
+        await frameText(frame, '[data-testid="rm-derived"]'),
+        new RegExp(`derived = mean label / 4 = ${mean.toFixed(3)}; score = .* = 0\\.600`),
+      );
+      await screenshot(page, 'rm-inspector');
+    });
+  });
+
+  test('2. Score Groups File with RM…: progress, then RM vs gold totals on every record', { timeout: 240_000 }, async () => {
+    const { page } = wb!;
+    await screenshotOnFailure(page, 'rm-score-groups', async () => {
+      await closeAllEditors(page);
+      await openFile(page, 'groups/gsm8k.groups.jsonl');
+      await waitFor(async () => ((await codeLensRows(page)).length >= 3 ? true : undefined), 60_000, 'the groups file annotated');
+      assert.ok(!(await afterDecorations(page)).some((t) => t.includes('RM/gold')), 'no RM scores before scoring');
+
+      await runCommand(page, 'TraceLift: Score Groups File with RM…');
+      // No RM server of this window and no tracelift.rmUrl: straight to the URL box.
+      await typeAnswer(page, rm!.url);
+      await waitFor(
+        async () => (await notifications(page)).find((n) => /traces scored/.test(n)),
+        120_000,
+        'the "traces scored" notification',
+      );
+      const eol = await waitFor(
+        async () => {
+          const texts = await afterDecorations(page);
+          return texts.filter((t) => t.includes('RM/gold')).length >= 3 ? texts : undefined;
+        },
+        60_000,
+        'RM/gold on the 3 records',
+      );
+      // Record 1: 2 positives, 3 negatives; the reference's RM score is min(1, len/200) next to its gold total 1.00.
+      assert.ok(
+        eol.some((t) => /RM\/gold \d\.\d\d\/1\.00 \d\.\d\d\/1\.00 \| \d\.\d\d\/0\.55 \d\.\d\d\/0\.50 \d\.\d\d\/0\.00/.test(t)),
+        `end-of-line decorations: ${JSON.stringify(eol)}`,
+      );
+      const scoredOnce = rm!.scored();
+      assert.ok(scoredOnce >= 10, `the RM scored every trace (${scoredOnce})`);
+      // The scores are a file in the workspace, keyed by the groups file's content.
+      const scoresDir = path.join(wb!.workspaceDir, '.tracelift', 'rm-scores');
+      assert.equal(fs.readdirSync(scoresDir).filter((f) => f.startsWith('gsm8k.groups-') && f.endsWith('.rm-scores.jsonl')).length, 1);
+      await screenshot(page, 'rm-score-groups');
+    });
+  });
+});
