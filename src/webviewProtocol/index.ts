@@ -461,6 +461,8 @@ export const InspectorDataSchema = z.object({
   baseline: BaselineSchema,
   sample: TraceSampleSchema,
   siblings: z.array(SiblingSchema),
+  /** The trace's gold rubric (0–4 per dimension, total) when the run scored a groups file that is unchanged since. */
+  goldRubric: z.record(z.string(), z.number()).nullable().optional(),
 });
 export type InspectorData = z.infer<typeof InspectorDataSchema>;
 

@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expandGroup, readGroupsFile } from '../../src/engine/groups';
-import { groupRanking, readRmGroupScores, scoreGroupsFile, sha256OfFile } from '../../src/engine/rm/groupScores';
+import { sha256OfFile } from '../../src/engine/data/fetch';
+import { groupRanking, readRmGroupScores, scoreGroupsFile } from '../../src/engine/rm/groupScores';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'groups.gsm8k.jsonl');
 
@@ -49,7 +50,7 @@ test('every trace of a groups file is scored once, with its gold total; a rerun 
     });
     assert.equal(first.total, traces.length);
     assert.equal(first.scored, traces.length);
-    assert.equal(first.sha256, sha256OfFile(groups));
+    assert.equal(first.sha256, await sha256OfFile(groups));
     const lines = readRmGroupScores(first.scoresFile, first.sha256);
     assert.deepEqual(lines.map((l) => l.trace_id).sort(), traces.map((t) => t.id).sort());
     for (const l of lines) {

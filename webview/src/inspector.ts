@@ -102,29 +102,42 @@ function attemptView(a: ExecutorAttempt, i: number, kind: 'with' | 'without', di
 }
 
 /**
- * The Reason RM's rubric for this trace: each dimension's expected label
- * (0–4), the derived part of the score (their mean / 4) and, for a trace from
- * a groups file, the gold rubric total beside the RM's score.
+ * The rubric of this trace: the Reason RM's expected label (0–4) per
+ * dimension with the derived part of its score (their mean / 4), and, for a
+ * trace from a groups file, the gold rubric beside it.
  */
-function rmDimensionsView(dims: Record<string, number>, score: number | null, goldTotal: number | null): HTMLElement {
-  const entries = Object.entries(dims);
-  const derived = entries.length ? entries.reduce((a, [, v]) => a + v, 0) / entries.length / 4 : null;
+function rubricView(
+  dims: Record<string, number> | null,
+  gold: Record<string, number> | null,
+  score: number | null,
+  goldTotal: number | null,
+): HTMLElement {
+  const names = [...new Set([...Object.keys(dims ?? {}), ...Object.keys(gold ?? {}).filter((k) => k !== 'total')])];
+  const cell = (v: number | undefined) =>
+    v === undefined
+      ? h('td', { text: '–' })
+      : h('td', {}, h('meter', { attrs: { min: '0', max: '4', value: String(v) } }), ` ${num(v, 2)}`);
+  const entries = Object.values(dims ?? {});
+  const derived = entries.length ? entries.reduce((a, v) => a + v, 0) / entries.length / 4 : null;
+  const headers = ['rubric dimension', ...(dims ? ['RM expected label (0–4)'] : []), ...(gold ? ['gold (0–4)'] : [])];
+  const total = gold?.total ?? goldTotal;
   return h(
     'div',
     { className: 'rm-dimensions' },
     h(
       'table',
       { className: 'components', testid: 'rm-dimensions' },
-      h('thead', {}, h('tr', {}, h('th', { text: 'RM rubric dimension' }), h('th', { text: 'expected label (0–4)' }))),
+      h('thead', {}, h('tr', {}, ...headers.map((t) => h('th', { text: t })))),
       h(
         'tbody',
         {},
-        ...entries.map(([name, v]) =>
+        ...names.map((name) =>
           h(
             'tr',
             { attrs: { 'data-dimension': name } },
             h('td', { text: name.replace(/_/g, ' ') }),
-            h('td', {}, h('meter', { attrs: { min: '0', max: '4', value: String(v) } }), ` ${num(v, 2)}`),
+            ...(dims ? [cell(dims[name])] : []),
+            ...(gold ? [cell(gold[name])] : []),
           ),
         ),
       ),
@@ -132,8 +145,12 @@ function rmDimensionsView(dims: Record<string, number>, score: number | null, go
     h(
       'p',
       { className: 'note', testid: 'rm-derived' },
-      `derived = mean label / 4 = ${num(derived, 3)}; score = 0.5 · derived + 0.5 · σ(total head) = ${num(score, 3)}` +
-        (goldTotal !== null ? ` · gold rubric total ${num(goldTotal, 2)}` : ''),
+      [
+        dims ? `derived = mean label / 4 = ${num(derived, 3)}; score = 0.5 · derived + 0.5 · σ(total head) = ${num(score, 3)}` : null,
+        total !== null && total !== undefined ? `gold rubric total ${num(total, 2)}` : null,
+      ]
+        .filter(Boolean)
+        .join(' · '),
     ),
   );
 }
@@ -166,7 +183,7 @@ function render(d: InspectorData): void {
       ['judge score', num(s.judge_score)],
     ]),
   );
-  if (s.rm_dimensions) arith.push(rmDimensionsView(s.rm_dimensions, s.rm_score, s.rubric_total));
+  if (s.rm_dimensions || d.goldRubric) arith.push(rubricView(s.rm_dimensions ?? null, d.goldRubric ?? null, s.rm_score, s.rubric_total));
   if (r) {
     arith.push(
       h('p', { className: 'formula', testid: 'reward-arith' }, `reward (${r.mode}) = ${r.formula} = ${num(r.value, 4)}`),

@@ -6,10 +6,10 @@
  * crash keeps what was scored. The editor annotates the groups file from it
  * (RM score next to the gold rubric total per trace).
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RmGroupScoreSchema, type RmGroupScore } from '../contract';
+import { sha256OfFile } from '../data/fetch';
 import { expandGroup, streamGroupRecords, type GroupTrace } from '../groups';
 import { scoreTracesDetailed, type RmItem } from '../reward/rmClient';
 import type { RmEndpoint } from './rmModel';
@@ -17,10 +17,6 @@ import type { RmEndpoint } from './rmModel';
 /** Where the scores of a groups file go: `<dir>/<file name>-<sha256 prefix>.rm-scores.jsonl`. */
 export function rmScoresFile(scoresDir: string, groupsFile: string, sha256: string): string {
   return path.join(scoresDir, `${path.basename(groupsFile, '.jsonl')}-${sha256.slice(0, 12)}.rm-scores.jsonl`);
-}
-
-export function sha256OfFile(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 }
 
 /**
@@ -71,7 +67,7 @@ function rmItem(problem: string, taskType: string, t: GroupTrace): RmItem {
 }
 
 export async function scoreGroupsFile(req: ScoreGroupsRequest): Promise<ScoreGroupsResult> {
-  const sha256 = sha256OfFile(req.groupsFile);
+  const sha256 = await sha256OfFile(req.groupsFile);
   fs.mkdirSync(req.scoresDir, { recursive: true });
   const scoresFile = rmScoresFile(req.scoresDir, req.groupsFile, sha256);
   const done = new Set(

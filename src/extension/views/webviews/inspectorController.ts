@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { inspectorProtocol, type InspectorData, type InspectorProtocol, type InspectorRestore } from '../../../webviewProtocol';
+import { goldRubricOf } from '../../services/goldRubric';
 import type { Disposable, RunSource } from '../../services/runs/runTail';
 import { HostEndpoint } from './bridge';
 import { Throttle } from './throttle';
@@ -173,5 +174,12 @@ export class InspectorController {
     };
     this.loaded = data;
     this.endpoint.notify('sample', data);
+    // A trace from a groups file: its gold rubric, read off the hot path, then the view again with it.
+    void goldRubricOf(this.source.runDir, sample.sample_id).then((gold) => {
+      if (!gold || this.loaded !== data) return;
+      const withGold: InspectorData = { ...data, goldRubric: gold };
+      this.loaded = withGold;
+      this.endpoint.notify('sample', withGold);
+    });
   }
 }
