@@ -13,8 +13,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -29,6 +27,7 @@ import {
   webviewFrame,
   type Workbench,
 } from './harness';
+import { startFakeRm } from '../helpers/fakeRm';
 import { afterDecorations, clickCodeLens, closeAllEditors, codeLensRows, frameText, typeAnswer } from './views';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -68,27 +67,12 @@ function workspaceWithRmRun(): string {
   return dir;
 }
 
-/** An official-protocol RM: score = min(1, length / 200), with dimensions; counts the items it scored. */
-async function startLengthRm(): Promise<{ url: string; scored: () => number; close: () => Promise<void> }> {
-  let scored = 0;
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
-      const body = JSON.parse(raw) as { items: { reasoning: string }[] };
-      scored += body.items.length;
-      const scores = body.items.map((it) => Math.min(1, it.reasoning.length / 200));
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ scores, dimensions: scores.map((s) => Object.fromEntries(MATH_DIMS.map((d) => [d, 4 * s]))) }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/score`,
-    scored: () => scored,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+/** An official-protocol RM: score = min(1, length / 200), every dimension 4 × that. */
+const startLengthRm = () =>
+  startFakeRm(
+    (reasoning) => Math.min(1, reasoning.length / 200),
+    (s) => Object.fromEntries(MATH_DIMS.map((d) => [d, 4 * s])),
+  );
 
 describe('e2e: the Reason RM in code-server', { timeout: 900_000 }, () => {
   let wb: Workbench | undefined;

@@ -1,37 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expandGroup, readGroupsFile } from '../../src/engine/groups';
 import { sha256OfFile } from '../../src/engine/data/fetch';
+import { startFakeRm } from '../helpers/fakeRm';
 import { groupRanking, readRmGroupScores, scoreGroupsFile } from '../../src/engine/rm/groupScores';
 
 const FIXTURE = path.join(__dirname, '..', 'fixtures', 'groups.gsm8k.jsonl');
 
-/** An RM server whose score is the trace's length / 1000 and whose one dimension is 4 × that; counts the items it scored. */
-async function lengthRm(): Promise<{ url: string; scored: () => number; close: () => Promise<void> }> {
-  let scored = 0;
-  const server = http.createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
-      const body = JSON.parse(raw) as { items: { reasoning: string }[] };
-      scored += body.items.length;
-      const scores = body.items.map((it) => Math.min(1, it.reasoning.length / 1000));
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify({ scores, dimensions: scores.map((s) => ({ step_coherence: 4 * s })) }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/score`,
-    scored: () => scored,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+/** An RM whose score is the trace's length / 1000 and whose one dimension is 4 × that. */
+const lengthRm = () =>
+  startFakeRm(
+    (reasoning) => Math.min(1, reasoning.length / 1000),
+    (s) => ({ step_coherence: 4 * s }),
+  );
 
 test('every trace of a groups file is scored once, with its gold total; a rerun scores nothing; an edited file is scored anew', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-rmgs-'));
