@@ -117,6 +117,60 @@ export function groupedBarSpec(o: { title: string; xTitle: string; yTitle: strin
   };
 }
 
+/** One scored sample in the per-sample chart: where it is drawn and what hovering and clicking it show. */
+export interface SamplePoint {
+  /** Trace length (characters). */
+  x: number;
+  /** The sample's uplift. */
+  y: number;
+  series: string;
+  runDir: string;
+  problemId: string;
+  sampleId: string;
+  step: number | null;
+  success: number | null;
+  /** The start of the trace (untrusted text: the view shows it with textContent). */
+  excerpt: string;
+}
+
+/** The name of the per-sample mark, for the report view's hover and click handlers. */
+export const SAMPLE_MARK = 'samples';
+
+/** Every sample as a point: uplift against trace length, one colour per run. */
+export function sampleScatterSpec(o: { title: string; points: SamplePoint[] }): Spec {
+  return {
+    ...base(o.title),
+    data: [{ name: 'points', values: o.points }],
+    scales: [
+      { name: 'x', type: 'linear', domain: { data: 'points', field: 'x' }, range: 'width', zero: true, nice: true },
+      { name: 'y', type: 'linear', domain: { data: 'points', field: 'y' }, range: 'height', nice: true, zero: true },
+      { name: 'color', type: 'ordinal', domain: { data: 'points', field: 'series' }, range: 'category' },
+    ],
+    axes: [
+      { orient: 'bottom', scale: 'x', title: 'trace length (characters)' },
+      { orient: 'left', scale: 'y', title: 'uplift', grid: true },
+    ],
+    legends: [{ fill: 'color', title: 'run' }],
+    marks: [
+      {
+        type: 'symbol',
+        name: SAMPLE_MARK,
+        from: { data: 'points' },
+        encode: {
+          enter: {
+            x: { scale: 'x', field: 'x' },
+            y: { scale: 'y', field: 'y' },
+            fill: { scale: 'color', field: 'series' },
+            fillOpacity: { value: 0.7 },
+            size: { value: 40 },
+            cursor: { value: 'pointer' },
+          },
+        },
+      },
+    ],
+  };
+}
+
 // Vega ships ES modules with top-level await (vega-canvas), which a CommonJS bundle cannot
 // inline: it is loaded at run time from node_modules, where it is a dependency.
 const VEGA_MODULE = 'vega';

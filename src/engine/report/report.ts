@@ -6,7 +6,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Spec } from 'vega';
 import { ablate, rewardSettingsOf, type AblationResult } from '../analysis/ablation';
 import { judgeSaturation, SATURATION_THRESHOLD, type JudgeSaturation } from '../analysis/judgeSaturation';
 import { kStability, type KStabilityRow } from '../analysis/kStability';
@@ -15,22 +14,11 @@ import { mean } from '../analysis/stats';
 import { traceLengthBins, type LengthBin } from '../analysis/traceLength';
 import { trainingDynamics, type StepUtility } from '../analysis/trainingDynamics';
 import { ablationMarkdown, num, toCsv } from './ablationReport';
-import { groupedBarSpec, lineSpec, renderSvg, type BarValue, type SeriesPoint } from './plots';
+import { reportCharts, saturationBars } from './charts';
+import { REPORT_FILES } from './files';
+import { renderSvg } from './plots';
 
-export const REPORT_FILES = {
-  markdown: 'report.md',
-  json: 'report.json',
-  kStabilityCsv: 'k_stability.csv',
-  kStabilitySvg: 'k_stability.svg',
-  kSignSvg: 'k_sign_agreement.svg',
-  lengthCsv: 'trace_length.csv',
-  lengthSvg: 'trace_length.svg',
-  trainingCsv: 'training_dynamics.csv',
-  trainingSvg: 'training_uplift.svg',
-  trainingSharesSvg: 'training_shares.svg',
-  saturationCsv: 'judge_saturation.csv',
-  saturationSvg: 'judge_saturation.svg',
-} as const;
+export { REPORT_FILES };
 
 export interface RunAnalyses {
   run: string;
@@ -92,7 +80,13 @@ export async function writeReport(runDirs: string[], outDir: string): Promise<Re
     fs.writeFileSync(path.join(outDir, name), text);
     files.push(name);
   };
-  const plot = async (name: string, spec: Spec) => write(name, await renderSvg(spec));
+  const charts = new Map(reportCharts(runs).map((c) => [c.file, c.spec]));
+  /** The chart of this file, as the view draws it (report.md links each one only where reportCharts made it). */
+  const plotChart = async (name: string) => {
+    const spec = charts.get(name);
+    if (!spec) throw new Error(`no chart for ${name}`);
+    write(name, await renderSvg(spec));
+  };
 
   const md: string[] = ['# TraceLift report', ''];
   md.push(
@@ -118,26 +112,8 @@ export async function writeReport(runDirs: string[], outDir: string): Promise<Re
     md.push('| run | K | traces | sd of the estimate | sign agreement |', '| --- | ---: | ---: | ---: | ---: |');
     for (const k of kRows) md.push(`| ${k.run} | ${k.k} | ${k.traces} | ${num(k.rmsSd)} | ${num(k.meanSignAgreement)} |`);
     md.push('', `![sd vs K](${REPORT_FILES.kStabilitySvg}) ![sign agreement vs K](${REPORT_FILES.kSignSvg})`, '');
-    const pts = (f: (k: KStabilityRow) => number): SeriesPoint[] => kRows.map((k) => ({ x: k.k, y: f(k), series: k.run }));
-    await plot(
-      REPORT_FILES.kStabilitySvg,
-      lineSpec({
-        title: 'Uplift estimate spread vs K',
-        xTitle: 'K (with-trace samples)',
-        yTitle: 'sd of the estimate',
-        points: pts((k) => k.rmsSd),
-      }),
-    );
-    await plot(
-      REPORT_FILES.kSignSvg,
-      lineSpec({
-        title: 'Sign agreement with the full estimate',
-        xTitle: 'K',
-        yTitle: 'P(same sign)',
-        points: pts((k) => k.meanSignAgreement),
-        yDomain: [0, 1],
-      }),
-    );
+    await plotChart(REPORT_FILES.kStabilitySvg);
+    await plotChart(REPORT_FILES.kSignSvg);
   } else md.push('Not allowed by these runs: each trace has at most one recorded with-trace sample (run with -k 2 or more).', '');
   write(
     REPORT_FILES.kStabilityCsv,
@@ -156,15 +132,7 @@ export async function writeReport(runDirs: string[], outDir: string): Promise<Re
     for (const b of lenRows)
       md.push(`| ${b.run} | ${b.minChars}–${b.maxChars} | ${b.traces} | ${num(b.meanUplift)} | ${num(b.meanSuccess)} |`);
     md.push('', `![uplift vs trace length](${REPORT_FILES.lengthSvg})`, '');
-    await plot(
-      REPORT_FILES.lengthSvg,
-      lineSpec({
-        title: 'Mean uplift vs trace length',
-        xTitle: 'trace length (characters, bin midpoint)',
-        yTitle: 'mean uplift',
-        points: lenRows.map((b) => ({ x: (b.minChars + b.maxChars) / 2, y: b.meanUplift, series: b.run })),
-      }),
-    );
+    await plotChart(REPORT_FILES.lengthSvg);
     if (runs.every((r) => r.traceLength.length < 2)) md.push('One bin per run: too few traces of different lengths for a trend.', '');
   } else md.push('Not allowed by these runs: no scored trace.', '');
   write(
@@ -188,28 +156,8 @@ export async function writeReport(runDirs: string[], outDir: string): Promise<Re
         `| ${s.run} | ${s.step} | ${s.traces} | ${num(s.meanUplift)} | ${num(s.positiveShare)} | ${num(s.negativeShare)} | ${num(s.meanReward)} |`,
       );
     md.push('', `![mean uplift per step](${REPORT_FILES.trainingSvg}) ![shares per step](${REPORT_FILES.trainingSharesSvg})`, '');
-    await plot(
-      REPORT_FILES.trainingSvg,
-      lineSpec({
-        title: 'Mean uplift per training step',
-        xTitle: 'step',
-        yTitle: 'mean uplift',
-        points: stepRows.map((s) => ({ x: s.step, y: s.meanUplift, series: s.run })),
-      }),
-    );
-    await plot(
-      REPORT_FILES.trainingSharesSvg,
-      lineSpec({
-        title: 'Traces that help (+) and hurt (−) per step',
-        xTitle: 'step',
-        yTitle: 'share of traces',
-        yDomain: [0, 1],
-        points: stepRows.flatMap((s) => [
-          { x: s.step, y: s.positiveShare, series: `${s.run} +` },
-          { x: s.step, y: s.negativeShare, series: `${s.run} −` },
-        ]),
-      }),
-    );
+    await plotChart(REPORT_FILES.trainingSvg);
+    await plotChart(REPORT_FILES.trainingSharesSvg);
   } else md.push('Not allowed by these runs: no training run (evals have no steps).', '');
   write(
     REPORT_FILES.trainingCsv,
@@ -222,21 +170,7 @@ export async function writeReport(runDirs: string[], outDir: string): Promise<Re
   // Judge saturation.
   md.push('## Judge saturation', '');
   const sat = runs.filter((r) => r.saturation.judge.n || r.saturation.rm.n);
-  const bars: BarValue[] = [];
-  const satRows: Array<[string, string, number, number]> = [];
-  for (const r of sat) {
-    for (const [scorer, d] of [
-      ['judge', r.saturation.judge],
-      ['rm', r.saturation.rm],
-    ] as const) {
-      if (!d.n) continue;
-      d.histogram.forEach((count, i) => {
-        const bin = `${(i / 10).toFixed(1)}–${((i + 1) / 10).toFixed(1)}`;
-        bars.push({ category: bin, value: count, series: sat.length > 1 ? `${r.run} ${scorer}` : scorer });
-        satRows.push([r.run, scorer, i / 10, count]);
-      });
-    }
-  }
+  const { rows: satRows } = saturationBars(runs);
   if (sat.length) {
     md.push(`| run | scorer | n | mean | share > ${SATURATION_THRESHOLD} |`, '| --- | --- | ---: | ---: | ---: |');
     for (const r of sat) {
@@ -248,7 +182,7 @@ export async function writeReport(runDirs: string[], outDir: string): Promise<Re
         md.push(`| ${r.run} | Reason RM | ${r.saturation.rm.n} | ${num(r.saturation.rm.mean)} | ${num(r.saturation.rm.aboveThreshold)} |`);
     }
     md.push('', `![judge vs RM scores](${REPORT_FILES.saturationSvg})`, '');
-    await plot(REPORT_FILES.saturationSvg, groupedBarSpec({ title: 'Score distributions', xTitle: 'score', yTitle: 'traces', bars }));
+    await plotChart(REPORT_FILES.saturationSvg);
     if (!sat.some((r) => r.saturation.paired))
       md.push('No trace has both a judge and an RM score: the two are not compared on the same traces.', '');
   } else md.push('Not allowed by these runs: no judge or RM score recorded (run with --judge-url and/or --rm-url).', '');
