@@ -14,7 +14,7 @@ const common = {
   sourcemap: true,
   logLevel: 'info',
 };
-export const WEBVIEWS = ['runView', 'inspector', 'traceDiff', 'compareRuns'];
+export const WEBVIEWS = ['runView', 'inspector', 'traceDiff', 'compareRuns', 'report'];
 // zod's namespace export drags in every locale (~260 kB minified); the webviews only need
 // English, which zod registers on its own (classic/schemas.js imports locales/en.js).
 const zodWithoutLocales = {
@@ -45,6 +45,8 @@ const builds = [
         // The run search's worker thread (the extension starts it from dist/ beside extension.js).
         { ...common, entryPoints: ['src/extension/services/runs/searchWorker.ts'], outfile: 'dist/searchWorker.js' },
         { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js' },
+        // The report view's worker thread (reads runs off the extension host's event loop).
+        { ...common, entryPoints: ['src/engine/report/reportWorker.ts'], outfile: 'dist/reportWorker.js' },
       ]),
   ...WEBVIEWS.map((name) => ({ ...webview, entryPoints: [`webview/src/${name}.ts`], outfile: `dist/webview/${name}.js` })),
 ];

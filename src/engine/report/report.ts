@@ -64,7 +64,7 @@ export function analyseRun(run: LoadedRun): RunAnalyses {
 }
 
 /** Unique labels for runs whose directory names repeat (suite runs are all called "planner"). */
-function runLabels(dirs: string[]): string[] {
+export function runLabels(dirs: string[]): string[] {
   const names = dirs.map((d) => path.basename(path.resolve(d)));
   if (new Set(names).size === names.length) return names;
   return dirs.map((d) => path.join(path.basename(path.dirname(path.resolve(d))), path.basename(path.resolve(d))));

@@ -293,8 +293,8 @@ export function problemRates(runDir: string): Map<string, { without: number | nu
   return out;
 }
 
-/** The table of a suite directory's runs (as its manifest lists them), written as table.md, table.csv and table.json. */
-export function writeSuiteTable(outDir: string, manifest: SuiteManifest): SuiteTable {
+/** The table of a suite directory's runs (as its manifest lists them), from the runs on disk; writes nothing. */
+export function computeSuiteTable(outDir: string, manifest: SuiteManifest): SuiteTable {
   const benchmarks: BenchmarkProblems[] = [];
   for (const taskName of manifest.tasks) {
     const task = getTask(taskName);
@@ -313,12 +313,35 @@ export function writeSuiteTable(outDir: string, manifest: SuiteManifest): SuiteT
     }
     if (byProblem.size) benchmarks.push({ benchmark: task.name, kind: task.kind, problems: [...byProblem.values()] });
   }
-  const table = SuiteTableSchema.parse(
+  return SuiteTableSchema.parse(
     suiteTable(
       benchmarks,
       manifest.planners.map((p) => ({ name: p.name, description: p.description })),
     ),
   );
+}
+
+/**
+ * The suite directory the runs belong to, when they all are runs of one
+ * suite (…/runs/<task>/<planner> under a directory with a valid suite.json); else null.
+ */
+export function suiteOfRuns(runDirs: string[]): { outDir: string; manifest: SuiteManifest } | null {
+  const outDirs = new Set(runDirs.map((d) => path.resolve(d, '..', '..', '..')));
+  if (outDirs.size !== 1) return null;
+  const outDir = [...outDirs][0]!;
+  let manifest: SuiteManifest;
+  try {
+    manifest = SuiteManifestSchema.parse(JSON.parse(fs.readFileSync(path.join(outDir, SUITE_FILES.manifest), 'utf8')));
+  } catch {
+    return null;
+  }
+  const members = new Set(manifest.tasks.flatMap((t) => manifest.planners.map((p) => path.resolve(suiteRunDir(outDir, t, p.name)))));
+  return runDirs.every((d) => members.has(path.resolve(d))) ? { outDir, manifest } : null;
+}
+
+/** The table of a suite directory's runs (as its manifest lists them), written as table.md, table.csv and table.json. */
+export function writeSuiteTable(outDir: string, manifest: SuiteManifest): SuiteTable {
+  const table = computeSuiteTable(outDir, manifest);
   const notes = manifest.runs
     .filter((r) => r.status !== 'completed')
     .map((r) => `- ${r.task} / ${r.planner}: ${r.status}${r.note ? ` (${r.note})` : ''}`);
