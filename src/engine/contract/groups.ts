@@ -5,6 +5,7 @@
  * kept (passthrough) so files from newer builders still load.
  */
 import { z } from 'zod';
+import { CodeTestsSchema } from './codeTests';
 
 /** Rubric dimensions are scored 0–4; `total` is normalised to [0, 1]. */
 export const RubricSchema = z
@@ -72,6 +73,14 @@ export const GroupRecordSchema = z
     reference_solution: z.string().nullable().optional(),
     positive_pool: z.array(PositiveTraceSchema),
     negative_bank: z.array(NegativeTraceSchema),
+    /**
+     * Code records written by our builder (not in the official schema): the
+     * problem's tests, the function they call and the starter code, so a
+     * code groups file is scored without the dataset it came from.
+     */
+    tests: CodeTestsSchema.optional(),
+    entry_point: z.string().nullable().optional(),
+    starter_code: z.string().nullable().optional(),
   })
   .passthrough();
 export type GroupRecord = z.infer<typeof GroupRecordSchema>;
@@ -158,6 +167,19 @@ export const GroupsBuildSummarySchema = z.object({
   perturber: z.object({ model: z.string(), prompt_version: z.string(), max_tokens: Count }).nullable(),
   judge: z.object({ model: z.string(), prompt_version: z.string() }).nullable(),
   measure: z.object({ executor: z.string(), k: Count, baseline_samples: Count, prompt_version: z.string() }).nullable(),
+  /**
+   * Code builds: where positives came from (a traces file or a planner) and
+   * whether each had to lift the executor (uplift > 0 over `lift_k`
+   * with-trace samples) to be kept. Absent for math (the dataset's solution).
+   */
+  positives: z
+    .object({
+      source: z.enum(['file', 'planner']),
+      file_sha256: z.string().nullable(),
+      planner: z.string().nullable(),
+      lift_check: z.object({ executor: z.string(), k: Count, baseline_samples: Count }).nullable(),
+    })
+    .optional(),
   problems_seen: Count,
   groups_written: Count,
   groups_dropped: Count,

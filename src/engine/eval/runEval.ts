@@ -324,8 +324,7 @@ function loadWork(config: EvalConfig, log: (l: string) => void): Work {
   };
 
   if (source.kind === 'file' && source.format === 'groups') {
-    if (task.kind !== 'math') throw new Error('Groups files are scored as math problems; pick a math task for their verifier.');
-    const items = tracesFromGroups(source.path, task.name);
+    const items = tracesFromGroups(source.path, task.name, task.kind);
     return { kind: 'ready', items: window(items, `${source.path} (${items.length} records)`) };
   }
   const problems: Problem[] = task.load(config.data_dir, config.split);

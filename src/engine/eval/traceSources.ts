@@ -3,9 +3,9 @@
  * planner endpoint, a traces file, or a TraceLift-Groups file (whose records
  * carry their own problem and gold answer).
  */
-import { TraceRecordSchema, type GroupRecord, type Problem, type Protocol, type Sampling } from '../contract';
+import { TraceRecordSchema, type GroupRecord, type Problem, type Protocol, type Sampling, type TaskKind } from '../contract';
 import type { ExecutorClient } from '../executor/client';
-import { expandGroup, groupMathProblem, parseGroupLine } from '../groups';
+import { expandGroup, groupProblem, parseGroupLine } from '../groups';
 import { plannerMessages, type PromptSet } from '../prompts/templates';
 import { DataFileError, parseJsonl, readTextFile, validateLines } from '../util/jsonl';
 import type { TraceInput } from '../uplift/scorer';
@@ -63,10 +63,12 @@ export function tracesFromFile(file: string, problems: Problem[]): { items: Prob
 }
 
 /**
- * TraceLift-Groups file: each record is a math problem with its gold answer
- * (reference_solution) and its positive and perturbed traces.
+ * TraceLift-Groups file: each record is a problem with its positive and
+ * perturbed traces, and what judges them: a math record its gold answer
+ * (reference_solution), a code record its tests (scored in the sandbox).
+ * Every record must be of the task's kind.
  */
-export function tracesFromGroups(file: string, taskName: string): ProblemWithTraces[] {
+export function tracesFromGroups(file: string, taskName: string, taskKind: TaskKind = 'math'): ProblemWithTraces[] {
   // Two records of one problem would share a group key (the later would supersede the earlier): refused.
   const lineOfProblem = new Map<string, number>();
   const records: GroupRecord[] = [];
@@ -81,8 +83,9 @@ export function tracesFromGroups(file: string, taskName: string): ProblemWithTra
       records.push(g);
     });
   return records.map((g) => {
-    const problem = groupMathProblem(g, taskName);
-    if (!problem) throw new Error(`${file}: group ${g.problem_id} has no reference_solution (its gold answer).`);
+    const posed = groupProblem(g, taskName, taskKind);
+    if ('error' in posed) throw new DataFileError(file, lineOfProblem.get(g.problem_id)!, posed.error);
+    const problem = posed.problem;
     const traces = expandGroup(g).map((t): TraceInput => ({
       sample_id: t.id,
       trace: t.text,

@@ -4,7 +4,7 @@
  * with a stable id. Runs name their samples by these ids, so measured uplift
  * can be found again for a record's traces.
  */
-import type { GroupRecord, MathProblem, Rubric } from '../contract';
+import type { CodeProblem, GroupRecord, MathProblem, Problem, Rubric, TaskKind } from '../contract';
 
 export type GroupTraceRole = 'positive' | 'negative';
 
@@ -74,6 +74,58 @@ export function groupMathProblem(record: GroupRecord, taskName: string): MathPro
     reference_trace: record.positive_pool[0]?.reasoning ?? null,
     meta: { source: record.source, task_type: record.task_type },
   };
+}
+
+/**
+ * Whether a record poses a code problem: it carries tests, or says `code`
+ * as its task type (top level, or in metadata as the official code builder
+ * writes it).
+ */
+export function isCodeGroupRecord(record: GroupRecord): boolean {
+  const meta = (record as { metadata?: unknown }).metadata;
+  const metaType = typeof meta === 'object' && meta !== null ? (meta as { task_type?: unknown }).task_type : undefined;
+  return record.tests !== undefined || record.task_type === 'code' || metaType === 'code';
+}
+
+/**
+ * The code problem a record poses, judged by its own tests in the sandbox;
+ * null when the record has no tests, so its traces cannot be scored.
+ */
+export function groupCodeProblem(record: GroupRecord, taskName: string): CodeProblem | null {
+  if (!record.tests) return null;
+  return {
+    task: taskName,
+    id: record.problem_id,
+    kind: 'code',
+    problem: record.problem,
+    tests: record.tests,
+    entry_point: record.entry_point ?? null,
+    starter_code: record.starter_code ?? null,
+    reference_solution: record.reference_solution ?? null,
+    reference_trace: record.positive_pool[0]?.reasoning ?? null,
+    meta: { source: record.source, task_type: record.task_type },
+  };
+}
+
+/**
+ * The problem a record poses for a task of `kind`, or why it cannot be
+ * scored there (a code record under a math task, a record without its gold
+ * answer or tests).
+ */
+export function groupProblem(record: GroupRecord, taskName: string, kind: TaskKind): { problem: Problem } | { error: string } {
+  const code = isCodeGroupRecord(record);
+  if (kind === 'math') {
+    if (code) return { error: `group ${record.problem_id} is a code problem; pick a code task (e.g. --task mbpp) to score it` };
+    const problem = groupMathProblem(record, taskName);
+    return problem ? { problem } : { error: `group ${record.problem_id} has no reference_solution (its gold answer)` };
+  }
+  if (!code) return { error: `group ${record.problem_id} is a math problem; pick a math task (e.g. --task gsm8k) to score it` };
+  const problem = groupCodeProblem(record, taskName);
+  return problem
+    ? { problem }
+    : {
+        error: `group ${record.problem_id} has no tests (a code groups record carries its problem's tests: build it with tracelift groups build)`,
+      };
 }
 
 /**

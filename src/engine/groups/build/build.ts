@@ -88,18 +88,24 @@ export function gsm8kGroupId(split: string, row: number): string {
 const isProgrammatic = (kind: MathNegativeKind): kind is ProgrammaticMathKind =>
   (PROGRAMMATIC_MATH_KINDS as readonly string[]).includes(kind);
 
-function emptyStats(): MeasuredKindStats {
+export function emptyStats(): MeasuredKindStats {
   return { traces: 0, uplift_sum: 0, mean_uplift: null, compared: 0, at_least_positive: 0, at_least_positive_rate: null };
 }
 
-const bump = (counts: Record<string, number>, key: string, by = 1) => (counts[key] = (counts[key] ?? 0) + by);
+export const bump = (counts: Record<string, number>, key: string, by = 1) => (counts[key] = (counts[key] ?? 0) + by);
 
-function freshSummary(opts: BuildGroupsOptions, kinds: readonly MathNegativeKind[], minNegatives: number): GroupsBuildSummary {
+/** The summary of a build that has not seen a problem yet. */
+export function freshSummary(
+  opts: Pick<BuildGroupsOptions, 'split' | 'seed' | 'perturber' | 'judge' | 'measure'>,
+  task: string,
+  kinds: readonly string[],
+  minNegatives: number,
+): GroupsBuildSummary {
   return {
     builder_version: GROUPS_BUILDER_VERSION,
     status: 'running',
     message: null,
-    task: 'gsm8k',
+    task,
     split: opts.split,
     seed: opts.seed,
     kinds: [...kinds],
@@ -130,13 +136,24 @@ function freshSummary(opts: BuildGroupsOptions, kinds: readonly MathNegativeKind
 }
 
 /** Settings that must match for a build to resume an existing file. */
-function sameSettings(a: GroupsBuildSummary, b: GroupsBuildSummary): string | null {
-  const keys = ['builder_version', 'task', 'split', 'seed', 'kinds', 'min_negatives', 'perturber', 'judge', 'measure'] as const;
+export function sameSettings(a: GroupsBuildSummary, b: GroupsBuildSummary): string | null {
+  const keys = [
+    'builder_version',
+    'task',
+    'split',
+    'seed',
+    'kinds',
+    'min_negatives',
+    'perturber',
+    'judge',
+    'measure',
+    'positives',
+  ] as const;
   for (const key of keys) if (JSON.stringify(a[key]) !== JSON.stringify(b[key])) return key;
   return null;
 }
 
-function writeSummary(file: string, summary: GroupsBuildSummary): void {
+export function writeSummary(file: string, summary: GroupsBuildSummary): void {
   const text = `${JSON.stringify(GroupsBuildSummarySchema.parse(summary), null, 2)}\n`;
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, text);
@@ -144,14 +161,14 @@ function writeSummary(file: string, summary: GroupsBuildSummary): void {
 }
 
 /** Drops a last line a crash cut (no newline), so appending starts on a whole line. */
-function dropCutTail(file: string): void {
+export function dropCutTail(file: string): void {
   if (!fs.existsSync(file)) return;
   const data = fs.readFileSync(file);
   if (data.length === 0 || data[data.length - 1] === 0x0a) return;
   fs.truncateSync(file, data.lastIndexOf(0x0a) + 1);
 }
 
-async function writtenIds(file: string): Promise<Set<string>> {
+export async function writtenIds(file: string): Promise<Set<string>> {
   const ids = new Set<string>();
   if (!fs.existsSync(file)) return ids;
   for await (const { record } of streamGroupRecords(file)) ids.add(record.problem_id);
@@ -195,7 +212,7 @@ export async function buildGsm8kGroups(opts: BuildGroupsOptions): Promise<Groups
   const end = opts.limit ? Math.min(rows.length, offset + opts.limit) : rows.length;
 
   const summaryFile = summaryPath(opts.out);
-  let summary = freshSummary(opts, kinds, minNegatives);
+  let summary = freshSummary(opts, 'gsm8k', kinds, minNegatives);
   if (fs.existsSync(opts.out) && fs.statSync(opts.out).size > 0) {
     if (!fs.existsSync(summaryFile))
       throw new Error(`${opts.out} exists without ${path.basename(summaryFile)}: not a build to resume; choose another --out.`);
@@ -373,14 +390,14 @@ async function rubricFor(c: Candidate, problem: string, judge: RubricJudge | nul
   return judged;
 }
 
-async function measureInto(record: GroupRecordInput, measurer: GroupMeasurer): Promise<void> {
+export async function measureInto(record: GroupRecordInput, measurer: GroupMeasurer): Promise<void> {
   const { positives, negatives } = await measurer.measure(record);
   record.positive_pool.forEach((p, i) => Object.assign(p, { measured: positives[i]! }));
   record.negative_bank.forEach((n, i) => Object.assign(n, { measured: negatives[i]! }));
 }
 
 /** A written record's measured uplifts into the summary's per-kind figures. */
-function addRecordMeasured(stats: NonNullable<GroupsBuildSummary['measured']>, record: GroupRecordInput): void {
+export function addRecordMeasured(stats: NonNullable<GroupsBuildSummary['measured']>, record: GroupRecordInput): void {
   const measuredOf = (c: object) => (c as { measured?: MeasuredUplift }).measured;
   const reference = measuredOf(record.positive_pool[0] ?? {})?.uplift ?? null;
   for (const p of record.positive_pool) {

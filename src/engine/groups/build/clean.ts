@@ -27,3 +27,25 @@ export function cleanGsm8kReasoning(answer: string): string {
   while (lines.length && !lines[lines.length - 1]!.trim()) lines.pop();
   return lines.join('\n').trim();
 }
+
+/**
+ * A code positive as the official code builder cleans it
+ * (`codegroups.py: normalize_reasoning`, docs/official-protocol.md §3.3): cut
+ * at `</think>`, at the first occurrence of the reference program, at the
+ * first code fence and at an "Explanation" heading; `<think>` removed.
+ */
+export function cleanCodeReasoning(text: string, referenceSolution: string | null): string {
+  let out = text;
+  const thinkEnd = out.indexOf('</think>');
+  if (thinkEnd >= 0) out = out.slice(0, thinkEnd);
+  const reference = referenceSolution?.trim();
+  if (reference) {
+    const at = out.indexOf(reference);
+    if (at >= 0) out = out.slice(0, at);
+  }
+  const fence = out.indexOf('```');
+  if (fence >= 0) out = out.slice(0, fence);
+  const explanation = /^\s*(?:#+\s*|\*\*)?explanation\b/im.exec(out);
+  if (explanation) out = out.slice(0, explanation.index);
+  return out.replace(/<think>/g, '').trim();
+}

@@ -2,7 +2,14 @@
 export { cleanGsm8kReasoning, gsm8kSolutionBody, GSM8K_CALC_RE, GSM8K_ANSWER_RE } from './clean';
 export { parseGsm8kSolution, evaluateTokens, renderExpr, type CalcStep, type Gsm8kSolution } from './calc';
 export { perturbMath, carelessValues, PROGRAMMATIC_MATH_KINDS, type ProgrammaticMathKind, type MathPerturbation } from './mathPerturb';
-export { LlmPerturber, LLM_DROP_REASONS, llmCandidateRejection, extractPerturbedReasoning, type LlmDropReason } from './llmPerturb';
+export {
+  LlmPerturber,
+  LLM_DROP_REASONS,
+  llmCandidateRejection,
+  extractPerturbedReasoning,
+  looksLikeProgram,
+  type LlmDropReason,
+} from './llmPerturb';
 export { RubricJudge, PRIOR_LABELS, priorRubric, positiveRubric, parseJudgeRubric, bucketizeJudgeScore } from './rubric';
 export { GroupMeasurer, type GroupMeasurerInfo } from './measure';
 export { PERTURB_PROMPTS } from './prompts';
@@ -16,3 +23,12 @@ export {
   type BuildGroupsOptions,
   type BuildProgress,
 } from './build';
+export {
+  buildCodeGroups,
+  CODE_DROP_REASONS,
+  CODE_KIND_ORDER,
+  LiftChecker,
+  type BuildCodeGroupsOptions,
+  type PositiveSource,
+} from './codeBuild';
+export { cleanCodeReasoning } from './clean';

@@ -33,6 +33,8 @@ export const LLM_DROP_REASONS = {
   llm_off_problem: "the reasoning does not keep to the problem's numbers and words",
   llm_names_the_flaw: 'the reasoning talks about its flaw or the rewrite instead of just being flawed',
   llm_still_gold: 'the reasoning still leads to the gold answer',
+  llm_is_program: 'code: the reply is a program (a code block or Python lines), not a plan in prose',
+  llm_too_short: 'code: the plan has fewer than 40 words (the official code builder drops these)',
 } as const;
 export type LlmDropReason = keyof typeof LLM_DROP_REASONS;
 
@@ -81,7 +83,20 @@ export function llmCandidateRejection(candidate: string, ctx: LlmPerturbContext)
   const source = `${ctx.problem}\n${ctx.positive}`.toLowerCase();
   if ([...candidate.matchAll(META_WORDS)].some((m) => !source.includes(m[0].toLowerCase()))) return 'llm_names_the_flaw';
   if (ctx.taskKind === 'math' && ctx.gold !== null && verifyNumeric(candidate, ctx.gold).correct) return 'llm_still_gold';
+  if (ctx.taskKind === 'code') {
+    if (looksLikeProgram(candidate)) return 'llm_is_program';
+    if (candidate.split(/\s+/).filter(Boolean).length < 40) return 'llm_too_short';
+  }
   return null;
+}
+
+/** Python lines a prose plan does not have: a fenced block, or two or more statement-shaped lines. */
+const PROGRAM_LINE =
+  /^\s*(?:def |class |import |from \S+ import |return\b|for .+:\s*$|while .+:\s*$|if .+:\s*$|elif |else:\s*$|\w+\s*=\s*\S.*$)/;
+
+export function looksLikeProgram(text: string): boolean {
+  if (/```/.test(text)) return true;
+  return text.split('\n').filter((line) => PROGRAM_LINE.test(line)).length >= 2;
 }
 
 /** Character budgets for the perturbation prompt (the official code limits, §1). */

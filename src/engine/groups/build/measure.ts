@@ -8,7 +8,7 @@
 import type { GroupRecordInput } from '../io';
 import { GroupRecordSchema, type MeasuredUplift } from '../../contract';
 import type { GroupScorer } from '../../uplift/scorer';
-import { expandGroup, groupMathProblem } from '../expand';
+import { expandGroup, groupProblem, isCodeGroupRecord } from '../expand';
 
 export interface GroupMeasurerInfo {
   /** Stable executor identity (what the baseline cache keys on). */
@@ -24,15 +24,16 @@ export class GroupMeasurer {
   constructor(
     private readonly scorer: GroupScorer,
     readonly info: GroupMeasurerInfo,
-    /** The math task whose verifier judges the answers. */
+    /** The task whose verifier judges the answers (a code record is judged by its own tests). */
     private readonly taskName: string,
   ) {}
 
   /** Uplift per trace, positives first then negatives (expandGroup order). */
   async measure(record: GroupRecordInput): Promise<{ positives: MeasuredUplift[]; negatives: MeasuredUplift[] }> {
     const parsed = GroupRecordSchema.parse(record);
-    const problem = groupMathProblem(parsed, this.taskName);
-    if (!problem) throw new Error(`group ${parsed.problem_id} has no reference_solution to measure against`);
+    const posed = groupProblem(parsed, this.taskName, isCodeGroupRecord(parsed) ? 'code' : 'math');
+    if ('error' in posed) throw new Error(`cannot measure: ${posed.error}`);
+    const problem = posed.problem;
     const traces = expandGroup(parsed);
     const group = await this.scorer.scoreGroup(
       problem,
