@@ -29,6 +29,7 @@ import { registerCheckEnvironmentCommand } from './commands/checkEnvironment';
 import { registerRmCommands } from './commands/rm';
 import { RM_TASK_TYPE } from './services/trainingTasks';
 import { RmGroupScoreIndex } from './services/rmGroupScores';
+import { registerReportAndTests } from './commands/report';
 
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('TraceLift');
@@ -78,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const rmTasks = new TrainingTasks(RM_TASK_TYPE);
   context.subscriptions.push(rmTasks);
   registerRmCommands(context, { log, webviews, runs: explorer.runs, dataFiles: explorer.dataFiles, tasks: rmTasks, rmScores });
+  registerReportAndTests(context, { log, keys, active, runs: explorer.runs, webviews });
   log(`TraceLift ${ENGINE_VERSION} activated${vscode.workspace.isTrusted ? '' : ' (restricted mode: evals need a trusted workspace)'}`);
 }
 
