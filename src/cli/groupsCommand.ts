@@ -6,14 +6,32 @@
  */
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { defaultCacheDir, EVAL_OPTION_DEFAULTS, EndpointSchema, MATH_NEGATIVE_KINDS, type MathNegativeKind } from '../engine/contract';
+import {
+  CODE_NEGATIVE_KINDS,
+  defaultCacheDir,
+  EVAL_OPTION_DEFAULTS,
+  EndpointSchema,
+  MATH_NEGATIVE_KINDS,
+  SamplingSchema,
+  type CodeNegativeKind,
+  type CodeProblem,
+  type MathNegativeKind,
+} from '../engine/contract';
+import { sha256OfFile } from '../engine/data/fetch';
+import { extractPlannerTrace, tracesFromFile } from '../engine/eval/traceSources';
+import { plannerMessages, PROMPT_SETS } from '../engine/prompts/templates';
+import { getTask } from '../engine/tasks/registry';
 import { buildEvalConfig } from '../engine/eval/buildConfig';
 import { buildRunComponents, type RunComponents } from '../engine/eval/runComponents';
 import { ExecutorClient } from '../engine/executor/client';
 import { resolveExecutor, type ExecutorChoice } from '../engine/executor/resolve';
 import {
+  buildCodeGroups,
   buildGsm8kGroups,
+  CODE_KIND_ORDER,
   DEFAULT_MIN_NEGATIVES,
+  LiftChecker,
+  type PositiveSource,
   GroupMeasurer,
   LlmPerturber,
   MATH_KIND_ORDER,
@@ -35,8 +53,13 @@ interface GroupsBuildFlags extends ExecutorFlags {
   offset: number;
   out: string;
   seed: number;
-  kinds?: MathNegativeKind[];
+  kinds?: string[];
   minNegatives: number;
+  positives?: string;
+  plannerUrl?: string;
+  plannerModel?: string;
+  plannerKeyEnv?: string;
+  liftCheck?: boolean;
   perturbUrl?: string;
   perturbModel?: string;
   perturbKeyEnv?: string;
@@ -52,16 +75,24 @@ interface GroupsBuildFlags extends ExecutorFlags {
   cache: boolean;
 }
 
-function kindList(value: string): MathNegativeKind[] {
+function kindList(value: string): string[] {
   const kinds = value
     .split(',')
     .map((k) => k.trim())
     .filter(Boolean);
-  const unknown = kinds.filter((k) => !(k in MATH_NEGATIVE_KINDS));
+  const unknown = kinds.filter((k) => !(k in MATH_NEGATIVE_KINDS) && !(k in CODE_NEGATIVE_KINDS));
   if (unknown.length || !kinds.length) {
-    throw new InvalidArgumentError(`expected a comma-separated list of: ${MATH_KIND_ORDER.join(', ')}`);
+    throw new InvalidArgumentError(`expected a comma-separated list of: ${[...MATH_KIND_ORDER, ...CODE_KIND_ORDER].join(', ')}`);
   }
-  return kinds as MathNegativeKind[];
+  return kinds;
+}
+
+/** The task's kinds out of --kinds, or an error naming the ones of the other domain. */
+function kindsForTask<K extends string>(kinds: string[] | undefined, valid: readonly K[], task: string): K[] {
+  if (!kinds) return [...valid];
+  const wrong = kinds.filter((k) => !(valid as readonly string[]).includes(k));
+  if (wrong.length) throw new Error(`--kinds ${wrong.join(', ')}: not kinds of ${task} (its kinds: ${valid.join(', ')})`);
+  return kinds as K[];
 }
 
 export function registerGroupsCommand(program: Command): void {
@@ -70,14 +101,27 @@ export function registerGroupsCommand(program: Command): void {
   const build = groups
     .command('build')
     .description('Build a groups file: positive reference trace, six perturbation kinds, rubric, optional measured uplift.')
-    .option('--task <name>', 'task (gsm8k; code tasks are not built yet)', 'gsm8k')
-    .option('--split <name>', 'dataset split', 'train')
+    .option(
+      '--task <name>',
+      'task: gsm8k, or a code task (mbpp, mbppplus, humaneval, humanevalplus, livecodebench, code_contests)',
+      'gsm8k',
+    )
+    .option('--split <name>', "dataset split (default: gsm8k train, a code task's default split)")
     .option('--limit <n>', 'build at most n problems', positiveInt)
     .option('--offset <n>', 'skip the first n problems', nonNegativeInt, 0)
     .requiredOption('--out <file>', 'groups JSONL file to write (resumed when it exists); the summary goes to <file>.summary.json')
     .option('--seed <n>', 'seed of every perturbation choice', nonNegativeInt, 0)
     .option('--kinds <list>', `negative kinds, comma-separated (default: all: ${MATH_KIND_ORDER.join(', ')})`, kindList)
     .option('--min-negatives <n>', 'drop a problem with fewer negatives (official: 4)', nonNegativeInt, DEFAULT_MIN_NEGATIVES)
+    .option(
+      '--positives <file>',
+      "code: traces file ({problem_id, trace} lines) with each problem's positive (default: a planner writes it)",
+    )
+    .option('--planner-url <url>', 'code: OpenAI-compatible planner writing positives (default: the embedded executor server)')
+    .option('--planner-model <name>', 'model name at --planner-url')
+    .option('--planner-key-env <VAR>', 'environment variable holding the planner API key')
+    .option('--lift-check', 'code: keep a positive only when it lifts the executor (default with a planner)')
+    .option('--no-lift-check', 'code: keep every non-empty positive')
     .option('--perturb-url <url>', 'OpenAI-compatible endpoint writing the LLM kinds (default: the embedded executor server)')
     .option('--perturb-model <name>', 'model name at --perturb-url')
     .option('--perturb-key-env <VAR>', 'environment variable holding the perturber API key')
@@ -101,18 +145,25 @@ export function registerGroupsCommand(program: Command): void {
 }
 
 async function buildAction(flags: GroupsBuildFlags): Promise<number> {
-  const log = logToStderr;
-  if (flags.task !== 'gsm8k') throw new Error(`groups build supports --task gsm8k only for now (got "${flags.task}").`);
   for (const [flag, value] of [
     ['--executor-url', flags.executorUrl],
     ['--perturb-url', flags.perturbUrl],
     ['--judge-url', flags.judgeUrl],
+    ['--planner-url', flags.plannerUrl],
   ] as const)
     checkUrlFlag(flag, value);
   if (flags.perturbUrl && !flags.perturbModel) throw new Error('--perturb-url needs --perturb-model.');
+  if (flags.plannerUrl && !flags.plannerModel) throw new Error('--planner-url needs --planner-model.');
+  const task = getTask(flags.task);
+  if (task.kind === 'code') return buildCodeAction(flags, task.name, flags.split ?? task.defaultSplit);
+  if (task.name !== 'gsm8k') throw new Error(`groups build makes math groups from gsm8k only (got "${flags.task}").`);
+  for (const flag of ['positives', 'plannerUrl', 'liftCheck'] as const)
+    if (flags[flag] !== undefined) throw new Error(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} is for code tasks.`);
+  const log = logToStderr;
+  const split = flags.split ?? 'train';
   const dataDir = resolveDataDir(flags.dataDir);
   const cacheDir = flags.cacheDir ?? defaultCacheDir();
-  const kinds = flags.kinds ?? MATH_KIND_ORDER;
+  const kinds = kindsForTask<MathNegativeKind>(flags.kinds, MATH_KIND_ORDER, 'gsm8k');
   const needsLlm = kinds.some((k) => !(PROGRAMMATIC_MATH_KINDS as readonly string[]).includes(k));
   const cancel = cancelOnSignals(log);
   const started: ExecutorChoice[] = [];
@@ -125,7 +176,7 @@ async function buildAction(flags: GroupsBuildFlags): Promise<number> {
       started.push(executor);
       const config = buildEvalConfig({
         task: 'gsm8k',
-        split: flags.split,
+        split,
         k: flags.k,
         m: flags.m,
         traceSource: { kind: 'reference' },
@@ -167,21 +218,10 @@ async function buildAction(flags: GroupsBuildFlags): Promise<number> {
         maxTokens: flags.perturbMaxTokens,
       });
     }
-    const judge = flags.judgeUrl
-      ? new RubricJudge(
-          new ExecutorClient(
-            EndpointSchema.parse({
-              base_url: flags.judgeUrl,
-              model: flags.judgeModel ?? EVAL_OPTION_DEFAULTS.judgeModel,
-              api_key_env: flags.judgeKeyEnv ?? null,
-            }),
-            { log, signal: cancel.signal },
-          ),
-        )
-      : null;
+    const judge = judgeFromFlags(flags, log, cancel.signal);
     if (cancel.signal.aborted) return CANCELLED_EXIT_CODE;
     const summary = await buildGsm8kGroups({
-      split: flags.split,
+      split,
       dataDir,
       offset: flags.offset,
       limit: flags.limit ?? null,
@@ -204,6 +244,138 @@ async function buildAction(flags: GroupsBuildFlags): Promise<number> {
     await run?.close();
     for (const s of started) await s.stop();
   }
+}
+
+/**
+ * Code groups: positives from --positives or a planner (--planner-url, else
+ * the embedded server), lift-checked and measured on the executor, negatives
+ * from the LLM perturber (--perturb-url, else the embedded server).
+ */
+async function buildCodeAction(flags: GroupsBuildFlags, taskName: string, split: string): Promise<number> {
+  const log = logToStderr;
+  const dataDir = resolveDataDir(flags.dataDir);
+  const cacheDir = flags.cacheDir ?? defaultCacheDir();
+  const kinds = kindsForTask<CodeNegativeKind>(flags.kinds, CODE_KIND_ORDER, taskName);
+  if (flags.positives && flags.plannerUrl) throw new Error('Give --positives or --planner-url, not both.');
+  const liftCheck = flags.liftCheck ?? !flags.positives;
+  const cancel = cancelOnSignals(log);
+  const started: ExecutorChoice[] = [];
+  let embedded: ExecutorChoice | null = null;
+  /** One embedded server serves every role that has no URL. */
+  const embeddedServer = async (): Promise<ExecutorChoice> => {
+    if (!embedded) {
+      embedded = await resolveExecutor({ log });
+      started.push(embedded);
+    }
+    return embedded;
+  };
+  let run: RunComponents | null = null;
+  try {
+    let measure: GroupMeasurer | null = null;
+    let lift: LiftChecker | null = null;
+    if (flags.measure || liftCheck) {
+      const executor = await resolveExecutor({ ...executorRequestFromFlags(flags), log });
+      started.push(executor);
+      if (executor.origin === 'embedded') embedded = executor;
+      const config = buildEvalConfig({
+        task: taskName,
+        split,
+        k: flags.k,
+        m: flags.m,
+        traceSource: { kind: 'reference' },
+        executor: { endpoint: executor.endpoint, origin: executor.origin },
+        temperature: flags.temperature,
+        maxTokens: flags.maxTokens,
+        topP: flags.topP,
+        rewardMode: 'exec_only',
+        dataDir,
+        cacheDir,
+      });
+      run = buildRunComponents(config, {
+        executorIdentity: executor.identity,
+        noCache: !flags.cache,
+        clientOptions: { signal: cancel.signal },
+        log,
+      });
+      const info = { executor: executor.identity, k: config.k, baselineSamples: config.baseline_samples };
+      if (flags.measure) measure = new GroupMeasurer(run.scorer, { ...info, promptVersion: config.prompt_version }, taskName);
+      if (liftCheck) lift = new LiftChecker(run.scorer, info);
+    }
+
+    let positives: PositiveSource;
+    if (flags.positives) {
+      const problems = getTask(taskName).load(dataDir, split);
+      const { items, unmatched } = tracesFromFile(flags.positives, problems);
+      if (unmatched.length)
+        log(`warning: ${unmatched.length} positive(s) name problems not in ${taskName}/${split}: ${unmatched.slice(0, 5).join(', ')}`);
+      positives = {
+        kind: 'file',
+        file: path.resolve(flags.positives),
+        sha256: await sha256OfFile(flags.positives),
+        traces: new Map(items.map((i) => [i.problem.id, i.traces.map((t) => t.trace)])),
+      };
+    } else {
+      const choice = flags.plannerUrl
+        ? await resolveExecutor({ url: flags.plannerUrl, model: flags.plannerModel, apiKeyEnv: flags.plannerKeyEnv, log })
+        : await embeddedServer();
+      const planner = new ExecutorClient(choice.endpoint, { log, signal: cancel.signal });
+      const prompts = run?.prompts ?? PROMPT_SETS.tracelift;
+      const sampling = SamplingSchema.parse({ ...EVAL_OPTION_DEFAULTS.plannerSampling, seed: flags.seed });
+      positives = {
+        kind: 'planner',
+        identity: choice.identity,
+        write: async (problem: CodeProblem) => {
+          const [gen] = await planner.sample(plannerMessages(prompts, 'code', problem.problem), sampling, 1);
+          return gen && gen.error === null && gen.text !== null ? extractPlannerTrace(gen.text) : null;
+        },
+      };
+    }
+    const perturberEndpoint = flags.perturbUrl
+      ? await resolveExecutor({ url: flags.perturbUrl, model: flags.perturbModel, apiKeyEnv: flags.perturbKeyEnv, log })
+      : await embeddedServer();
+    const perturber = new LlmPerturber(new ExecutorClient(perturberEndpoint.endpoint, { log, signal: cancel.signal }), {
+      identity: perturberEndpoint.identity,
+      cacheDir: flags.cache ? path.join(cacheDir, 'perturb') : null,
+      maxTokens: flags.perturbMaxTokens,
+    });
+    if (cancel.signal.aborted) return CANCELLED_EXIT_CODE;
+    const summary = await buildCodeGroups({
+      task: taskName,
+      split,
+      dataDir,
+      offset: flags.offset,
+      limit: flags.limit ?? null,
+      out: flags.out,
+      seed: flags.seed,
+      kinds,
+      minNegatives: flags.minNegatives,
+      positives,
+      liftCheck: lift,
+      perturber,
+      judge: judgeFromFlags(flags, log, cancel.signal),
+      measure,
+      signal: cancel.signal,
+      log,
+      onProgress: (p) =>
+        log(`progress ${p.done}/${p.total} ${p.problemId}: ${p.written ? `${p.negatives} negatives` : `dropped (${p.dropReason})`}`),
+    });
+    process.stdout.write(formatBuildSummary(summary, flags.out) + '\n');
+    return summary.status === 'completed' ? 0 : CANCELLED_EXIT_CODE;
+  } finally {
+    cancel.dispose();
+    await run?.close();
+    for (const s of started) await s.stop();
+  }
+}
+
+function judgeFromFlags(flags: GroupsBuildFlags, log: (line: string) => void, signal: AbortSignal): RubricJudge | null {
+  if (!flags.judgeUrl) return null;
+  const endpoint = EndpointSchema.parse({
+    base_url: flags.judgeUrl,
+    model: flags.judgeModel ?? EVAL_OPTION_DEFAULTS.judgeModel,
+    api_key_env: flags.judgeKeyEnv ?? null,
+  });
+  return new RubricJudge(new ExecutorClient(endpoint, { log, signal }));
 }
 
 const signed = (x: number | null) => (x === null ? 'n/a' : `${x >= 0 ? '+' : ''}${x.toFixed(3)}`);

@@ -30,7 +30,7 @@ export const LLM_DROP_REASONS = {
   llm_empty: 'the reply held no reasoning',
   llm_same_as_positive: 'the reasoning is the positive unchanged',
   llm_length: 'the reasoning is under 0.3× or over 3× the length of the positive',
-  llm_off_problem: "the reasoning does not keep to the problem's numbers and words",
+  llm_off_problem: "the reasoning does not keep to the problem's words (math: and numbers)",
   llm_names_the_flaw: 'the reasoning talks about its flaw or the rewrite instead of just being flawed',
   llm_still_gold: 'the reasoning still leads to the gold answer',
   llm_is_program: 'code: the reply is a program (a code block or Python lines), not a plan in prose',
@@ -71,6 +71,10 @@ const WORD = /[a-z]{4,}/g;
 export function llmCandidateRejection(candidate: string, ctx: LlmPerturbContext): LlmDropReason | null {
   if (candidate.length < 20) return 'llm_empty';
   if (normalize(candidate) === normalize(ctx.positive)) return 'llm_same_as_positive';
+  if (ctx.taskKind === 'code') {
+    if (looksLikeProgram(candidate)) return 'llm_is_program';
+    if (candidate.split(/\s+/).filter(Boolean).length < 40) return 'llm_too_short';
+  }
   const ratio = candidate.length / Math.max(1, ctx.positive.length);
   if (ratio < 0.3 || ratio > 3) return 'llm_length';
   const known = new Set([...`${ctx.problem}\n${ctx.positive}`.toLowerCase().matchAll(WORD)].map((m) => m[0]));
@@ -79,14 +83,11 @@ export function llmCandidateRejection(candidate: string, ctx: LlmPerturbContext)
   const stated = new Set([...ctx.problem.matchAll(NUMBER)].map((m) => m[0].replace(/,/g, '')));
   const used = new Set([...candidate.matchAll(NUMBER)].map((m) => m[0].replace(/,/g, '')));
   const shared = [...stated].filter((n) => used.has(n)).length;
-  if (!onWords || shared < Math.min(2, stated.size)) return 'llm_off_problem';
+  // A math trace reuses the problem's numbers; a code plan need not repeat its examples.
+  if (!onWords || (ctx.taskKind === 'math' && shared < Math.min(2, stated.size))) return 'llm_off_problem';
   const source = `${ctx.problem}\n${ctx.positive}`.toLowerCase();
   if ([...candidate.matchAll(META_WORDS)].some((m) => !source.includes(m[0].toLowerCase()))) return 'llm_names_the_flaw';
   if (ctx.taskKind === 'math' && ctx.gold !== null && verifyNumeric(candidate, ctx.gold).correct) return 'llm_still_gold';
-  if (ctx.taskKind === 'code') {
-    if (looksLikeProgram(candidate)) return 'llm_is_program';
-    if (candidate.split(/\s+/).filter(Boolean).length < 40) return 'llm_too_short';
-  }
   return null;
 }
 
