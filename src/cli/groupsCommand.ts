@@ -41,6 +41,7 @@ import {
   summaryPath,
 } from '../engine/groups/build';
 import type { GroupsBuildSummary } from '../engine/contract';
+import { formatGroupsStats, groupsFileStats } from '../engine/groups';
 import { resolveDataDir } from '../engine/tasks/dataDir';
 import { checkUrlFlag } from './errors';
 import { addExecutorOptions, executorRequestFromFlags, logToStderr, nonNegativeInt, positiveInt, type ExecutorFlags } from './options';
@@ -142,6 +143,16 @@ export function registerGroupsCommand(program: Command): void {
   addExecutorOptions(build).action(async (flags: GroupsBuildFlags) => {
     process.exitCode = await buildAction(flags);
   });
+
+  groups
+    .command('stats')
+    .description('Per negative kind: mean measured uplift, how often the positive beats it, rubric–uplift Spearman ρ.')
+    .argument('<file>', 'TraceLift-Groups JSONL file (measured with groups build --measure)')
+    .option('--json', 'print the stats as JSON (GroupsStatsSchema)')
+    .action(async (file: string, flags: { json?: boolean }) => {
+      const stats = await groupsFileStats(file);
+      process.stdout.write(`${flags.json ? JSON.stringify(stats, null, 2) : formatGroupsStats(stats)}\n`);
+    });
 }
 
 async function buildAction(flags: GroupsBuildFlags): Promise<number> {

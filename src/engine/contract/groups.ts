@@ -202,3 +202,36 @@ export const GroupsBuildSummarySchema = z.object({
   dropped_problems: z.array(z.object({ problem_id: z.string(), reason: z.string() })),
 });
 export type GroupsBuildSummary = z.infer<typeof GroupsBuildSummarySchema>;
+
+/** One kind's figures in `tracelift groups stats` (positives are the kind "positive"). */
+export const GroupsKindStatsSchema = z.object({
+  kind: z.string(),
+  traces: Count,
+  /** Traces with a measured uplift (not null). */
+  measured: Count,
+  mean_uplift: z.number().nullable(),
+  /** Negatives whose group's reference positive was measured too. */
+  compared: Count,
+  /** Of those, how often the positive lifted strictly more, and how often as much. */
+  positive_beats: Count,
+  ties: Count,
+  positive_beats_rate: z.number().min(0).max(1).nullable(),
+  /** Spearman's ρ between rubric total and measured uplift over this kind's traces; null under 3 pairs or a constant side. */
+  rubric_uplift_spearman: z.number().min(-1).max(1).nullable(),
+  rubric_uplift_pairs: Count,
+});
+export type GroupsKindStats = z.infer<typeof GroupsKindStatsSchema>;
+
+/** `tracelift groups stats FILE --json`. */
+export const GroupsStatsSchema = z.object({
+  file: z.string(),
+  groups: Count,
+  /** Groups whose every trace has a measured uplift. */
+  groups_measured: Count,
+  traces: Count,
+  per_kind: z.array(GroupsKindStatsSchema),
+  /** Spearman's ρ between rubric total and measured uplift over every trace (positives and negatives). */
+  rubric_uplift_spearman: z.number().min(-1).max(1).nullable(),
+  rubric_uplift_pairs: Count,
+});
+export type GroupsStats = z.infer<typeof GroupsStatsSchema>;

@@ -18,3 +18,4 @@ export {
 export * from './detect';
 export * from './expand';
 export * from './io';
+export * from './stats';
