@@ -5,7 +5,9 @@
  * must be dropped and counted, never written), the file validates, the
  * summary adds up, and the same seed gives the same bytes. Then the CLI
  * builds and measures two problems: every trace carries its measured
- * uplift and the summary aggregates it per kind.
+ * uplift and the summary aggregates it per kind. A code groups file (real
+ * HumanEval/MBPP problems, hand-written plans) evaluates through the real
+ * sandbox with the embedded executor, each record judged by its own tests.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +20,7 @@ import { ExecutorClient } from '../../src/engine/executor/client';
 import { resolveExecutor } from '../../src/engine/executor/resolve';
 import { buildGsm8kGroups, LlmPerturber, PROGRAMMATIC_MATH_KINDS, summaryPath } from '../../src/engine/groups/build';
 import { readGroupsFile } from '../../src/engine/groups';
+import { readEvents } from '../../src/engine/run/runDir';
 import { resolveDataDir } from '../../src/engine/tasks/dataDir';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -137,5 +140,56 @@ test(
       assert.equal(s.compared, ups.length);
     }
     process.stderr.write(`measured: ${JSON.stringify(summary.measured)}\n`);
+  },
+);
+
+test(
+  "a code groups file evaluates like a math one: every trace scored in the sandbox against its record's tests",
+  { timeout: 900_000 },
+  () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-groups-code-eval-'));
+    const out = path.join(tmp, 'run');
+    const fixture = path.join(ROOT, 'test', 'fixtures', 'groups.code.jsonl');
+    const args = [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'src', 'cli', 'main.ts'),
+      'eval',
+      '--task',
+      'mbpp',
+      '--traces',
+      fixture,
+      '-k',
+      '1',
+      '-m',
+      '1',
+      '--max-tokens',
+      '200',
+      '--cache-dir',
+      path.join(tmp, 'cache'),
+      '--out',
+      out,
+    ];
+    const res = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 840_000 });
+    assert.equal(res.status, 0, res.stderr);
+    const config = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')) as { trace_source: { format: string } };
+    assert.equal(config.trace_source.format, 'groups');
+    const groups = readEvents(out).events.flatMap((e) => (e.type === 'rollout_group' ? [e] : []));
+    assert.deepEqual(groups.map((g) => g.problem_id).sort(), ['HumanEval/13', 'mbpp/12']);
+    // HumanEval/13's check() has 4 asserts, mbpp/12 has 3: each record was judged by its own tests.
+    const testsOf: Record<string, number> = { 'HumanEval/13': 1, 'mbpp/12': 3 };
+    for (const g of groups) {
+      assert.equal(g.task_kind, 'code');
+      assert.deepEqual(
+        g.samples.map((s) => s.sample_id),
+        [`${g.problem_id}#pos0`, `${g.problem_id}#neg0`, `${g.problem_id}#neg1`],
+      );
+      for (const a of [...g.baseline.attempts, ...g.samples.flatMap((s) => s.with_trace.attempts)]) {
+        assert.ok(a.verdict, `a sandbox verdict for ${g.problem_id}: ${a.error}`);
+        assert.ok(a.verdict!.status, 'a sandbox status');
+        assert.equal(a.verdict!.tests_total, testsOf[g.problem_id], `${g.problem_id}: its own tests`);
+      }
+      for (const s of g.samples) assert.notEqual(s.uplift, null, `${s.sample_id}: uplift measured`);
+    }
   },
 );
