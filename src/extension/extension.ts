@@ -27,6 +27,7 @@ import { TrainingStatusBar } from './views/trainingStatusBar';
 import { registerTrainingCommands } from './commands/training';
 import { registerCheckEnvironmentCommand } from './commands/checkEnvironment';
 import { registerRmCommands } from './commands/rm';
+import { registerGroupsBuildCommand } from './commands/groupsBuild';
 import { RM_TASK_TYPE } from './services/trainingTasks';
 import { RmGroupScoreIndex } from './services/rmGroupScores';
 import { registerReportAndTests } from './commands/report';
@@ -79,6 +80,7 @@ export function activate(context: vscode.ExtensionContext): void {
   const rmTasks = new TrainingTasks(RM_TASK_TYPE);
   context.subscriptions.push(rmTasks);
   registerRmCommands(context, { log, webviews, runs: explorer.runs, dataFiles: explorer.dataFiles, tasks: rmTasks, rmScores });
+  registerGroupsBuildCommand(context, { log });
   registerReportAndTests(context, { log, keys, active, runs: explorer.runs, webviews });
   log(`TraceLift ${ENGINE_VERSION} activated${vscode.workspace.isTrusted ? '' : ' (restricted mode: evals need a trusted workspace)'}`);
 }
