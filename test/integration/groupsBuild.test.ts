@@ -177,7 +177,7 @@ test(
     const groups = readEvents(out).events.flatMap((e) => (e.type === 'rollout_group' ? [e] : []));
     assert.deepEqual(groups.map((g) => g.problem_id).sort(), ['HumanEval/13', 'mbpp/12']);
     // HumanEval/13's check() has 4 asserts, mbpp/12 has 3: each record was judged by its own tests.
-    const testsOf: Record<string, number> = { 'HumanEval/13': 1, 'mbpp/12': 3 };
+    const testsOf: Record<string, number> = { 'HumanEval/13': 4, 'mbpp/12': 3 };
     for (const g of groups) {
       assert.equal(g.task_kind, 'code');
       assert.deepEqual(
