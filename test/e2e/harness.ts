@@ -407,6 +407,14 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     path.join(userDataDir, 'User', 'settings.json'),
     JSON.stringify({ ...BASE_SETTINGS, ...(opts.settings ?? {}) }, null, 2),
   );
+  // code-server is a remote window: machine-scoped settings (tracelift.pythonPath…) belong in the
+  // remote's Machine settings. From User settings alone they were seen at first, then lost once a
+  // task's terminal had started (observed: Start RM Server after an RM training task).
+  fs.mkdirSync(path.join(userDataDir, 'Machine'), { recursive: true });
+  fs.writeFileSync(
+    path.join(userDataDir, 'Machine', 'settings.json'),
+    JSON.stringify(Object.fromEntries(Object.entries(opts.settings ?? {}).filter(([k]) => k.startsWith('tracelift.'))), null, 2),
+  );
 
   let workspaceDir = '';
   if (opts.workspace !== null) {

@@ -6,7 +6,11 @@
  *     rm_dimensions, as `eval --rm-model` writes them);
  *  2. "Score Groups File with RM…" on the open groups file against an RM
  *     server (a small official-protocol server in this test process) →
- *     progress, then every record's annotation shows RM vs gold totals.
+ *     progress, then every record's annotation shows RM vs gold totals;
+ *  3. "Train Reason RM…" on the workspace's groups file with the embedded CPU
+ *     recipe: a real `rm train` task whose run completes, then "Start RM
+ *     Server…" on that run: the real server answers, "Use for Evals" sets
+ *     tracelift.rmUrl, "Stop RM Server" ends it.
  *
  * Screenshots: test-results/screenshots/rm-*.png (failure-rm-*.png on failure).
  */
@@ -28,7 +32,7 @@ import {
   type Workbench,
 } from './harness';
 import { startFakeRm } from '../helpers/fakeRm';
-import { afterDecorations, clickCodeLens, closeAllEditors, codeLensRows, frameText, typeAnswer } from './views';
+import { afterDecorations, clickCodeLens, closeAllEditors, codeLensRows, frameText, pickExact, QUICK_INPUT, typeAnswer } from './views';
 
 const ROOT = path.resolve(__dirname, '../..');
 const FIXTURE_WORKSPACE = path.join(ROOT, 'test', 'fixtures', 'workspace');
@@ -161,6 +165,90 @@ describe('e2e: the Reason RM in code-server', { timeout: 900_000 }, () => {
       const scoresDir = path.join(wb!.workspaceDir, '.tracelift', 'rm-scores');
       assert.equal(fs.readdirSync(scoresDir).filter((f) => f.startsWith('gsm8k.groups-') && f.endsWith('.rm-scores.jsonl')).length, 1);
       await screenshot(page, 'rm-score-groups');
+    });
+  });
+
+  test('3. Train Reason RM… then Start RM Server… on the trained run, Use for Evals, Stop RM Server', { timeout: 600_000 }, async () => {
+    const { page } = wb!;
+    await screenshotOnFailure(page, 'rm-train-serve', async () => {
+      await closeAllEditors(page);
+      const runsDir = path.join(wb!.workspaceDir, '.tracelift', 'runs');
+      const before = new Set(fs.readdirSync(runsDir));
+      await runCommand(page, 'TraceLift: Train Reason RM…');
+      // Groups files: a multi-select pick; the valid one is ticked and accepted.
+      const input = page.locator(`${QUICK_INPUT} input`).first();
+      await input.fill('gsm8k.groups');
+      await page.locator(`${QUICK_INPUT} .monaco-list-row`, { hasText: 'gsm8k.groups.jsonl' }).first().click();
+      await page.keyboard.press('Enter');
+      await pickExact(page, 'cpu-smollm2');
+      const runDir = await waitFor(
+        () => {
+          const added = fs.readdirSync(runsDir).filter((d) => !before.has(d) && d.startsWith('rm-'));
+          return added.length === 1 ? path.join(runsDir, added[0]!) : undefined;
+        },
+        60_000,
+        'the RM training run directory',
+      );
+      // The run trains to its end (2 epochs of the 3 groups on the CPU).
+      const ended = await waitFor(
+        () => {
+          const file = path.join(runDir, 'events.jsonl');
+          if (!fs.existsSync(file)) return undefined;
+          const last = fs.readFileSync(file, 'utf8').trim().split('\n').at(-1)!;
+          const e = JSON.parse(last) as { type: string; status?: string };
+          return e.type === 'run_ended' ? e : undefined;
+        },
+        480_000,
+        'the RM training run to end',
+        2000,
+      );
+      assert.equal(ended.status, 'completed');
+      assert.ok(fs.existsSync(path.join(runDir, 'model', 'rm_config.json')), 'the trained RM is in model/');
+      await waitFor(
+        async () => (await notifications(page)).some((n) => /RM training rm-.* completed/.test(n)),
+        60_000,
+        'the "RM training … completed" notification',
+      );
+      await screenshot(page, 'rm-trained');
+
+      await runCommand(page, 'TraceLift: Start RM Server…');
+      await pickExact(page, path.basename(runDir));
+      const ready = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Reason RM server ready at' }).first();
+      await ready.waitFor({ state: 'visible', timeout: 300_000 });
+      const url = /http:\/\/127\.0\.0\.1:\d+\/score/.exec((await ready.textContent()) ?? '')?.[0];
+      assert.ok(url, 'the notification names the scoring URL');
+      // The real server scores a trace.
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ items: [{ problem: 'Ann has 3 apples and buys 2. How many?', reasoning: '3 + 2 = 5' }] }),
+      });
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as { scores: number[] };
+      assert.ok(body.scores[0]! >= 0 && body.scores[0]! <= 1, `score ${body.scores[0]}`);
+      await ready.getByRole('button', { name: 'Use for Evals in This Workspace' }).click();
+      await waitFor(
+        () => {
+          const file = path.join(wb!.workspaceDir, '.vscode', 'settings.json');
+          return fs.existsSync(file) && fs.readFileSync(file, 'utf8').includes(url) ? true : undefined;
+        },
+        30_000,
+        'tracelift.rmUrl in the workspace settings',
+      );
+
+      await runCommand(page, 'TraceLift: Stop RM Server');
+      await waitFor(
+        async () => {
+          try {
+            await fetch(url.replace('/score', '/health'), { signal: AbortSignal.timeout(1000) });
+            return undefined;
+          } catch {
+            return true;
+          }
+        },
+        60_000,
+        'the RM server to stop',
+      );
     });
   });
 });
