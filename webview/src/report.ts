@@ -92,7 +92,7 @@ function showSample(datum: unknown): void {
 async function renderSamples(data: ReportViewData): Promise<void> {
   const el = byId('report-samples');
   if (!data.samples) return replace(el);
-  const chart = h('div', { className: 'chart', testid: 'report-sample-chart' });
+  const chart = h('div', { className: 'report-chart', testid: 'report-sample-chart' });
   replace(
     el,
     h('h2', { text: 'Samples' }),
@@ -127,7 +127,7 @@ async function renderCharts(data: ReportViewData): Promise<void> {
   const el = byId('report-charts');
   const boxes = data.charts.map((c) => ({
     c,
-    box: h('figure', { className: 'chart', testid: 'report-chart', dataset: { file: c.file } }),
+    box: h('figure', { className: 'report-chart', testid: 'report-chart', dataset: { file: c.file } }),
   }));
   replace(el, h('h2', { text: 'Analyses' }), ...boxes.map((b) => b.box));
   for (const { c, box } of boxes) {
