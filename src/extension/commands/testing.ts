@@ -84,6 +84,7 @@ export function registerTestExplorer(
 
   const runHandler = async (request: vscode.TestRunRequest, token: vscode.CancellationToken) => {
     const run = ctrl.createTestRun(request);
+    const finished = new Set<vscode.TestItem>();
     try {
       if (!(await requireTrust('running benchmark problems'))) return;
       const excluded = new Set(request.exclude ?? []);
@@ -116,7 +117,8 @@ export function registerTestExplorer(
           await evaluateRange(task, range, inRange);
         }
       }
-      for (const item of chosen) if (token.isCancellationRequested) run.skipped(item);
+      // Cancelled: what never got a result is skipped.
+      if (token.isCancellationRequested) for (const item of chosen) if (!finished.has(item)) run.skipped(item);
     } finally {
       run.end();
       deps.runs.refresh();
@@ -128,7 +130,10 @@ export function registerTestExplorer(
       const dataDir = dataDirOf(settings);
       if (!runsFolder || !dataDir) {
         const why = !runsFolder ? 'open a folder first: runs are written under its runs folder' : 'set tracelift.dataDir';
-        for (const i of items) run.errored(i, new vscode.TestMessage(why));
+        for (const i of items) {
+          run.errored(i, new vscode.TestMessage(why));
+          finished.add(i);
+        }
         return;
       }
       for (const i of items) run.started(i);
@@ -189,7 +194,10 @@ export function registerTestExplorer(
       } catch (err) {
         const message = safeLine((err as Error).message, 400);
         deps.log(`test run ${task} failed: ${message}`);
-        for (const i of items) run.errored(i, new vscode.TestMessage(message));
+        for (const i of items) {
+          run.errored(i, new vscode.TestMessage(message));
+          finished.add(i);
+        }
       } finally {
         cancel.dispose();
         plannerKey.release();
@@ -205,9 +213,11 @@ export function registerTestExplorer(
       for (const item of items) {
         const ref = problems.get(item)!;
         const group = groups.get(ref.problemId);
+        if (group || !token.isCancellationRequested) finished.add(item);
         if (!group) {
-          if (token.isCancellationRequested) run.skipped(item);
-          else run.errored(item, new vscode.TestMessage(`no scored group for ${safeLine(ref.problemId, 80)} in ${runDir}`));
+          // Cancelled before it was scored: skipped when the run ends.
+          if (!token.isCancellationRequested)
+            run.errored(item, new vscode.TestMessage(`no scored group for ${safeLine(ref.problemId, 80)} in ${runDir}`));
           continue;
         }
         const o = problemOutcome(group);
