@@ -17,6 +17,7 @@ import { CHROMIUM, launchChromium, openWebviewPage, type WebviewPage } from '../
 import { samplePoints } from '../../src/engine/report/charts';
 import { writeReport } from '../../src/engine/report/report';
 import { reportViewData } from '../../src/engine/report/reportView';
+import { SUITE_FILES, suiteOfRuns, suiteRunDir } from '../../src/engine/suite/runSuite';
 import { eventLine, syntheticGroup, syntheticStarted } from '../../src/extension/services/runs/syntheticRun';
 import { ReportController } from '../../src/extension/views/webviews/reportController';
 import { computeReport } from '../../src/extension/views/webviews/reportThread';
@@ -52,6 +53,40 @@ test('the report view shows the charts tracelift report writes, and one point pe
   assert.equal(data.samples?.shown, scored);
   assert.equal(data.suite, null, 'a lone eval is no suite');
   assert.ok(data.notes.some((n) => /no training run/.test(n)));
+});
+
+test('runs of one suite bring the suite table; the same runs elsewhere do not', () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-report-suite-'));
+  const runDirs = ['gsm8k', 'svamp'].map((task, t) => {
+    const dir = suiteRunDir(out, task, 'planner');
+    fs.mkdirSync(dir, { recursive: true });
+    let text = eventLine(syntheticStarted());
+    for (let i = 0; i < 4; i++) text += eventLine({ ...syntheticGroup(i + 10 * t), task });
+    fs.writeFileSync(path.join(dir, 'events.jsonl'), text);
+    return dir;
+  });
+  const manifest = {
+    tasks: ['gsm8k', 'svamp'],
+    limit: 4,
+    planners: [{ name: 'planner', description: 'the executor', identity: 'x' }],
+    executor: { identity: 'x', model: 'm', origin: 'embedded' },
+    k: 3,
+    baseline_samples: 8,
+    runs: [],
+    updated: 'now',
+  };
+  fs.writeFileSync(path.join(out, SUITE_FILES.manifest), JSON.stringify(manifest));
+  assert.equal(suiteOfRuns(runDirs)?.outDir, path.resolve(out));
+  const data = reportViewData(runDirs);
+  assert.deepEqual(
+    data.suite?.rows.map((r) => [r.label, r.without.n]),
+    [
+      ['gsm8k', 4],
+      ['svamp', 4],
+      ['micro:math', 8],
+    ],
+  );
+  assert.equal(suiteOfRuns([...runDirs, makeRun(1)]), null, 'a run outside the suite');
 });
 
 test('sample points are thinned evenly to the bound, keeping where each came from', () => {
