@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export type WebviewName = 'runView' | 'inspector' | 'traceDiff' | 'compareRuns' | 'report';
+export type WebviewName = 'runView' | 'inspector' | 'traceDiff' | 'compareRuns';
 
 export function makeNonce(): string {
   return randomBytes(18).toString('base64');
