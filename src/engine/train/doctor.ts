@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { resolveEmbeddedModel } from '../executor/embeddedServer';
 import { SandboxRunner } from '../sandbox';
+import { resolveFetchDir } from '../data/taskData';
 import { resolveDataDir } from '../tasks/dataDir';
 import { listTasks } from '../tasks/registry';
 import { backendDir, PYTHON_ENV, pythonPathFor } from '../util/python';
@@ -67,6 +68,8 @@ export type DoctorReport = z.infer<typeof DoctorReportSchema>;
 export interface DoctorOptions {
   /** The training Python (default as the launcher finds it: $TRACELIFT_PYTHON, then the repository's .venv). */
   pythonPath?: string | null;
+  /** How the caller found pythonPath, in words (default: "given (--python / tracelift.pythonPath)"). */
+  pythonFoundBy?: string;
   /** Executor endpoint to probe (its base URL, e.g. http://127.0.0.1:8000/v1). */
   executorUrl?: string | null;
   executorModel?: string | null;
@@ -166,8 +169,8 @@ export function pinnedRequirement(dist: string, file: string): string | null {
 }
 
 /** How the launcher finds the training Python, in words. */
-function pythonFoundBy(explicit: string | null | undefined): string {
-  if (explicit && explicit.trim()) return 'given (--python / tracelift.pythonPath)';
+function pythonFoundBy(explicit: string | null | undefined, givenBy?: string): string {
+  if (explicit && explicit.trim()) return givenBy ?? 'given (--python / tracelift.pythonPath)';
   if (process.env[PYTHON_ENV]?.trim()) return `$${PYTHON_ENV}`;
   return "the repository's .venv (the README set-up creates it)";
 }
@@ -396,11 +399,13 @@ function dataChecks(dataDirFlag: string | null | undefined): DoctorCheck[] {
         label: 'benchmark data',
         status: 'missing',
         detail: (err as Error).message.split('. ')[0] ?? 'no data directory',
-        fix: 'put the benchmark files in their published layout in ../shared/data beside the repository, or pass --data-dir DIR / set TRACELIFT_DATA_DIR (README "Data")',
+        fix: 'tracelift data fetch (the editor: TraceLift: Download Benchmark Data) fills the data cache; or pass --data-dir DIR / set TRACELIFT_DATA_DIR to a folder with the files in their published layout',
         needed_for: 'cpu_training',
       },
     ];
   }
+  // The files must land where the loader looks, which is not the fetch default when another folder exists.
+  const fetchDirFlag = path.resolve(dataDir) === resolveFetchDir(null) ? '' : ` --data-dir ${dataDir}`;
   return listTasks().map((task) => {
     const present = task.files.filter((f) => fs.existsSync(path.join(dataDir, f.path)));
     const absent = task.files.filter((f) => !present.includes(f));
@@ -412,7 +417,7 @@ function dataChecks(dataDirFlag: string | null | undefined): DoctorCheck[] {
       label: `data: ${task.name}`,
       status: absent.length === 0 ? 'ok' : blocking ? 'missing' : present.length ? 'warning' : 'info',
       detail: `${dataDir}: ` + [...present.map((f) => `${f.split} ✓`), ...absent.map((f) => `${f.split} missing (${f.path})`)].join(', '),
-      fix: absent.length ? absent.map((f) => `${f.path}: ${f.source}`).join('; ') : null,
+      fix: absent.length ? `tracelift data fetch ${task.name}${fetchDirFlag} (${absent.map((f) => f.path).join(', ')})` : null,
       needed_for: neededFor,
     };
   });
@@ -421,7 +426,7 @@ function dataChecks(dataDirFlag: string | null | undefined): DoctorCheck[] {
 /** Runs every check (the Python probe, bubblewrap and the endpoint at the same time). */
 export async function runDoctor(o: DoctorOptions = {}): Promise<DoctorReport> {
   const python = pythonPathFor(o.pythonPath);
-  const foundBy = pythonFoundBy(o.pythonPath);
+  const foundBy = pythonFoundBy(o.pythonPath, o.pythonFoundBy);
   const pythonExists = fs.existsSync(python);
   const [probe, sandbox, endpoint] = await Promise.all([
     pythonExists ? runProbe(python, o.probeTimeoutS ?? 120) : Promise.resolve({ output: null, error: 'not found' }),

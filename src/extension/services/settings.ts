@@ -23,6 +23,9 @@ import {
   type ProtocolInput,
   type RewardMode,
 } from '../../engine/contract';
+import { PYTHON_ENV } from '../../engine/util/python';
+import { managedModel, managedPython } from './managedEnv';
+import { EMBEDDED_MODEL_ENV } from './trainingLaunch';
 
 export const SECTION = 'tracelift';
 
@@ -74,9 +77,12 @@ export interface TraceLiftSettings {
   cacheDir: string | null;
   /** Runs folder as configured (relative paths are per workspace folder). */
   runsFolder: string;
-  /** Python with llama-cpp-python and math-verify, or null for the engine default (the repository's .venv). */
+  /**
+   * Python with llama-cpp-python and math-verify: the setting, else (without $TRACELIFT_PYTHON) the managed
+   * environment; null for the engine default ($TRACELIFT_PYTHON, the repository's .venv).
+   */
   pythonPath: string | null;
-  /** GGUF of the embedded executor, or null for the engine default (models/ of the repository). */
+  /** GGUF of the embedded executor: the setting, else the managed one; null for the engine default (models/ of the repository). */
   embeddedModelPath: string | null;
   allowUnsandboxed: boolean;
   annotationsEnabled: boolean;
@@ -197,8 +203,9 @@ export function readSettings(): TraceLiftSettings {
     dataDir: pathSetting(cfg, 'dataDir'),
     cacheDir: pathSetting(cfg, 'cacheDir'),
     runsFolder: text(cfg, 'runsFolder') ?? '.tracelift/runs',
-    pythonPath: pathSetting(cfg, 'pythonPath'),
-    embeddedModelPath: pathSetting(cfg, 'embeddedModelPath'),
+    // Unset (here and in the environment): the environment Set Up Embedded Executor made, once it has.
+    pythonPath: pathSetting(cfg, 'pythonPath') ?? (process.env[PYTHON_ENV]?.trim() ? null : managedPython()),
+    embeddedModelPath: pathSetting(cfg, 'embeddedModelPath') ?? (process.env[EMBEDDED_MODEL_ENV]?.trim() ? null : managedModel()),
     allowUnsandboxed: cfg.get<boolean>('allowUnsandboxed') === true,
     annotationsEnabled: cfg.get<boolean>('annotations.enabled') !== false,
     problemsPageSize: int(cfg, 'explorer.problemsPageSize', 50),
