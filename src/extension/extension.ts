@@ -13,7 +13,6 @@
  */
 import * as vscode from 'vscode';
 import { ENGINE_VERSION } from '../engine/eval/runEval';
-import { listTasks } from '../engine/tasks/registry';
 import { AnnotationProvider } from './views/annotations';
 import { ActiveRuns } from './services/activeRuns';
 import { ApiKeys } from './services/apiKeys';
@@ -25,7 +24,9 @@ import { LiveRunsStatusBar } from './views/statusBar';
 import { TrainingTasks } from './services/trainingTasks';
 import { TrainingStatusBar } from './views/trainingStatusBar';
 import { registerTrainingCommands } from './commands/training';
-import { registerCheckEnvironmentCommand } from './commands/checkEnvironment';
+import { registerCheckEnvironmentCommand, registerEngineInfo } from './commands/checkEnvironment';
+import { registerSetupCommands } from './commands/setup';
+import { useManagedStorage } from './services/managedEnv';
 import { registerRmCommands } from './commands/rm';
 import { registerGroupsBuildCommand } from './commands/groupsBuild';
 import { RM_TASK_TYPE } from './services/trainingTasks';
@@ -35,17 +36,9 @@ import { registerReportAndTests } from './commands/report';
 export function activate(context: vscode.ExtensionContext): void {
   const output = vscode.window.createOutputChannel('TraceLift');
   const log = (line: string) => output.appendLine(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
-  context.subscriptions.push(
-    output,
-    vscode.commands.registerCommand('tracelift.showEngineInfo', () => {
-      output.appendLine(
-        `TraceLift engine ${ENGINE_VERSION}; tasks: ${listTasks()
-          .map((t) => t.name)
-          .join(', ')}`,
-      );
-      output.show(true);
-    }),
-  );
+  context.subscriptions.push(output);
+  // The managed Python and model (Set Up Embedded Executor) live here; settings fall back to them.
+  useManagedStorage(context.globalStorageUri.fsPath);
 
   const active = new ActiveRuns();
   context.subscriptions.push(active);
@@ -76,6 +69,8 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(trainingTasks, trainingStatus);
   registerTrainingCommands(context, { log, output, webviews, runs: explorer.runs, tasks: trainingTasks, status: trainingStatus });
   registerCheckEnvironmentCommand(context, { log, keys });
+  const setup = registerSetupCommands(context, { log, extensionPath: context.extensionPath });
+  registerEngineInfo(context, { log, keys, output, setup, runs: explorer.runs });
   // The Reason RM: training runs and servers as tasks of their own type.
   const rmTasks = new TrainingTasks(RM_TASK_TYPE);
   context.subscriptions.push(rmTasks);
