@@ -353,6 +353,8 @@ export interface WorkbenchOptions {
   workspace?: string | null;
   /** Extra environment for code-server and so the extension host. */
   env?: Record<string, string>;
+  /** Variables removed from the environment code-server inherits (a "fresh machine" test drops TRACELIFT_*). */
+  unsetEnv?: string[];
   /** Install the packaged extension (default true). */
   installExtension?: boolean;
   viewport?: { width: number; height: number };
@@ -483,7 +485,7 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
       cwd: workspaceDir || tmpDir,
       detached: true, // its own process group, so teardown reaches every child
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...(opts.env ?? {}) },
+      env: serverEnv(opts),
     });
     if (server.pid) liveServers.add(server.pid);
     server.stdout!.on('data', (d) => (serverOut += d));
@@ -550,6 +552,12 @@ export async function startWorkbench(opts: WorkbenchOptions): Promise<Workbench>
     await close();
     throw err;
   }
+}
+
+function serverEnv(opts: WorkbenchOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...(opts.env ?? {}) };
+  for (const name of opts.unsetEnv ?? []) delete env[name];
+  return env;
 }
 
 /** Wait until the workbench is up: the shell, the activity bar and the status bar. */

@@ -36,6 +36,7 @@ import type { ActiveRuns } from '../services/activeRuns';
 import type { ApiKeys, KeyTarget } from '../services/apiKeys';
 import { probeEndpoint, stageProblemFile } from '../services/evalPrep';
 import { dataFilePick } from '../views/labels';
+import { offerDataDownload, offerEmbeddedSetup } from './setup';
 import type { WebviewApi } from '../views/webviewApi';
 import { safeLine } from '../../shared/safeText';
 
@@ -145,12 +146,14 @@ function taskItems(settings: TraceLiftSettings): Item<ProblemChoice>[] {
   for (const task of listTasks()) {
     for (const split of [task.defaultSplit, ...task.splits.filter((s) => s !== task.defaultSplit)]) {
       let missing: string | null = null;
-      if (!dataDir) missing = 'no data directory: set tracelift.dataDir';
+      // Not an error: picking a task whose files are not here offers their download (offerMissingSetup).
+      if (!dataDir) missing = 'not downloaded yet: picking it offers the download';
       else {
         try {
           requireTaskFile(task, dataDir, split);
         } catch {
-          missing = `missing ${safeLine(path.join(dataDir, task.files.find((f) => f.split === split)?.path ?? ''), 120)}`;
+          const file = safeLine(path.join(dataDir, task.files.find((f) => f.split === split)?.path ?? ''), 120);
+          missing = `not downloaded yet (${file}): picking it offers the download`;
         }
       }
       items.push({
@@ -371,8 +374,29 @@ function rewardModeItems(settings: TraceLiftSettings): Item<string>[] {
   });
 }
 
+/**
+ * On a fresh machine the first eval offers what it lacks — the embedded executor's set-up, the
+ * benchmark's download — instead of failing on it. False: the user declined, or it did not finish.
+ */
+async function offerMissingSetup(plan: EvalPlan): Promise<boolean> {
+  if (plan.executor === 'embedded' && !(await offerEmbeddedSetup())) return false;
+  if (plan.problems.kind !== 'task' || plan.group) return true;
+  const task = getTask(plan.problems.task);
+  const dataDir = dataDirFor(readSettings());
+  try {
+    if (dataDir) {
+      requireTaskFile(task, dataDir, plan.problems.split);
+      return true;
+    }
+  } catch {
+    // missing: offered below
+  }
+  return offerDataDownload(task.name);
+}
+
 /** Runs a plan: run directory, executor, verifier, runEval with progress; opens the run view. */
 export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void> {
+  if (!(await offerMissingSetup(plan))) return;
   const settings = readSettings();
   const runsFolder = primaryRunsFolder(settings);
   if (!runsFolder) {

