@@ -2,9 +2,9 @@
  * `tracelift suite`: the engine on a scripted OpenAI-compatible server (the
  * executor plans for itself; a second planner at the same server adds
  * columns; a re-run resumes with no call), then the CLI on the embedded
- * default (SmolLM2-135M, the real sandbox) with --limit 2 on one math and
- * one code benchmark: runs, table and report written, their numbers those
- * of the runs.
+ * default (SmolLM2-135M, the real sandbox) with --limit 1 on every one of
+ * the eight benchmarks (four math, four code): runs, table and report
+ * written, their numbers those of the runs.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,17 +16,27 @@ import { promisify } from 'node:util';
 import type { MathProblem } from '../../src/engine/contract';
 import { resolveDataDir } from '../../src/engine/tasks/dataDir';
 import { getTask } from '../../src/engine/tasks/registry';
-import { problemRates, runSuite, suiteRunDir, SuiteManifestSchema, SUITE_FILES } from '../../src/engine/suite/runSuite';
+import {
+  problemRates,
+  runSuite,
+  suiteRunDir,
+  SuiteManifestSchema,
+  SUITE_DEFAULT_TASKS,
+  SUITE_FILES,
+} from '../../src/engine/suite/runSuite';
 import { SuiteTableSchema } from '../../src/engine/suite/table';
 import { startFakeOpenAI } from '../helpers/fakeOpenAI';
 import { checkRunFiles } from '../helpers/runCheck';
 
 const run = promisify(execFile);
+/** The suite's eight benchmarks in its table order: code first, then math. */
+const ALL_TASKS = SUITE_DEFAULT_TASKS;
+const CODE_TASKS = ALL_TASKS.filter((task) => getTask(task).kind === 'code');
 const CLI = path.resolve(__dirname, '../../src/cli/main.ts');
 const dataDir = resolveDataDir();
 const hasData = (task: string) => {
   try {
-    getTask(task).load(dataDir, 'test');
+    getTask(task).load(dataDir, getTask(task).defaultSplit);
     return true;
   } catch {
     return false;
@@ -115,10 +125,11 @@ test(
 );
 
 test(
-  'tracelift suite on the embedded default: one math and one code benchmark, --limit 2, the real sandbox; table and report',
+  'tracelift suite on the embedded default: all eight benchmarks, --limit 1, the real sandbox; table and report',
   { timeout: 1_500_000 },
   async (t) => {
-    if (!hasData('gsm8k') || !hasData('humaneval')) return t.skip('gsm8k/humaneval data not found');
+    const missing = ALL_TASKS.filter((task) => !hasData(task));
+    if (missing.length) return t.skip(`no data for ${missing.join(', ')}`);
     if (!fs.existsSync(path.resolve(__dirname, '../../models/SmolLM2-135M-Instruct.Q4_1.gguf'))) return t.skip('embedded model not set up');
     const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-suite-emb-'));
     const { stdout } = await run(
@@ -131,13 +142,13 @@ test(
         '--out',
         outDir,
         '--tasks',
-        'gsm8k,humaneval',
+        ALL_TASKS.join(','),
         '--limit',
-        '2',
+        '1',
         '-k',
         '1',
         '-m',
-        '2',
+        '1',
         // Short programs and answers: the point is the plumbing, not the 135M model's skill.
         '--max-tokens',
         '256',
@@ -155,25 +166,25 @@ test(
     const manifest = SuiteManifestSchema.parse(JSON.parse(fs.readFileSync(path.join(outDir, SUITE_FILES.manifest), 'utf8')));
     assert.equal(manifest.executor.origin, 'embedded');
     const table = SuiteTableSchema.parse(JSON.parse(fs.readFileSync(path.join(outDir, SUITE_FILES.tableJson), 'utf8')));
-    for (const task of ['gsm8k', 'humaneval']) {
+    for (const task of ALL_TASKS) {
       const runDir = suiteRunDir(outDir, task, 'planner');
       const checked = checkRunFiles(runDir);
       const rates = [...problemRates(runDir).values()];
       const row = table.rows.find((r) => r.label === task)!;
       assert.equal(row.without.n, rates.length);
-      assert.ok(rates.length >= 1 && rates.length <= 2);
+      assert.equal(rates.length, 1);
       const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
       assert.ok(Math.abs(row.without.rate! - mean(rates.map((r) => r.without!))) < 1e-12);
       assert.ok(Math.abs(row.planners.planner!.with.rate! - mean(rates.map((r) => r.with!))) < 1e-12);
       // Code problems ran through the sandbox: verdicts carry test counts.
-      if (task === 'humaneval') {
+      if (CODE_TASKS.includes(task)) {
         const g = [...checked.groups.values()][0]!;
         assert.ok(g.baseline.attempts.some((a) => a.verdict?.tests_total !== null && a.verdict?.tests_total !== undefined));
       }
     }
     assert.deepEqual(
       table.rows.map((r) => r.label),
-      ['gsm8k', 'humaneval', 'micro:code', 'micro:math', 'micro:all'],
+      [...ALL_TASKS, 'micro:code', 'micro:math', 'micro:all'],
     );
     // The report over the suite's runs renders with its plots.
     const reportDir = path.join(outDir, 'report');

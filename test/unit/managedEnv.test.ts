@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { DoctorCheck } from '../../src/engine/train/doctor';
+import type { DoctorCheck, DoctorReport } from '../../src/engine/train/doctor';
 import { SETUP_MARKER_FILE } from '../../src/engine/setup/pythonSetup';
-import { fixForCheck } from '../../src/extension/services/doctorFixes';
+import { doctorSummary, fixForCheck } from '../../src/extension/services/doctorFixes';
 import { dataDownloadDir, embeddedExecutorGaps, managedModel, managedPaths, managedPython } from '../../src/extension/services/managedEnv';
 
 const check = (id: string, status: DoctorCheck['status'], fix: string | null = null): DoctorCheck => ({
@@ -93,5 +93,25 @@ describe('the Environment view’s fix per check', () => {
       label: 'Show What to Do',
     });
     assert.equal(fixForCheck(check('cores', 'warning')), null, 'no fix text: no button');
+  });
+});
+
+describe('the Environment view’s summary line', () => {
+  const report = (checks: DoctorCheck[], cpu = false) => ({ cpu_training: cpu, gpu_training: false, checks }) as unknown as DoctorReport;
+  it('names the next thing to set up: the executor, then the data', () => {
+    assert.deepEqual(doctorSummary(report([check('python', 'missing'), check('data-dir', 'missing')])), {
+      ok: false,
+      text: 'Not ready: set up the embedded executor',
+    });
+    // The training stack missing is not the executor missing.
+    const noData = report([
+      check('python', 'ok'),
+      check('package:trl', 'missing'),
+      { ...check('data:gsm8k', 'missing'), detail: 'test missing' },
+    ]);
+    assert.equal(doctorSummary(noData).text, 'Executor ready: download benchmark data');
+    const someData = report([check('package:trl', 'missing'), { ...check('data:gsm8k', 'missing'), detail: '/d: test ✓, train missing' }]);
+    assert.equal(doctorSummary(someData).text, 'Evals possible; CPU training needs what is marked below');
+    assert.deepEqual(doctorSummary(report([], true)), { ok: true, text: 'Ready: evals, and training on the CPU' });
   });
 });

@@ -149,6 +149,7 @@ export function registerSetupCommands(context: vscode.ExtensionContext, deps: Se
     } catch (err) {
       deps.log(`data status: ${(err as Error).message}`);
     }
+    deps.log(`walkthrough: executor ${executorReady ? 'ready' : 'not set up'}, data ${dataReady ? 'here' : 'not here'}`);
     await vscode.commands.executeCommand('setContext', EXECUTOR_READY_CONTEXT, executorReady);
     await vscode.commands.executeCommand('setContext', DATA_READY_CONTEXT, dataReady);
   };
@@ -218,7 +219,8 @@ export function registerSetupCommands(context: vscode.ExtensionContext, deps: Se
       );
       return true;
     } catch (err) {
-      await reportSetupError(err, paths.logFile, channel);
+      // Not awaited: the message's buttons wait for the user, and a retry must not wait for them.
+      void reportSetupError(err, paths.logFile, channel);
       return false;
     } finally {
       changed.fire();
@@ -283,7 +285,7 @@ export function registerSetupCommands(context: vscode.ExtensionContext, deps: Se
       );
       return true;
     } catch (err) {
-      await reportDownloadError(err, dataDir, channel);
+      void reportDownloadError(err, dataDir, channel);
       return false;
     } finally {
       changed.fire();

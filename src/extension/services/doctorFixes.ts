@@ -3,7 +3,7 @@
  * run the set-up, download a task's data, open a setting, or show the fix's
  * text (a system package, a GPU) for the user to act on. No `vscode` here.
  */
-import type { DoctorCheck } from '../../engine/train/doctor';
+import type { DoctorCheck, DoctorReport } from '../../engine/train/doctor';
 
 export type DoctorFix =
   | { kind: 'setup'; withTraining: boolean; label: string }
@@ -26,4 +26,18 @@ export function fixForCheck(check: DoctorCheck): DoctorFix | null {
   if (id === 'executor-endpoint') return { kind: 'setting', key: 'executor.url', label: 'Open the Executor Setting' };
   if (id.startsWith('endpoint:')) return { kind: 'setting', key: id.slice('endpoint:'.length), label: 'Open the Setting' };
   return check.fix ? { kind: 'text', text: check.fix, label: 'Show What to Do' } : null;
+}
+
+/** The Environment view's first line: what the machine can do now, and the next thing to set up. */
+export function doctorSummary(report: DoctorReport): { ok: boolean; text: string } {
+  if (report.cpu_training) return { ok: true, text: `Ready: evals, and training on the CPU${report.gpu_training ? ' and the GPU' : ''}` };
+  const executorGap = report.checks.some((c) => {
+    const fix = c.status === 'missing' ? fixForCheck(c) : null;
+    return fix?.kind === 'setup' && !fix.withTraining;
+  });
+  if (executorGap) return { ok: false, text: 'Not ready: set up the embedded executor' };
+  const data = report.checks.filter((c) => c.id.startsWith('data:'));
+  // A task with any split present (marked ✓ in its detail) is enough for an eval.
+  if (!data.some((c) => c.status === 'ok' || c.detail.includes('✓'))) return { ok: false, text: 'Executor ready: download benchmark data' };
+  return { ok: false, text: 'Evals possible; CPU training needs what is marked below' };
 }

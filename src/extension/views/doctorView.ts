@@ -8,7 +8,7 @@
 import * as vscode from 'vscode';
 import type { DoctorCheck, DoctorReport } from '../../engine/train/doctor';
 import { safeLine } from '../../shared/safeText';
-import { fixForCheck } from '../services/doctorFixes';
+import { doctorSummary, fixForCheck } from '../services/doctorFixes';
 
 export const DOCTOR_VIEW_ID = 'tracelift.environment';
 /** The inline button's command; its argument is the row (a DoctorNode). */
@@ -61,16 +61,7 @@ export class DoctorTreeProvider implements vscode.TreeDataProvider<DoctorNode>, 
     if (this.error) return [{ type: 'message', text: `The check failed: ${this.error}`, icon: 'error' }];
     if (!this.report) return [];
     const r = this.report;
-    const executorGaps = r.checks.filter((c) => c.status === 'missing' && fixForCheck(c)?.kind === 'setup' && c.id !== 'package:torch');
-    const summary: DoctorNode = {
-      type: 'summary',
-      ok: r.cpu_training,
-      text: r.cpu_training
-        ? `Ready: evals, and training on the CPU${r.gpu_training ? ' and the GPU' : ''}`
-        : executorGaps.length
-          ? 'Not ready: set up the embedded executor'
-          : 'Evals possible; CPU training needs what is marked below',
-    };
+    const summary: DoctorNode = { type: 'summary', ...doctorSummary(r) };
     return [
       summary,
       ...(this.loading ? [{ type: 'message' as const, text: 'Checking again…', icon: 'sync~spin' }] : []),
