@@ -66,7 +66,7 @@ export interface SetupResult {
   installer: Installer;
   modelPath: string | null;
   logFile: string;
-  steps: { step: SetupStepId; state: 'done' | 'skipped' }[];
+  steps: { step: SetupStepId; state: 'done' | 'skipped'; seconds: number }[];
 }
 
 interface Context {
@@ -380,9 +380,13 @@ export async function runPythonSetup(opts: PythonSetupOptions): Promise<SetupRes
       const base = { step: step.id, title: step.title, index: i + 1, count: STEPS.length };
       opts.onProgress?.({ ...base, state: 'running' });
       fs.appendFileSync(logFile, `\n--- ${step.title}\n`);
+      const started = Date.now();
       const skipped = await step.run(ctx, (line) => opts.onProgress?.({ ...base, state: 'running', detail: line }));
+      const seconds = Math.round((Date.now() - started) / 100) / 10;
+      // The time per step is in the log: a slow set-up says where its minutes went (the llama.cpp build, the downloads).
+      fs.appendFileSync(logFile, `--- ${skipped ? 'skipped' : 'done'} in ${seconds} s${skipped ? `: ${skipped}` : ''}\n`);
       opts.onProgress?.({ ...base, state: skipped ? 'skipped' : 'done', detail: skipped });
-      steps.push({ step: step.id, state: skipped ? 'skipped' : 'done' });
+      steps.push({ step: step.id, state: skipped ? 'skipped' : 'done', seconds });
     }
     current = undefined;
     const marker: SetupMarker = {
