@@ -18,7 +18,8 @@ import { runPythonSetup, type SetupProgress } from '../../engine/setup/pythonSet
 import { findOnPath, MissingSystemPackageError } from '../../engine/setup/systemPackages';
 import { listTasks } from '../../engine/tasks/registry';
 import { safeLine } from '../../shared/safeText';
-import { dataDownloadDir, embeddedExecutorGaps, managedPaths } from '../services/managedEnv';
+import { pythonPathFor } from '../../engine/util/python';
+import { dataDownloadDir, embeddedExecutorGaps, managedHasTraining, managedPaths, managedPython } from '../services/managedEnv';
 import { openSettings, readSettings } from '../services/settings';
 
 export const SETUP_EXECUTOR_COMMAND = 'tracelift.setupExecutor';
@@ -79,6 +80,28 @@ export async function offerEmbeddedSetup(): Promise<boolean> {
   }
   if (choice !== setUp || !instance) return false;
   return instance.runSetup();
+}
+
+/**
+ * Before a training run: true when the Python it will use can train — a Python of the user's (or the
+ * repository's .venv) is taken as it is, the doctor says what it lacks; the managed environment must
+ * have been set up with the training stack. Else offers that set-up (and runs it when accepted).
+ */
+export async function offerTrainingSetup(): Promise<boolean> {
+  const settings = readSettings();
+  const python = pythonPathFor(settings.pythonPath);
+  const managed = managedPython();
+  if (managed !== null && python === managed ? managedHasTraining() : fs.existsSync(python)) return true;
+  const setUp = 'Set Up Now';
+  const choice = await vscode.window.showWarningMessage(
+    managed
+      ? "TraceLift: training needs torch, TRL, transformers and peft, which TraceLift's environment does not have yet. Add them now? (about 1 GB from the package registries, a few minutes)"
+      : 'TraceLift: training needs a Python environment with torch, TRL, transformers and peft. Set it up now in the extension storage? (about 1 GB from the package registries, a few minutes)',
+    { modal: true },
+    setUp,
+  );
+  if (choice !== setUp || !instance) return false;
+  return instance.runSetup({ withTraining: true });
 }
 
 /** Offers the download when a task's files are missing; true when they are there afterwards. */

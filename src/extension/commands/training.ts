@@ -29,6 +29,7 @@ import type { TrainingTask, TrainingTasks } from '../services/trainingTasks';
 import type { TrainingStatusBar } from '../views/trainingStatusBar';
 import type { WebviewApi } from '../views/webviewApi';
 import { requireTrust } from './evalFlow';
+import { offerTrainingSetup } from './setup';
 
 export interface TrainingDeps {
   log: (line: string) => void;
@@ -184,6 +185,7 @@ async function runTrainTask(
   launch: TrainLaunch,
   maxSteps: number | null,
 ): Promise<void> {
+  if (!(await offerTrainingSetup())) return;
   const cliScript = path.join(context.extensionPath, 'dist', 'cli.js');
   if (!fs.existsSync(cliScript)) {
     void errorMessage(`the TraceLift CLI is missing at ${safeLine(cliScript, 200)} (build the extension: npm run build).`);
