@@ -283,3 +283,89 @@ describe('e2e: from the .vsix alone to a finished eval', { skip, timeout: 1_800_
     });
   });
 });
+
+/** A PATH with every command of this one except `names` (symlinks in a temp folder). */
+function pathWithout(names: string[]): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-path-'));
+  for (const d of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!d || !fs.existsSync(d)) continue;
+    for (const f of fs.readdirSync(d)) {
+      if (names.includes(f) || fs.existsSync(path.join(dir, f))) continue;
+      try {
+        fs.symlinkSync(path.join(d, f), path.join(dir, f));
+      } catch {
+        // a name that cannot be linked is not one the set-up looks for
+      }
+    }
+  }
+  return dir;
+}
+
+describe('e2e: a machine that lacks system packages and the network', { skip, timeout: 600_000 }, () => {
+  let wb: Workbench | undefined;
+  let xdgCache: string;
+  let shimPath: string;
+  let storage: string;
+  let deadMirror: string;
+
+  before(async () => {
+    xdgCache = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-offline-cache-'));
+    shimPath = pathWithout(['bwrap', 'cmake']);
+    // A port nobody listens on: every download is refused, as on a machine without the network.
+    const probe = await startMirror(new Map());
+    deadMirror = probe.url;
+    await probe.close();
+    const emptyWorkspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-empty-ws-'));
+    wb = await startWorkbench({
+      name: 'self-setup-missing',
+      workspace: emptyWorkspace,
+      // VSCODE_CLI=1: the server then takes this environment as it is instead of asking a login shell,
+      // whose profile would put the full PATH back.
+      env: { PATH: shimPath, VSCODE_CLI: '1', XDG_CACHE_HOME: xdgCache, TRACELIFT_DATA_MIRROR: deadMirror },
+      unsetEnv: ['TRACELIFT_PYTHON', 'TRACELIFT_DATA_DIR', 'TRACELIFT_EMBEDDED_MODEL', 'TRACELIFT_CACHE_DIR', 'PYTHON', 'VIRTUAL_ENV'],
+    });
+    fs.rmSync(emptyWorkspace, { recursive: true, force: true });
+    storage = path.join(wb.userDataDir, 'User', 'globalStorage', EXTENSION_ID);
+  });
+
+  after(async () => {
+    await wb?.close();
+    for (const dir of [xdgCache, shimPath]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test(
+    'without bubblewrap and cmake the set-up stops before changing anything and names the install command',
+    { timeout: 180_000 },
+    async () => {
+      const { page } = wb!;
+      await screenshotOnFailure(page, 'self-setup-missing-packages', async () => {
+        await runCommand(page, 'TraceLift: Set Up Embedded Executor');
+        await pickExact(page, 'Embedded executor');
+        const message = await waitForNotification(page, /Missing system packages/, 120_000, 'the missing-packages message');
+        assert.match(message, /bubblewrap/);
+        assert.match(message, /cmake/);
+        assert.match(message, /apt-get install .*bubblewrap/, 'the command that installs them');
+        const toast = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Missing system packages' }).first();
+        await toast.hover();
+        await toast.getByRole('button', { name: 'Install in Terminal' }).waitFor({ state: 'visible', timeout: 10_000 });
+        await screenshot(page, 'self-setup-missing-packages');
+        assert.equal(fs.existsSync(path.join(storage, 'python')), false, 'no environment was started');
+      });
+    },
+  );
+
+  test('offline, the download names the URL and the folder to copy the file into, and leaves nothing', { timeout: 180_000 }, async () => {
+    const { page } = wb!;
+    await screenshotOnFailure(page, 'self-setup-offline', async () => {
+      await runCommand(page, 'TraceLift: Download Benchmark Data…');
+      await page.locator(QUICK_INPUT).waitFor({ state: 'visible', timeout: 30_000 });
+      await page.keyboard.press('Enter'); // GSM8K is picked by default
+      const message = await waitForNotification(page, /is this machine offline/, 120_000, 'the offline message');
+      assert.ok(message.includes(`${deadMirror}/${GSM8K_TEST}`), `names the URL: ${message}`);
+      const dataDir = path.join(xdgCache, 'tracelift', 'data');
+      assert.ok(message.includes(dataDir), `names the folder: ${message}`);
+      assert.equal(fs.existsSync(path.join(dataDir, GSM8K_TEST)), false);
+      await screenshot(page, 'self-setup-offline');
+    });
+  });
+});
