@@ -195,3 +195,40 @@ test('the report controller opens samples of its own runs only', async () => {
   );
   assert.deepEqual(calls, [[path.resolve('/runs/a'), 'p', 's', null]]);
 });
+
+test('the report controller computes again when its runs change, and drops a replaced computation', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-report-live-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'samples.jsonl'), '{}\n');
+    const posted: Array<{ kind: string; method?: string; params?: unknown }> = [];
+    const runs: Array<{ resolve: (d: unknown) => void; cancelled: boolean }> = [];
+    const c = new ReportController(
+      { runDirs: [dir] },
+      (m) => posted.push(m as { kind: string; method?: string; params?: unknown }),
+      { openInspector: () => {} },
+      () => {
+        const entry = { resolve: (_: unknown) => {}, cancelled: false };
+        const result = new Promise<never>((resolve) => (entry.resolve = resolve as (d: unknown) => void));
+        runs.push(entry);
+        return { result, cancel: () => void (entry.cancelled = true) };
+      },
+    );
+    const reports = () => posted.filter((m) => m.method === 'report').map((m) => m.params);
+    await c.handle({ kind: 'notify', method: 'ready', params: { protocol: 1 } });
+    assert.equal(runs.length, 1);
+    assert.equal(c.checkForChanges(), false, 'nothing changed: no new computation');
+    fs.appendFileSync(path.join(dir, 'samples.jsonl'), '{"more":1}\n');
+    assert.equal(c.checkForChanges(), true);
+    assert.equal(runs.length, 2, 'computed again');
+    assert.equal(runs[0]!.cancelled, true, 'the one in flight was cancelled');
+    runs[0]!.resolve({ old: true });
+    runs[1]!.resolve({ fresh: true });
+    for (let t = 0; t < 20 && reports().length === 0; t++) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(reports(), [{ fresh: true }], 'only the newest result is posted');
+    assert.equal(c.checkForChanges(), false);
+    c.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,9 +1,12 @@
 /**
  * Host-side logic of the report view (no vscode): on `ready` it computes the
  * report of its runs on a worker thread (once; later `ready`s after the
- * panel was hidden replay the result) and posts it; opens a clicked sample
- * in the inspector, only for the report's own runs.
+ * panel was hidden replay the result) and posts it; when the runs' files
+ * change (a live eval, a training run, a resumed suite) it computes again and
+ * the view re-renders; opens a clicked sample in the inspector, only for the
+ * report's own runs.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ReportViewData } from '../../../engine/report/viewData';
 import { HostEndpoint } from './bridge';
@@ -15,12 +18,34 @@ export function reportTitle(r: ReportRestore): string {
   return `Report: ${names.length <= 2 ? names.join(', ') : `${names[0]} and ${names.length - 1} more`}`;
 }
 
+/** The files a report is computed from; a change in their size or time is a change of the report. */
+const RUN_FILES = ['samples.jsonl', 'summary.json', 'events.jsonl', 'config.json'];
+
+/** Sizes and modification times of the runs' files ("" for one that is not there). */
+export function runFilesSignature(runDirs: readonly string[]): string {
+  const parts: string[] = [];
+  for (const dir of runDirs) {
+    for (const name of RUN_FILES) {
+      try {
+        const st = fs.statSync(path.join(dir, name));
+        parts.push(`${st.size}:${st.mtimeMs}`);
+      } catch {
+        parts.push('');
+      }
+    }
+  }
+  return parts.join('|');
+}
+
 export type ComputeReport = (runDirs: string[]) => { result: Promise<ReportViewData>; cancel(): void };
 
 export class ReportController {
   readonly endpoint: HostEndpoint<ReportProtocol>;
   private readonly runDirs: string[];
   private computing: { result: Promise<ReportViewData>; cancel(): void } | null = null;
+  /** Counts computations, so a result or error of one that was replaced is dropped. */
+  private generation = 0;
+  private signature: string;
   private disposed = false;
 
   constructor(
@@ -31,6 +56,7 @@ export class ReportController {
     opts: { log?: (line: string) => void } = {},
   ) {
     this.runDirs = restore.runDirs.map((d) => path.resolve(d));
+    this.signature = runFilesSignature(this.runDirs);
     this.endpoint = new HostEndpoint(reportProtocol, post, opts.log);
     this.endpoint.onNotify('ready', () => void this.send());
     this.endpoint.onRequest('openSample', ({ runDir, problemId, sampleId }) => {
@@ -50,18 +76,37 @@ export class ReportController {
     this.computing?.cancel();
   }
 
+  /**
+   * Called on a timer while the panel is visible: when the runs' files changed since the report was
+   * computed, computes it again (the one in flight is cancelled) and posts it. True when it did.
+   */
+  checkForChanges(): boolean {
+    if (this.disposed) return false;
+    const now = runFilesSignature(this.runDirs);
+    if (now === this.signature) return false;
+    this.signature = now;
+    this.computing?.cancel();
+    this.computing = null;
+    void this.send();
+    return true;
+  }
+
   private async send(): Promise<void> {
     this.endpoint.notify('init', { restore: { runDirs: this.runDirs }, title: reportTitle({ runDirs: this.runDirs }) });
     if (!this.computing) {
       this.endpoint.notify('status', { level: 'info', message: `Reading ${this.runDirs.length} run(s)…` });
       this.computing = this.compute(this.runDirs);
+      this.generation++;
     }
+    const generation = this.generation;
+    const current = this.computing;
     try {
-      const data = await this.computing.result;
-      if (!this.disposed) this.endpoint.notify('report', data);
+      const data = await current.result;
+      if (!this.disposed && generation === this.generation) this.endpoint.notify('report', data);
     } catch (err) {
-      this.computing = null; // the next `ready` (panel shown again) tries again
-      if (!this.disposed) this.endpoint.notify('status', { level: 'error', message: `The report failed: ${(err as Error).message}` });
+      if (this.disposed || generation !== this.generation) return; // replaced by a newer computation
+      if (this.computing === current) this.computing = null; // the next `ready` (panel shown again) tries again
+      this.endpoint.notify('status', { level: 'error', message: `The report failed: ${(err as Error).message}` });
     }
   }
 }

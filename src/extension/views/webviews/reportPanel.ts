@@ -3,6 +3,7 @@
  * other views (nonce script, no inline code; Vega runs with its expression
  * interpreter), restored after a window reload from the state the webview
  * persists. A clicked sample opens in the inspector through `openInspector`.
+ * A visible report follows its runs: it is computed again when their files change.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -12,6 +13,9 @@ import { contentSecurityPolicy, escapeHtml, makeNonce } from './html';
 import { ReportController, reportTitle } from './reportController';
 import { REPORT_VIEW_TYPE, ReportRestoreSchema, type ReportRestore } from './reportProtocol';
 import { computeReport } from './reportThread';
+
+/** How often a visible report looks at its runs' files (a stat per file: cheap). */
+const REFRESH_MS = 3000;
 
 export class ReportPanels implements vscode.Disposable {
   private readonly open = new Map<string, vscode.WebviewPanel>();
@@ -97,7 +101,10 @@ export class ReportPanels implements vscode.Disposable {
 </body>
 </html>`;
     const sub = webview.onDidReceiveMessage((m) => void controller.handle(m));
+    // Live: while the panel is visible, a change of the runs' files (a run still going) recomputes it.
+    const timer = setInterval(() => panel.visible && controller.checkForChanges(), REFRESH_MS);
     panel.onDidDispose(() => {
+      clearInterval(timer);
       sub.dispose();
       controller.dispose();
       if (this.open.get(key) === panel) this.open.delete(key);
