@@ -37,7 +37,7 @@ import {
   waitFor,
   type Workbench,
 } from './harness';
-import { pickExact, QUICK_INPUT, typeAnswer, waitForStep } from './views';
+import { pickExact, QUICK_INPUT, runEvalFromPalette } from './views';
 import type { Page } from 'playwright-core';
 
 const SHARED_DATA = process.env.TRACELIFT_DATA_DIR || path.resolve(ROOT, '..', 'shared', 'data');
@@ -78,22 +78,8 @@ async function stepDone(page: Page, title: string): Promise<boolean> {
 }
 
 /** The eval's six questions: GSM8K test, the dataset's reference traces, the embedded executor, K=1, M=1, 2 problems. */
-async function askForEval(page: Page): Promise<void> {
-  await runCommand(page, 'TraceLift: Run Eval on Workspace…');
-  await waitForStep(page, '(1/6)');
-  await pickExact(page, 'gsm8k / test');
-  await waitForStep(page, '(2/6)');
-  await pickExact(page, 'Reference traces');
-  await waitForStep(page, '(3/6)');
-  await pickExact(page, 'Embedded executor');
-  await waitForStep(page, '(4/6)');
-  await typeAnswer(page, '1');
-  await waitForStep(page, '(5/6)');
-  await typeAnswer(page, '1');
-  await waitForStep(page, '(6/6)');
-  await typeAnswer(page, '2');
-  await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 10_000 });
-}
+const askForEval = (page: Page) =>
+  runEvalFromPalette(page, { problems: 'gsm8k / test', traces: 'Reference traces', executor: 'Embedded executor', k: 1, m: 1, limit: 2 });
 
 describe('e2e: from the .vsix alone to a finished eval', { skip, timeout: 1_800_000 }, () => {
   let wb: Workbench | undefined;

@@ -173,3 +173,29 @@ export async function closeAllEditors(page: Page): Promise<void> {
   await runCommand(page, 'View: Close All Editors');
   await waitFor(async () => (await page.locator('.tabs-container .tab').count()) === 0, 15_000, 'all editors closed');
 }
+
+/**
+ * "Run Eval on Workspace…" answered: a benchmark (e.g. "gsm8k / test"), a trace source, the executor,
+ * K, M and the problem limit. `beforeLimit` runs while the last question is open (a screenshot).
+ */
+export async function runEvalFromPalette(
+  page: Page,
+  a: { problems: string; traces: string; executor: string; k: number; m: number; limit: number },
+  beforeLimit?: () => Promise<unknown>,
+): Promise<void> {
+  await runCommand(page, 'TraceLift: Run Eval on Workspace…');
+  await waitForStep(page, '(1/6)');
+  await pickExact(page, a.problems);
+  await waitForStep(page, '(2/6)');
+  await pickExact(page, a.traces);
+  await waitForStep(page, '(3/6)');
+  await pickExact(page, a.executor);
+  await waitForStep(page, '(4/6)');
+  await typeAnswer(page, String(a.k));
+  await waitForStep(page, '(5/6)');
+  await typeAnswer(page, String(a.m));
+  await waitForStep(page, '(6/6)');
+  await beforeLimit?.();
+  await typeAnswer(page, String(a.limit));
+  await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 10_000 });
+}
