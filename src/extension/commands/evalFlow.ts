@@ -458,7 +458,7 @@ export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void>
     } else if (problems.kind === 'task') {
       if (!dataDirFor(settings)) {
         throw new Error(
-          'No benchmark data directory: set tracelift.dataDir (or TRACELIFT_DATA_DIR) to the folder with gsm8k/test.jsonl, math500/test.jsonl, …',
+          'No benchmark data here: TraceLift: Download Benchmark Data… fetches it, or set tracelift.dataDir (or TRACELIFT_DATA_DIR) to a folder with gsm8k/test.jsonl, math500/test.jsonl, …',
         );
       }
       requireTaskFile(task, dataDir, split); // a missing benchmark file is named with where it comes from

@@ -22,6 +22,7 @@ import { safeLine } from '../../shared/safeText';
 import { primaryRunsFolder, readSettings, type TraceLiftSettings } from '../services/settings';
 import { BENCHMARK_RUN_PROBLEMS, MAX_PROBLEM_ITEMS, outcomeText, problemOutcome, problemRanges } from '../services/testExplorer';
 import { requireTrust, type EvalDeps } from './evalFlow';
+import { offerDataDownload, offerEmbeddedSetup } from './setup';
 
 export const TEST_CONTROLLER_ID = 'tracelift.benchmarks';
 
@@ -51,7 +52,7 @@ export function registerTestExplorer(
     const task = getTask(item.id);
     const dataDir = dataDirOf(readSettings());
     try {
-      if (!dataDir) throw new Error('no benchmark data directory: set tracelift.dataDir');
+      if (!dataDir) throw new Error('not downloaded yet: run the benchmark to download it (or TraceLift: Download Benchmark Data…)');
       const all = task.load(dataDir, task.defaultSplit);
       const items = all.slice(0, MAX_PROBLEM_ITEMS).map((p, index) => {
         const child = ctrl.createTestItem(`${task.name}/${p.id}`, safeLine(p.id, 80));
@@ -87,6 +88,8 @@ export function registerTestExplorer(
     const finished = new Set<vscode.TestItem>();
     try {
       if (!(await requireTrust('running benchmark problems'))) return;
+      // As Run Eval does: a fresh machine is offered the embedded executor's set-up instead of a failure.
+      if (!(await offerEmbeddedSetup())) return;
       const excluded = new Set(request.exclude ?? []);
       const chosen: vscode.TestItem[] = [];
       const roots: vscode.TestItem[] = [];
@@ -96,6 +99,8 @@ export function registerTestExplorer(
         if (problems.has(item)) chosen.push(item);
         else {
           if (!item.children.size) loadChildren(item);
+          // A benchmark run by name whose files are not here: offer the download (not for "run all": one question per benchmark).
+          if (!item.children.size && item.error && request.include && (await offerDataDownload(item.id))) loadChildren(item);
           const kids: vscode.TestItem[] = [];
           item.children.forEach((c) => kids.push(c));
           chosen.push(...kids.filter((c) => !excluded.has(c)).slice(0, BENCHMARK_RUN_PROBLEMS));
@@ -129,7 +134,9 @@ export function registerTestExplorer(
       const runsFolder = primaryRunsFolder(settings);
       const dataDir = dataDirOf(settings);
       if (!runsFolder || !dataDir) {
-        const why = !runsFolder ? 'open a folder first: runs are written under its runs folder' : 'set tracelift.dataDir';
+        const why = !runsFolder
+          ? 'open a folder first: runs are written under its runs folder'
+          : 'the benchmark data is not here: TraceLift: Download Benchmark Data…, or set tracelift.dataDir';
         for (const i of items) {
           run.errored(i, new vscode.TestMessage(why));
           finished.add(i);
