@@ -177,7 +177,8 @@ describe('e2e: from the .vsix alone to a finished eval', { skip, timeout: 1_800_
       await screenshot(page, 'self-setup-progress');
       await progress.hover();
       await progress.getByRole('button', { name: 'Cancel' }).click();
-      await waitForNotification(page, /set-up cancelled/, 120_000, 'the "set-up cancelled" message');
+      const cancelled = await waitForNotification(page, /set-up cancelled/, 120_000, 'the "set-up cancelled" message');
+      assert.match(cancelled, /environment it had started was removed/);
       assert.equal(fs.existsSync(path.join(storage, 'python')), false, 'no half-made environment is left');
       assert.equal(fs.existsSync(path.join(storage, 'models', 'SmolLM2-135M-Instruct.Q4_1.gguf')), false);
     });

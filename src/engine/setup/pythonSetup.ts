@@ -392,7 +392,8 @@ export async function runPythonSetup(opts: PythonSetupOptions): Promise<SetupRes
     const marker: SetupMarker = {
       completed_at: new Date().toISOString(),
       installer,
-      with_training: opts.withTraining === true,
+      // An executor-only run into an environment set up with training keeps it marked so.
+      with_training: opts.withTraining === true || readSetupMarker(envDir)?.with_training === true,
       llama_cpp_python: llamaVersion(ctx),
     };
     fs.writeFileSync(path.join(envDir, SETUP_MARKER_FILE), JSON.stringify(marker, null, 2) + '\n');

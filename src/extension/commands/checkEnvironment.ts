@@ -145,8 +145,8 @@ export function registerEngineInfo(context: vscode.ExtensionContext, deps: Engin
           .join(', ')}`,
       );
       deps.output.show(true);
+      stale = false; // the view becoming visible must not check a second time
       await vscode.commands.executeCommand(`${DOCTOR_VIEW_ID}.focus`);
-      stale = false;
       await provider.refresh();
     }),
     vscode.commands.registerCommand('tracelift.environment.refresh', () => provider.refresh()),

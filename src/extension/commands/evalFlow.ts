@@ -36,7 +36,8 @@ import type { ActiveRuns } from '../services/activeRuns';
 import type { ApiKeys, KeyTarget } from '../services/apiKeys';
 import { probeEndpoint, stageProblemFile } from '../services/evalPrep';
 import { dataFilePick } from '../views/labels';
-import { offerDataDownload, offerEmbeddedSetup } from './setup';
+import { offerDataDownload, offerEmbeddedSetup, offerPythonSetup } from './setup';
+import { LATEX_TASKS } from '../../engine/verify/math';
 import type { WebviewApi } from '../views/webviewApi';
 import { safeLine } from '../../shared/safeText';
 
@@ -379,7 +380,12 @@ function rewardModeItems(settings: TraceLiftSettings): Item<string>[] {
  * benchmark's download — instead of failing on it. False: the user declined, or it did not finish.
  */
 async function offerMissingSetup(plan: EvalPlan): Promise<boolean> {
-  if (plan.executor === 'embedded' && !(await offerEmbeddedSetup())) return false;
+  const taskName = plan.problems.task;
+  if (plan.executor === 'embedded') {
+    if (!(await offerEmbeddedSetup())) return false;
+  } else if (LATEX_TASKS.has(taskName) && !(await offerPythonSetup(`checking ${taskName} answers with math-verify`))) {
+    return false; // an endpoint executes, but LaTeX answers are checked by math-verify in Python
+  }
   if (plan.problems.kind !== 'task' || plan.group) return true;
   const task = getTask(plan.problems.task);
   const dataDir = dataDirFor(readSettings());
@@ -396,13 +402,14 @@ async function offerMissingSetup(plan: EvalPlan): Promise<boolean> {
 
 /** Runs a plan: run directory, executor, verifier, runEval with progress; opens the run view. */
 export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void> {
-  if (!(await offerMissingSetup(plan))) return;
-  const settings = readSettings();
-  const runsFolder = primaryRunsFolder(settings);
-  if (!runsFolder) {
+  if (!primaryRunsFolder(readSettings())) {
     void vscode.window.showErrorMessage('TraceLift: open a folder first — runs are written under its runs folder (tracelift.runsFolder).');
     return;
   }
+  if (!(await offerMissingSetup(plan))) return;
+  const settings = readSettings();
+  const runsFolder = primaryRunsFolder(settings);
+  if (!runsFolder) return;
   // A reward mode without its endpoint fails now, naming the setting, before any server is started.
   const rewardMode = plan.rewardMode ?? defaultRewardMode({ rmUrl: settings.rmUrl, judgeUrl: settings.judge.url });
   const noEndpoint = missingRewardEndpoint({ mode: rewardMode, rm_url: settings.rmUrl, judge: settings.judge.url });

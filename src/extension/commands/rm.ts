@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { offerTrainingSetup } from './setup';
 import { looksLikeGroupsFile } from '../../engine/groups';
 import { scoreGroupsFile } from '../../engine/rm/groupScores';
 import { safeLine } from '../../shared/safeText';
@@ -99,6 +100,7 @@ async function trainRm(context: vscode.ExtensionContext, deps: RmCommandDeps, ar
     void vscode.window.showErrorMessage('TraceLift: open a folder first: the RM training run is written into it.');
     return;
   }
+  if (!(await offerTrainingSetup())) return; // RM training runs on torch, transformers and peft
   const script = cliScript(context);
   if (!script) return;
   // Groups files: the one a menu passed, else a pick among the workspace's.
@@ -217,6 +219,7 @@ async function startRmServer(context: vscode.ExtensionContext, deps: RmCommandDe
   if (!script) return;
   const modelDir = await pickRm(deps, arg);
   if (!modelDir) return;
+  if (!(await offerTrainingSetup())) return; // the RM is served by torch and transformers
   if (deps.tasks.get(modelDir)) {
     void vscode.window.showInformationMessage(`TraceLift: an RM server of this window already serves ${safeLine(modelDir, 200)}.`);
     return;

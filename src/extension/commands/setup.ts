@@ -18,9 +18,10 @@ import { runPythonSetup, type SetupProgress } from '../../engine/setup/pythonSet
 import { findOnPath, MissingSystemPackageError } from '../../engine/setup/systemPackages';
 import { listTasks } from '../../engine/tasks/registry';
 import { safeLine } from '../../shared/safeText';
-import { pythonPathFor } from '../../engine/util/python';
+import { PYTHON_ENV, pythonPathFor } from '../../engine/util/python';
 import { dataDownloadDir, embeddedExecutorGaps, managedHasTraining, managedPaths, managedPython } from '../services/managedEnv';
-import { openSettings, readSettings } from '../services/settings';
+import { onSettingsChanged, openSettings, readSettings, SECTION, type TraceLiftSettings } from '../services/settings';
+import { EMBEDDED_MODEL_ENV } from '../services/trainingLaunch';
 
 export const SETUP_EXECUTOR_COMMAND = 'tracelift.setupExecutor';
 export const DOWNLOAD_DATA_COMMAND = 'tracelift.downloadData';
@@ -30,6 +31,9 @@ export const DATA_READY_CONTEXT = 'tracelift.dataReady';
 /** The mirror the download uses instead of the published URLs (as `tracelift data fetch` reads it). */
 export const DATA_MIRROR_ENV = 'TRACELIFT_DATA_MIRROR';
 const PYTHON_EXTENSION_ID = 'ms-python.python';
+
+/** What the training stack weighs: PyPI's torch for Linux x86_64 is the CUDA build, with its nvidia-* packages. */
+const TRAINING_STACK_SIZE = 'about 1 GB with a CPU build of torch, several GB with the CUDA build PyPI serves on Linux';
 
 /** Arguments the commands take when run from a button (the doctor view, the walkthrough) rather than the palette. */
 export interface SetupArgs {
@@ -58,13 +62,51 @@ export interface SetupCommands {
 let instance: SetupCommands | null = null;
 
 /**
+ * A setting or an environment variable that names a Python (or a model) wins over the managed
+ * environment; when the one it names is missing, the set-up cannot help: the user is told which.
+ */
+function brokenOverrides(settings: TraceLiftSettings): string[] {
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const out: string[] = [];
+  const python = pythonPathFor(settings.pythonPath);
+  if (!fs.existsSync(python)) {
+    if (cfg.get<string>('pythonPath')?.trim()) out.push(`tracelift.pythonPath names ${python}, which is not there`);
+    else if (process.env[PYTHON_ENV]?.trim()) out.push(`$${PYTHON_ENV} names ${python}, which is not there`);
+  }
+  const modelSetting = cfg.get<string>('embeddedModelPath')?.trim();
+  const modelEnv = process.env[EMBEDDED_MODEL_ENV]?.trim();
+  const model = modelSetting || modelEnv;
+  if (model && !fs.existsSync(model)) {
+    out.push(`${modelSetting ? 'tracelift.embeddedModelPath' : `$${EMBEDDED_MODEL_ENV}`} names ${model}, which is not there`);
+  }
+  return out;
+}
+
+/** Says which setting or variable stands in the set-up's way; false (the run does not start). */
+async function reportOverrides(broken: string[]): Promise<false> {
+  const open = 'Open Settings';
+  const choice = await vscode.window.showErrorMessage(
+    `TraceLift: ${safeLine(broken.join('; '), 400)}. Fix it, or clear it to use the environment TraceLift sets up itself.`,
+    open,
+  );
+  if (choice === open) await openSettings('pythonPath');
+  return false;
+}
+
+const executorGapsNow = () => {
+  const settings = readSettings();
+  return embeddedExecutorGaps(settings.pythonPath, settings.embeddedModelPath);
+};
+
+/**
  * Before a run that needs the embedded executor: true when it is there, else offers the set-up
  * (and runs it when accepted). False means: do not start the run.
  */
 export async function offerEmbeddedSetup(): Promise<boolean> {
-  const settings = readSettings();
-  const gaps = embeddedExecutorGaps(settings.pythonPath, settings.embeddedModelPath);
+  const gaps = executorGapsNow();
   if (gaps.length === 0) return true;
+  const broken = brokenOverrides(readSettings());
+  if (broken.length) return reportOverrides(broken);
   const setUp = 'Set Up Now';
   const endpoint = 'Use an Endpoint Instead';
   const choice = await vscode.window.showWarningMessage(
@@ -79,7 +121,27 @@ export async function offerEmbeddedSetup(): Promise<boolean> {
     return false;
   }
   if (choice !== setUp || !instance) return false;
-  return instance.runSetup();
+  // Checked again, not taken from the answer: a set-up already running answers for itself.
+  return (await instance.runSetup()) && executorGapsNow().length === 0;
+}
+
+/**
+ * Before a run that needs the engine's Python without the embedded executor (an endpoint's eval of
+ * MATH-500, whose answers math-verify checks): true when that Python is there, else offers the set-up.
+ */
+export async function offerPythonSetup(why: string): Promise<boolean> {
+  const pythonThere = () => fs.existsSync(pythonPathFor(readSettings().pythonPath));
+  if (pythonThere()) return true;
+  const broken = brokenOverrides(readSettings());
+  if (broken.length) return reportOverrides(broken);
+  const setUp = 'Set Up Now';
+  const choice = await vscode.window.showWarningMessage(
+    `TraceLift: ${why} needs TraceLift's Python environment, which is not set up here. Set it up now? (a few minutes)`,
+    { modal: true },
+    setUp,
+  );
+  if (choice !== setUp || !instance) return false;
+  return (await instance.runSetup()) && pythonThere();
 }
 
 /**
@@ -88,20 +150,24 @@ export async function offerEmbeddedSetup(): Promise<boolean> {
  * have been set up with the training stack. Else offers that set-up (and runs it when accepted).
  */
 export async function offerTrainingSetup(): Promise<boolean> {
-  const settings = readSettings();
-  const python = pythonPathFor(settings.pythonPath);
-  const managed = managedPython();
-  if (managed !== null && python === managed ? managedHasTraining() : fs.existsSync(python)) return true;
+  const canTrain = () => {
+    const python = pythonPathFor(readSettings().pythonPath);
+    const managed = managedPython();
+    return managed !== null && python === managed ? managedHasTraining() : fs.existsSync(python);
+  };
+  if (canTrain()) return true;
+  const broken = brokenOverrides(readSettings());
+  if (broken.length) return reportOverrides(broken);
   const setUp = 'Set Up Now';
   const choice = await vscode.window.showWarningMessage(
-    managed
-      ? "TraceLift: training needs torch, TRL, transformers and peft, which TraceLift's environment does not have yet. Add them now? (about 1 GB from the package registries, a few minutes)"
-      : 'TraceLift: training needs a Python environment with torch, TRL, transformers and peft. Set it up now in the extension storage? (about 1 GB from the package registries, a few minutes)',
+    managedPython()
+      ? `TraceLift: training needs torch, TRL, transformers and peft, which TraceLift's environment does not have yet. Add them now? (${TRAINING_STACK_SIZE}, a few minutes)`
+      : `TraceLift: training needs a Python environment with torch, TRL, transformers and peft. Set it up now in the extension storage? (${TRAINING_STACK_SIZE}, a few minutes)`,
     { modal: true },
     setUp,
   );
   if (choice !== setUp || !instance) return false;
-  return instance.runSetup({ withTraining: true });
+  return (await instance.runSetup({ withTraining: true })) && canTrain();
 }
 
 /** Offers the download when a task's files are missing; true when they are there afterwards. */
@@ -113,7 +179,9 @@ export async function offerDataDownload(task: string): Promise<boolean> {
     download,
   );
   if (choice !== download || !instance) return false;
-  return instance.downloadData({ tasks: [task] });
+  if (!(await instance.downloadData({ tasks: [task] }))) return false;
+  // Checked again: a download already running (of other tasks) answers for itself.
+  return (await dataStatus(readSettings().dataDir)).tasks.some((t) => t.task === task && t.ready);
 }
 
 interface InterpreterItem extends vscode.QuickPickItem {
@@ -161,7 +229,6 @@ export function registerSetupCommands(context: vscode.ExtensionContext, deps: Se
   const channel = vscode.window.createOutputChannel('TraceLift Set-up');
   const changed = new vscode.EventEmitter<void>();
   context.subscriptions.push(channel, changed);
-  let busy: Promise<boolean> | null = null;
 
   const refreshContext = async () => {
     const settings = readSettings();
@@ -199,6 +266,8 @@ export function registerSetupCommands(context: vscode.ExtensionContext, deps: Se
       if (!picked) return false;
       basePython = picked.python;
     }
+    // A run into an environment that exists (adding the training stack) cannot take it away again on failure.
+    const existed = fs.existsSync(paths.envDir);
     fs.mkdirSync(paths.workDir, { recursive: true });
     channel.appendLine(`=== ${new Date().toISOString()} set-up into ${paths.envDir} from ${basePython}`);
     const started = Date.now();
@@ -243,7 +312,7 @@ export function registerSetupCommands(context: vscode.ExtensionContext, deps: Se
       return true;
     } catch (err) {
       // Not awaited: the message's buttons wait for the user, and a retry must not wait for them.
-      void reportSetupError(err, paths.logFile, channel);
+      void reportSetupError(err, paths.logFile, channel, existed);
       return false;
     } finally {
       changed.fire();
@@ -316,21 +385,23 @@ export function registerSetupCommands(context: vscode.ExtensionContext, deps: Se
     }
   };
 
-  // One set-up or download at a time: a second request waits for the same answer.
-  const once =
-    <A>(fn: (a?: A) => Promise<boolean>) =>
-    (a?: A): Promise<boolean> => {
+  // One set-up and one download at a time (each its own): a second request of the same kind waits
+  // for the running one's answer, which the callers check again against what they need.
+  const once = <A>(what: string, fn: (a?: A) => Promise<boolean>) => {
+    let busy: Promise<boolean> | null = null;
+    return (a?: A): Promise<boolean> => {
       if (busy) {
-        void vscode.window.showInformationMessage('TraceLift: a set-up or download is already running.');
+        void vscode.window.showInformationMessage(`TraceLift: a ${what} is already running.`);
         return busy;
       }
       busy = fn(a).finally(() => (busy = null));
       return busy;
     };
+  };
   const api: SetupCommands = {
     onDidChange: changed.event,
-    runSetup: once(setup),
-    downloadData: once(download),
+    runSetup: once('set-up', setup),
+    downloadData: once('download', download),
     refreshContext,
   };
   instance = api;
@@ -347,7 +418,7 @@ export function registerSetupCommands(context: vscode.ExtensionContext, deps: Se
             },
             {
               label: 'Embedded executor and CPU training',
-              detail: 'Also torch (CPU build), TRL, transformers and peft: about 1 GB more.',
+              detail: `Also torch, TRL, transformers and peft: ${TRAINING_STACK_SIZE}.`,
               training: true,
             },
           ],
@@ -361,17 +432,26 @@ export function registerSetupCommands(context: vscode.ExtensionContext, deps: Se
     vscode.commands.registerCommand(DOWNLOAD_DATA_COMMAND, (args?: DownloadArgs) => api.downloadData(args)),
     vscode.commands.registerCommand('tracelift.showSetupLog', () => channel.show(true)),
   );
-  context.subscriptions.push({ dispose: () => (instance = null) });
+  context.subscriptions.push(
+    { dispose: () => (instance = null) },
+    // A Python, model or data folder named (or cleared) in the settings changes what is there.
+    onSettingsChanged(() => {
+      void refreshContext();
+      changed.fire();
+    }),
+  );
   void refreshContext();
   return api;
 }
 
-async function reportSetupError(err: unknown, logFile: string, channel: vscode.OutputChannel): Promise<void> {
+async function reportSetupError(err: unknown, logFile: string, channel: vscode.OutputChannel, existed: boolean): Promise<void> {
   const message = (err as Error).message;
   channel.appendLine(message);
   if (err instanceof SetupCancelledError) {
     void vscode.window.showInformationMessage(
-      'TraceLift: set-up cancelled. An environment it had started was removed; built wheels stay for the next try.',
+      existed
+        ? 'TraceLift: set-up cancelled. The environment from before is kept; packages this run was installing may be partly there: run the set-up again to complete them.'
+        : 'TraceLift: set-up cancelled. The environment it had started was removed; built wheels stay for the next try.',
     );
     return;
   }
@@ -392,7 +472,11 @@ async function reportSetupError(err: unknown, logFile: string, channel: vscode.O
     return;
   }
   const choice = await vscode.window.showErrorMessage(
-    `TraceLift: the set-up failed and left nothing half-installed — ${safeLine(message.split('\n')[0] ?? message, 300)} (log: ${logFile})`,
+    `TraceLift: the set-up failed — ${safeLine(message.split('\n')[0] ?? message, 300)} ${
+      existed
+        ? 'The environment from before is kept and still works for what it did; run the set-up again to complete it.'
+        : 'The environment it had started was removed.'
+    } (log: ${logFile})`,
     showLog,
   );
   if (choice === showLog) channel.show(true);

@@ -43,8 +43,9 @@ export class ReportController {
   readonly endpoint: HostEndpoint<ReportProtocol>;
   private readonly runDirs: string[];
   private computing: { result: Promise<ReportViewData>; cancel(): void } | null = null;
-  /** Counts computations, so a result or error of one that was replaced is dropped. */
-  private generation = 0;
+  /** A computation is running; a change seen meanwhile only marks the report stale. */
+  private inFlight = false;
+  private stale = false;
   private signature: string;
   private disposed = false;
 
@@ -78,14 +79,19 @@ export class ReportController {
 
   /**
    * Called on a timer while the panel is visible: when the runs' files changed since the report was
-   * computed, computes it again (the one in flight is cancelled) and posts it. True when it did.
+   * computed, computes it again and posts it. A computation in flight is not cancelled (a live run
+   * changes its files all the time; cancelling would never let one finish): the new one starts when
+   * it has ended. True when a new computation was started or queued.
    */
   checkForChanges(): boolean {
     if (this.disposed) return false;
     const now = runFilesSignature(this.runDirs);
     if (now === this.signature) return false;
     this.signature = now;
-    this.computing?.cancel();
+    if (this.inFlight) {
+      this.stale = true;
+      return true;
+    }
     this.computing = null;
     void this.send();
     return true;
@@ -96,17 +102,22 @@ export class ReportController {
     if (!this.computing) {
       this.endpoint.notify('status', { level: 'info', message: `Reading ${this.runDirs.length} run(s)…` });
       this.computing = this.compute(this.runDirs);
-      this.generation++;
     }
-    const generation = this.generation;
     const current = this.computing;
+    this.inFlight = true;
     try {
       const data = await current.result;
-      if (!this.disposed && generation === this.generation) this.endpoint.notify('report', data);
+      if (!this.disposed) this.endpoint.notify('report', data);
     } catch (err) {
-      if (this.disposed || generation !== this.generation) return; // replaced by a newer computation
-      if (this.computing === current) this.computing = null; // the next `ready` (panel shown again) tries again
-      this.endpoint.notify('status', { level: 'error', message: `The report failed: ${(err as Error).message}` });
+      this.computing = null; // the next `ready` (panel shown again) tries again
+      if (!this.disposed) this.endpoint.notify('status', { level: 'error', message: `The report failed: ${(err as Error).message}` });
+    } finally {
+      this.inFlight = false;
+    }
+    if (this.stale && !this.disposed) {
+      this.stale = false;
+      this.computing = null;
+      void this.send();
     }
   }
 }
