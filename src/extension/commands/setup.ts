@@ -75,7 +75,8 @@ function brokenOverrides(settings: TraceLiftSettings): string[] {
   }
   const modelSetting = cfg.get<string>('embeddedModelPath')?.trim();
   const modelEnv = process.env[EMBEDDED_MODEL_ENV]?.trim();
-  const model = modelSetting || modelEnv;
+  // The setting as the engine reads it (relative to the workspace, ~ expanded), not as typed.
+  const model = modelSetting ? (settings.embeddedModelPath ?? modelSetting) : modelEnv;
   if (model && !fs.existsSync(model)) {
     out.push(`${modelSetting ? 'tracelift.embeddedModelPath' : `$${EMBEDDED_MODEL_ENV}`} names ${model}, which is not there`);
   }
