@@ -50,6 +50,27 @@ function pipCacheDir(): string {
   return process.env.PIP_CACHE_DIR || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'pip');
 }
 
+/**
+ * A newcomer's window: an empty workspace, no setting, and none of the variables that would name a
+ * Python, a model, data or a cache for the engine.
+ */
+async function startFreshWorkbench(name: string, env: Record<string, string>): Promise<Workbench> {
+  const emptyWorkspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-empty-ws-'));
+  try {
+    return await startWorkbench({
+      name,
+      workspace: emptyWorkspace, // copied by the harness
+      env,
+      unsetEnv: ['TRACELIFT_PYTHON', 'TRACELIFT_DATA_DIR', 'TRACELIFT_EMBEDDED_MODEL', 'TRACELIFT_CACHE_DIR', 'PYTHON', 'VIRTUAL_ENV'],
+    });
+  } finally {
+    fs.rmSync(emptyWorkspace, { recursive: true, force: true });
+  }
+}
+
+/** The extension's global storage folder, where the set-up puts the environment and the model. */
+const extensionStorage = (wb: Workbench) => path.join(wb.userDataDir, 'User', 'globalStorage', EXTENSION_ID);
+
 /** Clicks `button` of the modal dialog whose text matches `message`. */
 async function answerDialog(page: Page, message: RegExp, button: string, timeout = 60_000): Promise<string> {
   const dialog = page.locator('.monaco-dialog-box').filter({ hasText: message }).first();
@@ -97,21 +118,14 @@ describe('e2e: from the .vsix alone to a finished eval', { skip, timeout: 1_800_
     mirror = await startMirror(files);
     mirror.behaviour.set(GSM8K_TEST, 'altered');
     xdgCache = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-fresh-cache-'));
-    const emptyWorkspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-empty-ws-'));
     installedAt = Date.now();
-    wb = await startWorkbench({
-      name: 'self-setup',
-      workspace: emptyWorkspace,
-      env: {
-        XDG_CACHE_HOME: xdgCache,
-        PIP_CACHE_DIR: pipCacheDir(),
-        ...(fs.existsSync(WHEELS) ? { PIP_FIND_LINKS: WHEELS } : {}),
-        TRACELIFT_DATA_MIRROR: mirror.url,
-      },
-      unsetEnv: ['TRACELIFT_PYTHON', 'TRACELIFT_DATA_DIR', 'TRACELIFT_EMBEDDED_MODEL', 'TRACELIFT_CACHE_DIR', 'PYTHON', 'VIRTUAL_ENV'],
+    wb = await startFreshWorkbench('self-setup', {
+      XDG_CACHE_HOME: xdgCache,
+      PIP_CACHE_DIR: pipCacheDir(),
+      ...(fs.existsSync(WHEELS) ? { PIP_FIND_LINKS: WHEELS } : {}),
+      TRACELIFT_DATA_MIRROR: mirror.url,
     });
-    fs.rmSync(emptyWorkspace, { recursive: true, force: true });
-    storage = path.join(wb.userDataDir, 'User', 'globalStorage', EXTENSION_ID);
+    storage = extensionStorage(wb);
   });
 
   after(async () => {
@@ -302,17 +316,15 @@ describe('e2e: a machine that lacks system packages and the network', { skip, ti
     const probe = await startMirror(new Map());
     deadMirror = probe.url;
     await probe.close();
-    const emptyWorkspace = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-e2e-empty-ws-'));
-    wb = await startWorkbench({
-      name: 'self-setup-missing',
-      workspace: emptyWorkspace,
-      // VSCODE_CLI=1: the server then takes this environment as it is instead of asking a login shell,
-      // whose profile would put the full PATH back.
-      env: { PATH: shimPath, VSCODE_CLI: '1', XDG_CACHE_HOME: xdgCache, TRACELIFT_DATA_MIRROR: deadMirror },
-      unsetEnv: ['TRACELIFT_PYTHON', 'TRACELIFT_DATA_DIR', 'TRACELIFT_EMBEDDED_MODEL', 'TRACELIFT_CACHE_DIR', 'PYTHON', 'VIRTUAL_ENV'],
+    // VSCODE_CLI=1: the server then takes this environment as it is instead of asking a login shell,
+    // whose profile would put the full PATH back.
+    wb = await startFreshWorkbench('self-setup-missing', {
+      PATH: shimPath,
+      VSCODE_CLI: '1',
+      XDG_CACHE_HOME: xdgCache,
+      TRACELIFT_DATA_MIRROR: deadMirror,
     });
-    fs.rmSync(emptyWorkspace, { recursive: true, force: true });
-    storage = path.join(wb.userDataDir, 'User', 'globalStorage', EXTENSION_ID);
+    storage = extensionStorage(wb);
   });
 
   after(async () => {

@@ -402,14 +402,14 @@ async function offerMissingSetup(plan: EvalPlan): Promise<boolean> {
 
 /** Runs a plan: run directory, executor, verifier, runEval with progress; opens the run view. */
 export async function executePlan(plan: EvalPlan, deps: EvalDeps): Promise<void> {
-  if (!primaryRunsFolder(readSettings())) {
+  // Before any set-up: minutes of set-up, then "open a folder first", would waste them.
+  const runsFolder = primaryRunsFolder(readSettings());
+  if (!runsFolder) {
     void vscode.window.showErrorMessage('TraceLift: open a folder first — runs are written under its runs folder (tracelift.runsFolder).');
     return;
   }
   if (!(await offerMissingSetup(plan))) return;
-  const settings = readSettings();
-  const runsFolder = primaryRunsFolder(settings);
-  if (!runsFolder) return;
+  const settings = readSettings(); // after the set-up: the settings fall back to what it made
   // A reward mode without its endpoint fails now, naming the setting, before any server is started.
   const rewardMode = plan.rewardMode ?? defaultRewardMode({ rmUrl: settings.rmUrl, judgeUrl: settings.judge.url });
   const noEndpoint = missingRewardEndpoint({ mode: rewardMode, rm_url: settings.rmUrl, judge: settings.judge.url });

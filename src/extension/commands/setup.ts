@@ -99,76 +99,75 @@ const executorGapsNow = () => {
   return embeddedExecutorGaps(settings.pythonPath, settings.embeddedModelPath);
 };
 
+interface SetupOffer {
+  /** Whether what the run needs is there: checked before, and again after a set-up. */
+  ready: () => boolean;
+  message: () => string;
+  withTraining?: boolean;
+  /** A second answer besides the set-up, and what it does (the run does not start). */
+  alternative?: { label: string; run: () => Thenable<unknown> };
+}
+
 /**
- * Before a run that needs the embedded executor: true when it is there, else offers the set-up
- * (and runs it when accepted). False means: do not start the run.
+ * The one shape of every offer: nothing to do when ready; a setting or variable in the way is named
+ * (the set-up cannot help); else a modal question, and the set-up when accepted. False: do not start.
  */
-export async function offerEmbeddedSetup(): Promise<boolean> {
-  const gaps = executorGapsNow();
-  if (gaps.length === 0) return true;
+async function offerSetup(offer: SetupOffer): Promise<boolean> {
+  if (offer.ready()) return true;
   const broken = brokenOverrides(readSettings());
   if (broken.length) return reportOverrides(broken);
   const setUp = 'Set Up Now';
-  const endpoint = 'Use an Endpoint Instead';
-  const choice = await vscode.window.showWarningMessage(
-    `TraceLift: the embedded executor is not set up here (${gaps.join('; ')}). Set it up now? It creates a Python ` +
-      'environment in the extension storage and fetches a 100 MB model (a few minutes).',
-    { modal: true },
-    setUp,
-    endpoint,
-  );
-  if (choice === endpoint) {
-    await openSettings('executor.url');
+  const answers = offer.alternative ? [setUp, offer.alternative.label] : [setUp];
+  const choice = await vscode.window.showWarningMessage(offer.message(), { modal: true }, ...answers);
+  if (offer.alternative && choice === offer.alternative.label) {
+    await offer.alternative.run();
     return false;
   }
   if (choice !== setUp || !instance) return false;
   // Checked again, not taken from the answer: a set-up already running answers for itself.
-  return (await instance.runSetup()) && executorGapsNow().length === 0;
+  return (await instance.runSetup({ withTraining: offer.withTraining })) && offer.ready();
+}
+
+/** Before a run that needs the embedded executor: true when it is there, else offers the set-up. */
+export function offerEmbeddedSetup(): Promise<boolean> {
+  return offerSetup({
+    ready: () => executorGapsNow().length === 0,
+    message: () =>
+      `TraceLift: the embedded executor is not set up here (${executorGapsNow().join('; ')}). Set it up now? It creates a Python ` +
+      'environment in the extension storage and fetches a 100 MB model (a few minutes).',
+    alternative: { label: 'Use an Endpoint Instead', run: () => openSettings('executor.url') },
+  });
 }
 
 /**
  * Before a run that needs the engine's Python without the embedded executor (an endpoint's eval of
  * MATH-500, whose answers math-verify checks): true when that Python is there, else offers the set-up.
  */
-export async function offerPythonSetup(why: string): Promise<boolean> {
-  const pythonThere = () => fs.existsSync(pythonPathFor(readSettings().pythonPath));
-  if (pythonThere()) return true;
-  const broken = brokenOverrides(readSettings());
-  if (broken.length) return reportOverrides(broken);
-  const setUp = 'Set Up Now';
-  const choice = await vscode.window.showWarningMessage(
-    `TraceLift: ${why} needs TraceLift's Python environment, which is not set up here. Set it up now? (a few minutes)`,
-    { modal: true },
-    setUp,
-  );
-  if (choice !== setUp || !instance) return false;
-  return (await instance.runSetup()) && pythonThere();
+export function offerPythonSetup(why: string): Promise<boolean> {
+  return offerSetup({
+    ready: () => fs.existsSync(pythonPathFor(readSettings().pythonPath)),
+    message: () => `TraceLift: ${why} needs TraceLift's Python environment, which is not set up here. Set it up now? (a few minutes)`,
+  });
 }
 
 /**
  * Before a training run: true when the Python it will use can train — a Python of the user's (or the
  * repository's .venv) is taken as it is, the doctor says what it lacks; the managed environment must
- * have been set up with the training stack. Else offers that set-up (and runs it when accepted).
+ * have been set up with the training stack. Else offers that set-up.
  */
-export async function offerTrainingSetup(): Promise<boolean> {
-  const canTrain = () => {
-    const python = pythonPathFor(readSettings().pythonPath);
-    const managed = managedPython();
-    return managed !== null && python === managed ? managedHasTraining() : fs.existsSync(python);
-  };
-  if (canTrain()) return true;
-  const broken = brokenOverrides(readSettings());
-  if (broken.length) return reportOverrides(broken);
-  const setUp = 'Set Up Now';
-  const choice = await vscode.window.showWarningMessage(
-    managedPython()
-      ? `TraceLift: training needs torch, TRL, transformers and peft, which TraceLift's environment does not have yet. Add them now? (${TRAINING_STACK_SIZE}, a few minutes)`
-      : `TraceLift: training needs a Python environment with torch, TRL, transformers and peft. Set it up now in the extension storage? (${TRAINING_STACK_SIZE}, a few minutes)`,
-    { modal: true },
-    setUp,
-  );
-  if (choice !== setUp || !instance) return false;
-  return (await instance.runSetup({ withTraining: true })) && canTrain();
+export function offerTrainingSetup(): Promise<boolean> {
+  return offerSetup({
+    ready: () => {
+      const python = pythonPathFor(readSettings().pythonPath);
+      const managed = managedPython();
+      return managed !== null && python === managed ? managedHasTraining() : fs.existsSync(python);
+    },
+    message: () =>
+      managedPython()
+        ? `TraceLift: training needs torch, TRL, transformers and peft, which TraceLift's environment does not have yet. Add them now? (${TRAINING_STACK_SIZE}, a few minutes)`
+        : `TraceLift: training needs a Python environment with torch, TRL, transformers and peft. Set it up now in the extension storage? (${TRAINING_STACK_SIZE}, a few minutes)`,
+    withTraining: true,
+  });
 }
 
 /** Offers the download when a task's files are missing; true when they are there afterwards. */
